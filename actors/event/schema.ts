@@ -1,0 +1,61 @@
+// The event contract of DESIGN.md, as a zod schema. Rule: everything that enters keyflow,
+// over HTTP or straight to Kafka, passes this one schema, and what it yields is normalized
+// (occurredAt as epoch milliseconds) so that a retry in another spelling is the same event.
+import { z } from 'zod';
+
+const MAX_PROPERTIES = 64;
+
+const occurredAt = z
+  .union([
+    z.iso.datetime({ offset: true, message: 'must be an RFC 3339 date-time' }),
+    z.number().int().nonnegative(),
+  ])
+  .transform((v, ctx) => {
+    const ms = typeof v === 'number' ? v : Date.parse(v);
+    // 9999-12-31 is the largest instant PostgreSQL and RFC 3339 agree on.
+    if (!Number.isFinite(ms) || ms > 253_402_300_799_999) {
+      ctx.addIssue({ code: 'custom', message: 'is not a representable instant' });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const propertyValue = z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]);
+
+/** The schema of one incoming event. Unknown top-level fields are rejected by name. */
+export const eventSchema = z.strictObject({
+  id: z.string().min(1).max(128),
+  type: z.string().min(1).max(64),
+  source: z.string().min(1).max(64),
+  occurredAt,
+  userId: z.string().min(1).max(128).optional(),
+  sessionId: z.string().min(1).max(128).optional(),
+  funnelStage: z.enum(['top', 'bottom']).optional(),
+  revenue: z
+    .strictObject({
+      amount: z.number().finite().min(-1e12).max(1e12),
+      currency: z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO 4217 code'),
+    })
+    .optional(),
+  user: z
+    .strictObject({
+      age: z.number().int().min(0).max(150).optional(),
+      gender: z.string().min(1).max(32).optional(),
+      country: z.string().min(1).max(64).optional(),
+      city: z.string().min(1).max(128).optional(),
+    })
+    .optional(),
+  properties: z
+    .record(z.string().min(1).max(64), propertyValue)
+    .refine((p) => Object.keys(p).length <= MAX_PROPERTIES, { message: `at most ${MAX_PROPERTIES} properties` })
+    .optional(),
+});
+
+/** An event as producers write it (occurredAt as a string or a number). */
+export type EventInput = z.input<typeof eventSchema>;
+
+/** A validated, normalized event: occurredAt is epoch milliseconds. */
+export type KeyflowEvent = z.output<typeof eventSchema>;
+
+/** One validation problem, addressed by a dotted path into the event. */
+export type FieldError = { readonly path: string; readonly message: string };

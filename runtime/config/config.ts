@@ -1,0 +1,102 @@
+// Configuration is read once, at the edge of the process, from environment variables.
+// Rule: every KEYFLOW_* variable is known to this schema; an unknown or invalid one stops
+// start-up with a message that names the variable, so a typo never silently falls back to
+// a default. The result is frozen and its field names carry their units.
+import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const list = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+
+/** Each entry: environment variable → [field name, schema, default (as the env string)]. */
+const variables = {
+  DATABASE_URL: ['databaseUrl', z.string().url(), 'postgres://keyflow:keyflow@127.0.0.1:55432/keyflow'],
+  REDIS_URL: ['redisUrl', z.string().url(), 'redis://127.0.0.1:56379'],
+  KAFKA_BROKERS: ['kafkaBrokers', list.pipe(z.array(z.string().regex(/^[^:]+:\d+$/, 'host:port')).min(1)), '127.0.0.1:59092'],
+  PORT: ['port', int(0, 65535), '8080'],
+  KEYFLOW_HOST: ['host', z.string().min(1), '127.0.0.1'],
+  KEYFLOW_TOPIC: ['topic', z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/), 'keyflow.events'],
+  KEYFLOW_PARTITIONS: ['partitions', int(1, 10_000), '12'],
+  KEYFLOW_REPLICATION_FACTOR: ['replicationFactor', int(1, 16), '1'],
+  KEYFLOW_GROUP_ID: ['groupId', z.string().min(1), 'keyflow-runtime'],
+  KEYFLOW_WORKERS: ['workers', int(1, 256), String(availableParallelism())],
+  KEYFLOW_FLUSH_MAX_EVENTS: ['flushMaxEvents', int(1, 100_000), '2000'],
+  KEYFLOW_FLUSH_INTERVAL_MS: ['flushIntervalMs', int(1, 600_000), '200'],
+  KEYFLOW_DEDUP_WINDOW: ['dedupWindowEntries', int(0, 10_000_000), '100000'],
+  KEYFLOW_ACTOR_IDLE_MS: ['actorIdleMs', int(1, 86_400_000), '60000'],
+  KEYFLOW_MAX_ACTORS: ['maxActors', int(1, 10_000_000), '100000'],
+  KEYFLOW_MAX_PENDING_EVENTS: ['maxPendingEvents', int(1, 10_000_000), '20000'],
+  KEYFLOW_PARTITION_KEY: ['partitionKey', z.enum(['userId', 'id']), 'userId'],
+  KEYFLOW_MAX_BODY_BYTES: ['maxBodyBytes', int(1024, 64 * 1024 * 1024), String(1024 * 1024)],
+  KEYFLOW_API_KEYS: ['apiKeys', list, ''],
+  KEYFLOW_RETENTION_DAYS: ['retentionDays', int(1, 36_500), '30'],
+  KEYFLOW_PARTITIONS_AHEAD_DAYS: ['partitionsAheadDays', int(1, 365), '7'],
+  KEYFLOW_REDIS_PREFIX: ['redisPrefix', z.string(), 'keyflow:'],
+  KEYFLOW_SHUTDOWN_TIMEOUT_MS: ['shutdownTimeoutMs', int(100, 600_000), '9000'],
+  KEYFLOW_LOG_LEVEL: ['logLevel', z.enum(['debug', 'info', 'warn', 'error', 'silent']), 'info'],
+  KEYFLOW_FAULTS: ['faultsEnabled', z.enum(['0', '1']).transform((v) => v === '1'), '0'],
+} as const;
+
+/**
+ * Variables that belong to other parts of the project (the local services script), known
+ * here only so that the unknown-variable check does not reject them.
+ */
+const foreign = new Set([
+  'KEYFLOW_SERVICES_DIR',
+  'KEYFLOW_SERVICES_PROFILE',
+  'KEYFLOW_PG_PORT',
+  'KEYFLOW_REDIS_PORT',
+  'KEYFLOW_KAFKA_PORT',
+  'KEYFLOW_KAFKA_CONTROLLER_PORT',
+  'KEYFLOW_JAEGER_OTLP_PORT',
+  'KEYFLOW_JAEGER_UI_PORT',
+]);
+
+type Vars = typeof variables;
+type FieldOf<K extends keyof Vars> = Vars[K][0];
+type ValueOf<K extends keyof Vars> = z.output<Vars[K][1]>;
+
+/** The parsed, frozen configuration. */
+export type Config = Readonly<{ [K in keyof Vars as FieldOf<K>]: ValueOf<K> }>;
+
+/** Raised when the environment holds an unknown or invalid setting. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'KEYFLOW_CONFIG_INVALID';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
+  }
+}
+
+/**
+ * Parse the environment into a frozen {@link Config}.
+ *
+ * @example
+ * const config = loadConfig({ ...process.env, KEYFLOW_WORKERS: '4' });
+ * config.workers; // 4
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('KEYFLOW_') && !(name in variables) && !foreign.has(name)) {
+      problems.push(`${name}: unknown variable (known: ${Object.keys(variables).filter((k) => k.startsWith('KEYFLOW_')).join(', ')})`);
+    }
+  }
+  for (const [name, [field, schema, fallback]] of Object.entries(variables)) {
+    const raw = env[name];
+    const value = raw === undefined || raw === '' ? fallback : raw;
+    const parsed = (schema as z.ZodType).safeParse(value);
+    if (parsed.success) out[field] = parsed.data;
+    else problems.push(`${name}=${JSON.stringify(value)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(out) as Config;
+}
+
+/** Names of every variable the configuration reads, for documentation and tests. */
+export const configVariables: readonly string[] = Object.keys(variables);

@@ -1,0 +1,2 @@
+export { loadConfig, ConfigError, configVariables } from './config.ts';
+export type { Config } from './config.ts';
