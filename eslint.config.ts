@@ -16,7 +16,11 @@ export default tseslint.config(
     plugins: { 'import-x': importX },
     settings: { 'import-x/resolver': { node: { extensions: ['.ts', '.js'] } } },
     rules: {
-      '@typescript-eslint/no-floating-promises': 'error',
+      // node:test's test()/describe() return promises the runner itself awaits.
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] },
+      ],
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
@@ -24,7 +28,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['eslint.config.ts'],
+    // ESLint wants a default export; a declaration file describes a package's own exports.
+    files: ['eslint.config.ts', '**/*.d.ts'],
     rules: { 'import-x/no-default-export': 'off' },
   },
 );

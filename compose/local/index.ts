@@ -1,0 +1,8 @@
+// The door of compose/local: what the CLI, the test runner and the bench may use.
+export { servicesUp, servicesStatus, servicesDown, formatStatus, ServicesUpError } from './services.ts';
+export type { ServiceStatus, UpResult, DownResult, Env } from './services.ts';
+export { probeTcp, waitReachable } from './probe.ts';
+export type { Endpoint, Reachability } from './probe.ts';
+export { loadSettings, connectionEnv, repoRoot, ServicesSettingsError } from './settings.ts';
+export type { Settings } from './settings.ts';
+export type { ServiceName } from './service.ts';

@@ -1,0 +1,83 @@
+// `npm test`: make sure the real services are there, then run every *.test.ts with node:test.
+// Rule: a run against missing services stops before any test starts, with one line per
+// missing service and the command that starts it; tests never skip for want of a service.
+//
+//   npm test                      every test file
+//   npm test -- db/ http/         only files whose path contains db/ or http/
+//   npm test -- --test-name-pattern=flush   other --flags go to node (use the --flag=value form)
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { repoRoot, servicesUp } from '../compose/local/index.ts';
+import { requireServices, ServiceUnreachableError } from './support/services.ts';
+
+const roots = ['actors', 'runtime', 'http', 'db', 'otel', 'bench', 'compose', 'test'];
+const skipped = new Set(['node_modules', 'dist', '.keyflow']);
+const connectionVariables = ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS'];
+
+async function main(args: readonly string[]): Promise<number> {
+  const filters = args.filter((a) => !a.startsWith('-'));
+  const nodeFlags = args.filter((a) => a.startsWith('-'));
+
+  // Connection settings given by the real environment mean someone else runs the services.
+  if (connectionVariables.some((name) => !process.env[name])) {
+    process.env['KEYFLOW_SERVICES_PROFILE'] = 'test';
+    try {
+      await servicesUp(process.env);
+    } catch (error) {
+      console.error(error instanceof Error ? error.message : String(error));
+      return 1;
+    }
+  }
+  const envFile = join(repoRoot, '.env');
+  // loadEnvFile never overrides a variable the real environment already has.
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
+
+  try {
+    await requireServices({ env: process.env });
+  } catch (error) {
+    if (!(error instanceof ServiceUnreachableError)) throw error;
+    console.error(error.message);
+    return 1;
+  }
+
+  const files = (await findTestFiles()).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+  if (files.length === 0) {
+    console.error(`keyflow test: no test file path contains ${filters.map((f) => JSON.stringify(f)).join(' or ')}`);
+    return 1;
+  }
+  // Node 20 does not expand globs; one file at a time, because integration tests share the
+  // services (our flags come first so a --test-concurrency given on the command line wins).
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...nodeFlags, ...files],
+    { cwd: repoRoot, stdio: 'inherit', env: process.env },
+  );
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+/** Every *.test.ts under the source folders, as sorted repo-relative paths with '/'. */
+async function findTestFiles(): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory() && !skipped.has(entry.name)) await walk(path);
+      else if (entry.isFile() && entry.name.endsWith('.test.ts')) found.push(relative(repoRoot, path).split(sep).join('/'));
+    }
+  };
+  for (const root of roots) await walk(join(repoRoot, root));
+  return found.sort();
+}
+
+process.exitCode = await main(process.argv.slice(2));
