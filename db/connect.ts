@@ -1,0 +1,44 @@
+// The one place a PostgreSQL pool is made. Rule: every keyflow connection behaves the same —
+// a small bounded pool, sessions in UTC (so minute and day boundaries are UTC boundaries),
+// `undefined` sent as NULL, server NOTICEs kept out of the logs — so that no caller can
+// quietly get a different clock or a different NULL.
+import postgres from 'postgres';
+
+/** A postgres.js pool (or transaction, or reserved connection) as the rest of db/ uses it. */
+export type Sql = postgres.Sql;
+
+/** The handle a `sql.begin(async (tx) => …)` callback receives. */
+export type Tx = postgres.TransactionSql;
+
+export type ConnectOptions = {
+  /** Largest number of open connections. Default 4: a flush is one statement at a time. */
+  readonly max?: number;
+  /** Seconds an unused connection stays open. Default 30. */
+  readonly idleTimeoutS?: number;
+  /** Seconds to wait for a connection. Default 10. */
+  readonly connectTimeoutS?: number;
+  /** Called with each server NOTICE. Default: ignored. */
+  readonly onnotice?: (notice: postgres.Notice) => void;
+};
+
+/**
+ * Open a pool to the database at `url`. Connections open lazily, on the first query.
+ *
+ * @example
+ * const sql = connectDb(process.env.DATABASE_URL ?? 'postgres://keyflow:keyflow@127.0.0.1:55432/keyflow');
+ * await sql`select 1`;
+ * await sql.end();
+ */
+export function connectDb(url: string, opts: ConnectOptions = {}): Sql {
+  return postgres(url, {
+    max: opts.max ?? 4,
+    idle_timeout: opts.idleTimeoutS ?? 30,
+    connect_timeout: opts.connectTimeoutS ?? 10,
+    prepare: true,
+    transform: { undefined: null },
+    onnotice: opts.onnotice ?? ignore,
+    connection: { application_name: 'keyflow', TimeZone: 'UTC' },
+  });
+}
+
+function ignore(): void {}

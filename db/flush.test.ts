@@ -1,0 +1,192 @@
+// The flush transaction stores every event once and counts it once, whatever is replayed,
+// duplicated or flushed concurrently.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, test } from 'node:test';
+import { identityOf, partitionKeyOf, type KeyflowEvent } from '../actors/index.ts';
+import { flushBatch, type DeadLetterRow } from './flush.ts';
+import { ensurePartitions } from './partitions.ts';
+import { sampleEvents } from './sample-events.ts';
+import { createTestDatabase, type TestDatabase } from './testing.ts';
+
+let db: TestDatabase;
+before(async () => {
+  db = await createTestDatabase();
+  await ensurePartitions(db.sql, { aheadDays: 1, now: new Date('2026-11-20T12:00:00Z') });
+});
+after(() => db?.drop());
+beforeEach(async () => {
+  await db.sql`truncate events, rollups_minute, dead_letters`;
+});
+
+const flush = (events: readonly KeyflowEvent[], deadLetters: readonly DeadLetterRow[] = []) =>
+  flushBatch(db.sql, { events, partitionKeys: events.map((e) => partitionKeyOf(e)), deadLetters });
+
+type Rollup = { bucket: string; source: string; type: string; funnel_stage: string; currency: string; events: number; revenue: string };
+
+async function rollups(): Promise<Rollup[]> {
+  const rows = await db.sql<Rollup[]>`
+    select to_char(bucket at time zone 'UTC', 'HH24:MI') as bucket, source, type, funnel_stage, currency,
+      events::int as events, revenue::text as revenue
+    from rollups_minute order by 1, 2, 3, 4, 5`;
+  return [...rows];
+}
+
+/** The rollups computed in JavaScript from events, for comparison. */
+function expectedRollups(events: readonly KeyflowEvent[]): Rollup[] {
+  const m = new Map<string, Rollup & { cents: number }>();
+  for (const e of events) {
+    const bucket = new Date(e.occurredAt).toISOString().slice(11, 16);
+    const key = [bucket, e.source, e.type, e.funnelStage ?? '', e.revenue?.currency ?? ''];
+    const k = JSON.stringify(key);
+    const r = m.get(k) ?? { bucket, source: e.source, type: e.type, funnel_stage: key[3]!, currency: key[4]!, events: 0, revenue: '', cents: 0 };
+    r.events += 1;
+    r.cents += Math.round((e.revenue?.amount ?? 0) * 100);
+    m.set(k, r);
+  }
+  return [...m.values()]
+    .map(({ cents, ...r }) => ({ ...r, revenue: (cents / 100).toFixed(2).replace(/\.?0+$/, '') || '0' }))
+    .sort((a, b) => (JSON.stringify(Object.values(a).slice(0, 5)) < JSON.stringify(Object.values(b).slice(0, 5)) ? -1 : 1));
+}
+
+/** Revenue as PostgreSQL prints a sum of 2-decimal numerics, normalized the same way. */
+function normalize(rows: Rollup[]): Rollup[] {
+  return rows.map((r) => ({ ...r, revenue: r.revenue.includes('.') ? r.revenue.replace(/\.?0+$/, '') : r.revenue }));
+}
+
+async function eventCount(): Promise<number> {
+  const [row] = await db.sql<{ n: number }[]>`select count(*)::int as n from events`;
+  return row?.n ?? -1;
+}
+
+test('flush - a new batch is stored whole and counted once per minute, source, type, stage and currency', async () => {
+  const events = sampleEvents(500, { seed: 11 });
+  const r = await flush(events);
+  assert.deepEqual(r, { inserted: events, deadLettersInserted: 0 });
+  assert.equal(await eventCount(), 500);
+  assert.deepEqual(normalize(await rollups()), expectedRollups(events));
+});
+
+test('flush - a replayed batch adds nothing to the rollups', async () => {
+  const events = sampleEvents(300, { seed: 12 });
+  await flush(events);
+  const before = await rollups();
+  const again = await flush(events);
+  assert.deepEqual(again.inserted, []);
+  assert.equal(await eventCount(), 300);
+  assert.deepEqual(await rollups(), before);
+});
+
+test('flush - a batch half new and half replayed adds only the new half', async () => {
+  const old = sampleEvents(200, { seed: 13 });
+  const fresh = sampleEvents(200, { seed: 14 });
+  await flush(old);
+  // Interleaved, so the new ones are not simply a suffix.
+  const mixed = old.flatMap((e, i) => [e, fresh[i]!]);
+  const r = await flush(mixed);
+  assert.deepEqual(r.inserted, fresh);
+  assert.equal(await eventCount(), 400);
+  assert.deepEqual(normalize(await rollups()), expectedRollups([...old, ...fresh]));
+});
+
+test('flush - the same event twice in one batch is stored and counted once', async () => {
+  const [e] = sampleEvents(1, { seed: 15 });
+  assert.ok(e);
+  const sameIdOtherTime = { ...e, occurredAt: e.occurredAt + 1 };
+  const r = await flush([e, { ...e }, sameIdOtherTime]);
+  assert.deepEqual(r.inserted, [e, sameIdOtherTime]);
+  assert.equal(await eventCount(), 2);
+  assert.equal((await rollups()).reduce((n, x) => n + x.events, 0), 2);
+});
+
+test('flush - revenue sums exactly per currency, and events without revenue count under currency ""', async () => {
+  const at = Date.UTC(2026, 10, 20, 12, 7, 1);
+  const buy = (id: string, amount: number, currency: string): KeyflowEvent =>
+    ({ id, type: 'purchase', source: 'web', occurredAt: at, revenue: { amount, currency } });
+  await flush([buy('a', 0.1, 'USD'), buy('b', 0.2, 'USD'), buy('c', 19.99, 'EUR'), { id: 'd', type: 'purchase', source: 'web', occurredAt: at }]);
+  await flush([buy('e', 1e12, 'USD'), buy('a', 0.1, 'USD')]);
+  assert.deepEqual(
+    (await rollups()).map((r) => [r.currency, r.events, r.revenue]),
+    [['', 1, '0'], ['EUR', 1, '19.99'], ['USD', 3, '1000000000000.3']],
+  );
+});
+
+test('flush - every field is stored, and occurredAt keeps its milliseconds', async () => {
+  const e: KeyflowEvent = {
+    id: 'full', type: 'checkout.complete', source: 'facebook', occurredAt: Date.UTC(2026, 10, 20, 12, 0, 0, 123),
+    userId: 'u-42', sessionId: 's-1', funnelStage: 'bottom', revenue: { amount: 19.99, currency: 'USD' },
+    user: { age: 25, gender: 'female', country: 'US', city: 'New York' }, properties: { page: '/checkout', n: 2, ok: false, none: null },
+  };
+  await flushBatch(db.sql, { events: [e], partitionKeys: ['pk-1'], deadLetters: [] });
+  const [row] = await db.sql`select *, (extract(epoch from occurred_at) * 1000)::int8::text as ms from events`;
+  assert.deepEqual({ ...row, received_at: undefined }, {
+    id: 'full', occurred_at: new Date(e.occurredAt), type: 'checkout.complete', source: 'facebook', user_id: 'u-42',
+    session_id: 's-1', funnel_stage: 'bottom', revenue_amount: '19.99', revenue_currency: 'USD', user_age: 25,
+    user_gender: 'female', user_country: 'US', user_city: 'New York', properties: e.properties, partition_key: 'pk-1',
+    received_at: undefined, ms: String(e.occurredAt),
+  });
+});
+
+test('flush - dead letters are stored once even when replayed, bytes intact', async () => {
+  const dl = (offset: string): DeadLetterRow => ({
+    topic: 'keyflow.events', partition: 3, offset, key: new Uint8Array([0, 255, 7]), raw: new TextEncoder().encode('{"id":'),
+    reason: 'not-json', error: 'not JSON: Unexpected end of JSON input',
+  });
+  const first = await flush([], [dl('41'), dl('9007199254740993')]);
+  assert.equal(first.deadLettersInserted, 2);
+  const again = await flush(sampleEvents(3, { seed: 16 }), [dl('41'), dl('42')]);
+  assert.deepEqual({ dl: again.deadLettersInserted, ev: again.inserted.length }, { dl: 1, ev: 3 });
+  const rows = await db.sql`select "offset", message_key, raw, partition from dead_letters order by "offset"::numeric`;
+  assert.deepEqual(rows.map((r) => r['offset']), ['41', '42', '9007199254740993']);
+  assert.deepEqual([...(rows[0]?.['message_key'] as Buffer)], [0, 255, 7]);
+  assert.equal((rows[0]?.['raw'] as Buffer).toString(), '{"id":');
+});
+
+test('flush - a NUL in a dead letter error message is stored, not fatal', async () => {
+  const r = await flush([], [{ topic: 't', partition: 0, offset: '1', key: null, raw: null, reason: 'empty', error: 'bad \u0000 byte' }]);
+  assert.equal(r.deadLettersInserted, 1);
+  const [row] = await db.sql`select error, raw, message_key from dead_letters`;
+  assert.deepEqual({ ...row }, { error: 'bad \ufffd byte', raw: null, message_key: null });
+});
+
+test('flush - concurrent flushes of overlapping batches store and count every event once', async () => {
+  const events = sampleEvents(2000, { seed: 17, spreadMs: 120_000 });
+  const pool = db.connect({ max: 6 });
+  // Six workers, each flushing an overlapping, shuffled slice: every event is in ~3 of them.
+  const slices = Array.from({ length: 6 }, (_, w) =>
+    events.filter((_, i) => (i + w) % 6 < 3).sort((a, b) => identityOf(a).localeCompare(identityOf(b)) * (w % 2 ? 1 : -1)));
+  const results = await Promise.all(slices.map((s) => flushBatch(pool, { events: s, partitionKeys: s.map((e) => partitionKeyOf(e)), deadLetters: [] })));
+  assert.equal(results.reduce((n, r) => n + r.inserted.length, 0), 2000);
+  assert.equal(new Set(results.flatMap((r) => r.inserted.map(identityOf))).size, 2000);
+  assert.equal(await eventCount(), 2000);
+  assert.deepEqual(normalize(await rollups()), expectedRollups(events));
+});
+
+test('flush - partition keys must match the events one for one', async () => {
+  await assert.rejects(flushBatch(db.sql, { events: sampleEvents(2), partitionKeys: ['x'], deadLetters: [] }), RangeError);
+});
+
+test('flush - a deadlock with another transaction is retried, and the batch is still counted once', async () => {
+  const at = Date.UTC(2026, 10, 20, 12, 30);
+  const e1: KeyflowEvent = { id: 'dl-1', type: 'a', source: 's', occurredAt: at };
+  const e2: KeyflowEvent = { id: 'dl-2', type: 'b', source: 's', occurredAt: at };
+  const other = await db.sql.reserve();
+  try {
+    // Another writer holds the rollup row of e2 ('b'), then asks for e1's ('a'), which the flush holds by then.
+    await other`begin`;
+    await other`insert into rollups_minute (bucket, source, type, events) values (${new Date(at)}, 's', 'b', 10)`;
+    const retries: string[] = [];
+    const flushing = flushBatch(db.sql, { events: [e1, e2], partitionKeys: ['k', 'k'], deadLetters: [] }, {
+      onRetry: (e) => retries.push((e as { code?: string }).code ?? '?'),
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    await other`insert into rollups_minute (bucket, source, type, events) values (${new Date(at)}, 's', 'a', 10)
+      on conflict (bucket, source, type, funnel_stage, currency) do update set events = rollups_minute.events + 10`;
+    await other`commit`;
+    const r = await flushing;
+    assert.deepEqual(retries, ['40P01']);
+    assert.deepEqual(r.inserted, [e1, e2]);
+  } finally {
+    other.release();
+  }
+  assert.deepEqual((await rollups()).map((r) => [r.type, r.events]), [['a', 11], ['b', 11]]);
+});

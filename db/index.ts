@@ -1,0 +1,21 @@
+// The door of db/: PostgreSQL storage for keyflow (postgres.js). Other folders import from
+// here only. Test helpers live in ./testing.ts, which is not part of this door.
+export { connectDb } from './connect.ts';
+export type { Sql, Tx, ConnectOptions } from './connect.ts';
+export { migrate } from './migrate.ts';
+export type { MigrateOptions } from './migrate.ts';
+export { ensurePartitions, partitionName } from './partitions.ts';
+export type { EnsurePartitionsOptions, EnsurePartitionsResult } from './partitions.ts';
+export { flushBatch } from './flush.ts';
+export type { DeadLetterRow, FlushBatch, FlushOptions, FlushResult } from './flush.ts';
+export { getEvent, reportEvents, listDeadLetters } from './queries.ts';
+export type {
+  StoredEvent,
+  ReportEventsQuery,
+  ReportGroup,
+  ReportGroupKey,
+  EventsReport,
+  DeadLetterView,
+  DeadLetterPage,
+} from './queries.ts';
+export { MigrationChecksumError, MigrationFailedError, InvalidCursorError } from './errors.ts';

@@ -1,0 +1,11 @@
+// The advisory locks db/ takes, in one place so that two of them can never share a key.
+// Every key is the pair (KEYFLOW, n): the two-int form of pg_advisory_lock.
+
+/** The first half of every keyflow advisory-lock key ('kf' in ASCII). */
+export const LOCK_NAMESPACE = 0x6b66;
+
+/** Held (session-level) while migrations are checked and applied. */
+export const LOCK_MIGRATE = 1;
+
+/** Held (transaction-level) while daily partitions are created. */
+export const LOCK_PARTITIONS = 2;
