@@ -1,0 +1,250 @@
+// The hand-written OpenAPI 3.1 description of the routes the edge really serves. Rule: it
+// describes exactly the routes createApp registers — app.test.ts fails when a route is added
+// or removed on one side only.
+
+const error = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+const retryAfter = { 'Retry-After': { description: 'seconds to wait before retrying', schema: { type: 'integer' } } };
+const instant = { type: 'string', description: 'RFC 3339 date-time or epoch milliseconds' };
+const eventProperties = {
+  id: { type: 'string', minLength: 1, maxLength: 128 },
+  type: { type: 'string', minLength: 1, maxLength: 64 },
+  source: { type: 'string', minLength: 1, maxLength: 64 },
+  occurredAt: { oneOf: [{ type: 'string', format: 'date-time' }, { type: 'integer', minimum: 0 }] },
+  userId: { type: 'string', minLength: 1, maxLength: 128 },
+  sessionId: { type: 'string', minLength: 1, maxLength: 128 },
+  funnelStage: { type: 'string', enum: ['top', 'bottom'] },
+  revenue: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['amount', 'currency'],
+    properties: { amount: { type: 'number' }, currency: { type: 'string', pattern: '^[A-Z]{3}$' } },
+  },
+  user: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      age: { type: 'integer', minimum: 0, maximum: 150 },
+      gender: { type: 'string', maxLength: 32 },
+      country: { type: 'string', maxLength: 64 },
+      city: { type: 'string', maxLength: 128 },
+    },
+  },
+  properties: {
+    type: 'object',
+    maxProperties: 64,
+    additionalProperties: { type: ['string', 'number', 'boolean', 'null'] },
+  },
+};
+const v1Security = [{ bearer: [] }, { apiKey: [] }];
+
+/** The OpenAPI document served at GET /openapi.json. */
+export const openApiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'keyflow',
+    version: '1',
+    description: 'Real-time event ingestion and analytics. /v1 routes need an API key when the server has any configured.',
+  },
+  paths: {
+    '/v1/events': {
+      post: {
+        summary: 'Ingest one event, an array of events, or { "events": [...] } (at most 1000)',
+        security: v1Security,
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                oneOf: [
+                  { $ref: '#/components/schemas/Event' },
+                  { type: 'array', items: { $ref: '#/components/schemas/Event' }, minItems: 1, maxItems: 1000 },
+                  {
+                    type: 'object',
+                    required: ['events'],
+                    additionalProperties: false,
+                    properties: { events: { type: 'array', items: { $ref: '#/components/schemas/Event' }, minItems: 1, maxItems: 1000 } },
+                  },
+                ],
+              },
+            },
+          },
+        },
+        responses: {
+          '202': {
+            description: 'The valid events were acknowledged by Kafka; invalid ones are listed by index',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/IngestSummary' } } },
+          },
+          '400': {
+            description: 'Malformed JSON (invalid_json), a body of no accepted shape (invalid_body), or no valid event (validation_failed, with the IngestSummary fields)',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          },
+          '401': error('API key missing or wrong (unauthorized)'),
+          '413': error('Body larger than the limit (payload_too_large) or more than 1000 events (too_many_events)'),
+          '503': { ...error('Kafka unavailable (kafka_unavailable); nothing was accepted'), headers: retryAfter },
+        },
+      },
+    },
+    '/v1/events/{id}': {
+      get: {
+        summary: 'A stored event',
+        security: v1Security,
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 128 } }],
+        responses: {
+          '200': { description: 'The event', content: { 'application/json': { schema: { $ref: '#/components/schemas/StoredEvent' } } } },
+          '401': error('API key missing or wrong'),
+          '404': error('No such event (not_found)'),
+        },
+      },
+    },
+    '/v1/reports/events': {
+      get: {
+        summary: 'Event counts in [from, to), optionally filtered and grouped',
+        security: v1Security,
+        parameters: [
+          { name: 'from', in: 'query', schema: instant, description: 'inclusive; default to − 24 h' },
+          { name: 'to', in: 'query', schema: instant, description: 'exclusive; default the next whole minute' },
+          { name: 'source', in: 'query', schema: { type: 'string', maxLength: 64 } },
+          { name: 'type', in: 'query', schema: { type: 'string', maxLength: 64 } },
+          { name: 'funnelStage', in: 'query', schema: { type: 'string', enum: ['top', 'bottom'] } },
+          { name: 'groupBy', in: 'query', schema: { type: 'string' }, description: 'comma list of type, source, funnelStage' },
+        ],
+        responses: {
+          '200': { description: 'The report', content: { 'application/json': { schema: { $ref: '#/components/schemas/EventsReport' } } } },
+          '400': error('Invalid query (invalid_query): bad instant, from ≥ to, more than 366 days, unknown groupBy'),
+          '401': error('API key missing or wrong'),
+        },
+      },
+    },
+    '/healthz': {
+      get: {
+        summary: 'Liveness',
+        responses: {
+          '200': {
+            description: 'The process runs',
+            content: { 'application/json': { schema: { type: 'object', properties: { status: { const: 'ok' } } } } },
+          },
+        },
+      },
+    },
+    '/readyz': {
+      get: {
+        summary: 'Readiness of Kafka, PostgreSQL, Redis and workers',
+        responses: {
+          '200': { description: 'Ready', content: { 'application/json': { schema: { $ref: '#/components/schemas/Readiness' } } } },
+          '503': { ...error('Not ready (not_ready); the body also carries ready and checks'), headers: retryAfter },
+        },
+      },
+    },
+    '/metrics': {
+      get: {
+        summary: 'Prometheus metrics',
+        responses: { '200': { description: 'Prometheus text exposition', content: { 'text/plain': { schema: { type: 'string' } } } } },
+      },
+    },
+    '/openapi.json': {
+      get: {
+        summary: 'This document',
+        responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } },
+      },
+    },
+  },
+  components: {
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer' },
+      apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+    },
+    schemas: {
+      Event: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'type', 'source', 'occurredAt'],
+        properties: eventProperties,
+      },
+      StoredEvent: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'type', 'source', 'occurredAt', 'receivedAt'],
+        properties: {
+          ...eventProperties,
+          occurredAt: { type: 'string', format: 'date-time' },
+          receivedAt: { type: 'string', format: 'date-time' },
+        },
+      },
+      IngestSummary: {
+        type: 'object',
+        required: ['accepted', 'ids', 'rejected'],
+        properties: {
+          accepted: { type: 'integer' },
+          ids: { type: 'array', items: { type: 'string' } },
+          rejected: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['index', 'errors'],
+              properties: {
+                index: { type: 'integer' },
+                errors: { type: 'array', items: { $ref: '#/components/schemas/FieldError' } },
+              },
+            },
+          },
+        },
+      },
+      FieldError: {
+        type: 'object',
+        required: ['path', 'message'],
+        properties: { path: { type: 'string' }, message: { type: 'string' } },
+      },
+      EventsReport: {
+        type: 'object',
+        required: ['from', 'to', 'total', 'groups'],
+        properties: {
+          from: { type: 'string', format: 'date-time' },
+          to: { type: 'string', format: 'date-time' },
+          total: { type: 'integer' },
+          groups: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['count'],
+              properties: {
+                type: { type: 'string' },
+                source: { type: 'string' },
+                funnelStage: { type: ['string', 'null'] },
+                count: { type: 'integer' },
+              },
+            },
+          },
+        },
+      },
+      Readiness: {
+        type: 'object',
+        required: ['ready', 'checks'],
+        properties: {
+          ready: { type: 'boolean' },
+          checks: {
+            type: 'object',
+            additionalProperties: {
+              type: 'object',
+              required: ['ok'],
+              properties: { ok: { type: 'boolean' }, detail: { type: 'string' } },
+            },
+          },
+        },
+      },
+      Error: {
+        type: 'object',
+        required: ['error'],
+        properties: {
+          error: {
+            type: 'object',
+            required: ['code', 'message'],
+            properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+          },
+        },
+      },
+    },
+  },
+} as const;

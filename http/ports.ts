@@ -1,0 +1,98 @@
+// The seams of the HTTP edge. Rule: http/ reaches Kafka, the stores and the runtime only
+// through these interfaces, which it declares itself and the composition root fills in, so
+// the edge never imports runtime/ and can be exercised without sockets.
+import type { KeyflowEvent } from '../actors/index.ts';
+
+/** Hands validated events to Kafka. */
+export interface IngestPort {
+  /**
+   * Resolves only after Kafka acknowledged every event (acks = all). Throws (typically with
+   * `code: 'KEYFLOW_KAFKA_UNAVAILABLE'`) when it cannot; the edge then answers 503.
+   *
+   * @example
+   * await ingest.publish([event], c.req.raw.signal);
+   */
+  publish(events: readonly KeyflowEvent[], signal?: AbortSignal): Promise<void>;
+}
+
+/** A stored event in API shape: occurredAt and receivedAt as RFC 3339 strings. */
+export type StoredEvent = Omit<KeyflowEvent, 'occurredAt'> & {
+  readonly occurredAt: string;
+  readonly receivedAt: string;
+};
+
+/** Report dimensions a client may group by. */
+export type ReportDimension = 'type' | 'source' | 'funnelStage';
+
+/** A validated `GET /v1/reports/events` query; `from` inclusive, `to` exclusive. */
+export type EventsReportQuery = {
+  readonly from: Date;
+  readonly to: Date;
+  readonly source?: string;
+  readonly type?: string;
+  readonly funnelStage?: 'top' | 'bottom';
+  readonly groupBy: readonly ReportDimension[];
+};
+
+/** Counts of stored events, in total and per group (a group names only its groupBy fields). */
+export type EventsReport = {
+  readonly total: number;
+  readonly groups: ReadonlyArray<{
+    readonly type?: string;
+    readonly source?: string;
+    readonly funnelStage?: string | null;
+    readonly count: number;
+  }>;
+};
+
+/** Read-only queries over the store (db/ in production). */
+export interface QueryPort {
+  /** The stored event with this id, or undefined. */
+  getEvent(id: string): Promise<StoredEvent | undefined>;
+  /** Counts for the query's window and filters. */
+  reportEvents(q: EventsReportQuery): Promise<EventsReport>;
+}
+
+/** Readiness of each dependency (kafka, postgres, redis, workers…). */
+export type Readiness = {
+  readonly ready: boolean;
+  readonly checks: Readonly<Record<string, { readonly ok: boolean; readonly detail?: string }>>;
+};
+
+export interface HealthPort {
+  readiness(): Promise<Readiness>;
+}
+
+/** The Prometheus registry, as far as the edge needs it. */
+export interface MetricsPort {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
+/** What a request was, for the unexpected-error hook. */
+export type RequestInfo = { readonly requestId: string; readonly method: string; readonly path: string };
+
+export type EdgeOptions = {
+  /** Largest request body, in bytes, counted while reading. */
+  readonly maxBodyBytes: number;
+  /** Largest number of events in one POST (1000 by the API contract). */
+  readonly maxBatchEvents: number;
+  /** When non-empty, every /v1/* route needs one of these keys. */
+  readonly apiKeys: readonly string[];
+  /** Called with the number of events published by a request that answered 202. */
+  onAccepted?(n: number): void;
+  /** Called with the number of events that failed validation. */
+  onRejected?(n: number): void;
+  /** Called with every error that became a 500, or with a publish failure that became a 503. */
+  onError?(error: unknown, request: RequestInfo): void;
+  /** Clock for report defaults; Date.now by default. */
+  now?(): number;
+};
+
+export type EdgeDeps = {
+  readonly ingest: IngestPort;
+  readonly queries: QueryPort;
+  readonly health: HealthPort;
+  readonly metrics: MetricsPort;
+  readonly options: EdgeOptions;
+};
