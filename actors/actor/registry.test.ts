@@ -46,8 +46,8 @@ test('ActorRegistry - drain hands over every pending event in arrival order per 
   assert.equal(r.snapshot('u0')?.counts.flushed, 3);
 });
 
-test('ActorRegistry - passivation never drops an actor with pending events or live dedup entries', () => {
-  const r = new ActorRegistry<number>({ ...options, maxActors: 1 });
+test('ActorRegistry - an idle actor is passivated only once nothing is pending and its window is over', () => {
+  const r = new ActorRegistry<number>(options);
   r.offer('a', ev('e1', 'a'), 0, 0);
   r.offer('b', ev('e2', 'b'), 0, 0);
   assert.equal(r.passivate(5_000), 0); // both pending
@@ -56,4 +56,17 @@ test('ActorRegistry - passivation never drops an actor with pending events or li
   assert.equal(r.passivate(10_001), 2); // window over, idle: both go
   assert.equal(r.size, 0);
   assert.equal(r.snapshot('a'), undefined);
+});
+
+test('ActorRegistry - above maxActors the least recently used actors without pending events go first', () => {
+  const r = new ActorRegistry<number>({ ...options, maxActors: 2 });
+  r.offer('a', ev('e1', 'a'), 0, 0);
+  r.offer('b', ev('e2', 'b'), 0, 1);
+  r.drain();
+  r.offer('c', ev('e3', 'c'), 0, 2); // pending: must stay
+  r.offer('a', ev('e4', 'a'), 0, 3); // touched: now most recent, pending
+  assert.equal(r.passivate(4), 1);
+  assert.equal(r.snapshot('b'), undefined);
+  assert.ok(r.snapshot('a') && r.snapshot('c'));
+  assert.equal(r.pendingCount, 2);
 });

@@ -1,6 +1,8 @@
 // The actors of one worker, by key. Rule: an actor is created at its key's first event and
-// dropped (passivated) only when quiescent — no pending event, no live dedup entry — so
-// passivation never loses an event or forgets an identity inside its window.
+// is never dropped while it has a pending event. An idle actor is passivated once quiescent
+// (no live dedup entry either); above maxActors, the least recently used actors without
+// pending events go first, even with live dedup entries — the store's primary key still
+// catches those duplicates, so memory stays bounded without losing or double-counting.
 import type { KeyflowEvent } from '../event/index.ts';
 import { KeyActor, type ActorOptions, type ActorSnapshot, type Pending } from './actor.ts';
 
@@ -58,7 +60,8 @@ export class ActorRegistry<M> {
 
   /**
    * Drop quiescent actors idle for longer than actorIdleMs, and, while more than maxActors
-   * are live, quiescent actors in least-recently-used order. Returns how many were dropped.
+   * are live, actors without pending events in least-recently-used order. Returns how many
+   * were dropped.
    */
   passivate(nowMs: number): number {
     let dropped = 0;
@@ -66,7 +69,7 @@ export class ActorRegistry<M> {
     for (const [key, actor] of this.#actors) {
       const idle = nowMs - actor.lastActiveAt >= this.#options.actorIdleMs;
       if (!idle && over <= 0) break;
-      if (actor.isQuiescent(nowMs)) {
+      if (over > 0 ? actor.pendingCount === 0 : actor.isQuiescent(nowMs)) {
         this.#actors.delete(key);
         dropped++;
         over--;

@@ -5,6 +5,18 @@ import { z } from 'zod';
 
 const MAX_PROPERTIES = 64;
 
+// PostgreSQL text cannot hold NUL, and JSON with a lone UTF-16 surrogate is not valid
+// Unicode: an event carrying either would fail every flush of its batch, so it is refused
+// here, where it becomes a rejection (HTTP) or a dead letter (Kafka) instead.
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const text = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .refine((s) => !UNSTORABLE.test(s), { message: 'must not contain NUL characters or unpaired surrogates' });
+
 const occurredAt = z
   .union([
     z.iso.datetime({ offset: true, message: 'must be an RFC 3339 date-time' }),
@@ -20,16 +32,16 @@ const occurredAt = z
     return ms;
   });
 
-const propertyValue = z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]);
+const propertyValue = z.union([text(0, 1024), z.number().finite(), z.boolean(), z.null()]);
 
 /** The schema of one incoming event. Unknown top-level fields are rejected by name. */
 export const eventSchema = z.strictObject({
-  id: z.string().min(1).max(128),
-  type: z.string().min(1).max(64),
-  source: z.string().min(1).max(64),
+  id: text(1, 128),
+  type: text(1, 64),
+  source: text(1, 64),
   occurredAt,
-  userId: z.string().min(1).max(128).optional(),
-  sessionId: z.string().min(1).max(128).optional(),
+  userId: text(1, 128).optional(),
+  sessionId: text(1, 128).optional(),
   funnelStage: z.enum(['top', 'bottom']).optional(),
   revenue: z
     .strictObject({
@@ -40,13 +52,13 @@ export const eventSchema = z.strictObject({
   user: z
     .strictObject({
       age: z.number().int().min(0).max(150).optional(),
-      gender: z.string().min(1).max(32).optional(),
-      country: z.string().min(1).max(64).optional(),
-      city: z.string().min(1).max(128).optional(),
+      gender: text(1, 32).optional(),
+      country: text(1, 64).optional(),
+      city: text(1, 128).optional(),
     })
     .optional(),
   properties: z
-    .record(z.string().min(1).max(64), propertyValue)
+    .record(text(1, 64), propertyValue)
     .refine((p) => Object.keys(p).length <= MAX_PROPERTIES, { message: `at most ${MAX_PROPERTIES} properties` })
     .optional(),
 });

@@ -70,3 +70,12 @@ test('partitionKeyOf - userId routes by default, falling back to id', () => {
   assert.equal(partitionKeyOf({ id: 'e' }), 'e');
   assert.equal(partitionKeyOf({ id: 'e', userId: 'u' }, 'id'), 'e');
 });
+
+test('validateEvent - NUL characters and unpaired surrogates, which the store cannot hold, are rejected', () => {
+  for (const bad of ['a\u0000b', 'x\ud800y', '\udc00']) {
+    assert.equal(validateEvent({ ...base, type: bad }).ok, false, JSON.stringify(bad));
+    assert.equal(validateEvent({ ...base, properties: { k: bad } }).ok, false);
+    assert.equal(validateEvent({ ...base, properties: { [bad]: 1 } }).ok, false);
+  }
+  assert.equal(validateEvent({ ...base, type: 'emoji \ud83d\ude00 ok' }).ok, true);
+});
