@@ -24,9 +24,10 @@ const variables = {
   KEYFLOW_WORKERS: ['workers', int(1, 256), String(availableParallelism())],
   KEYFLOW_FLUSH_MAX_EVENTS: ['flushMaxEvents', int(1, 100_000), '2000'],
   KEYFLOW_FLUSH_INTERVAL_MS: ['flushIntervalMs', int(1, 600_000), '200'],
-  KEYFLOW_DEDUP_WINDOW: ['dedupWindowEntries', int(0, 10_000_000), '100000'],
+  KEYFLOW_DEDUP_WINDOW: ['dedupWindowEntries', int(0, 1_000_000), '1000'],
+  KEYFLOW_DEDUP_WINDOW_MS: ['dedupWindowMs', int(0, 86_400_000), '300000'],
   KEYFLOW_ACTOR_IDLE_MS: ['actorIdleMs', int(1, 86_400_000), '60000'],
-  KEYFLOW_MAX_ACTORS: ['maxActors', int(1, 10_000_000), '100000'],
+  KEYFLOW_MAX_ACTORS: ['maxActors', int(1, 10_000_000), '10000'],
   KEYFLOW_MAX_PENDING_EVENTS: ['maxPendingEvents', int(1, 10_000_000), '20000'],
   KEYFLOW_PARTITION_KEY: ['partitionKey', z.enum(['userId', 'id']), 'userId'],
   KEYFLOW_MAX_BODY_BYTES: ['maxBodyBytes', int(1024, 64 * 1024 * 1024), String(1024 * 1024)],
@@ -36,6 +37,7 @@ const variables = {
   KEYFLOW_REDIS_PREFIX: ['redisPrefix', z.string(), 'keyflow:'],
   KEYFLOW_SHUTDOWN_TIMEOUT_MS: ['shutdownTimeoutMs', int(100, 600_000), '9000'],
   KEYFLOW_LOG_LEVEL: ['logLevel', z.enum(['debug', 'info', 'warn', 'error', 'silent']), 'info'],
+  KEYFLOW_PUBLISH_TIMEOUT_MS: ['publishTimeoutMs', int(100, 120_000), '5000'],
   KEYFLOW_FAULTS: ['faultsEnabled', z.enum(['0', '1']).transform((v) => v === '1'), '0'],
 } as const;
 

@@ -1,0 +1,51 @@
+// keyflow's Prometheus metrics. Rule: every thread has its own registry with the same
+// metric definitions; the main thread answers /metrics with the sum of all of them, so a
+// worker's counters survive into the one answer without a per-event message.
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+
+/** The metrics of one thread. */
+export type KeyflowMetrics = ReturnType<typeof defineMetrics>;
+
+function defineMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    eventsAccepted: new Counter({ name: 'keyflow_events_accepted_total', help: 'Events accepted by the edge and acknowledged by Kafka', registers }),
+    eventsRejected: new Counter({ name: 'keyflow_events_rejected_total', help: 'Events the edge rejected as invalid', registers }),
+    eventsConsumed: new Counter({ name: 'keyflow_events_consumed_total', help: 'Kafka messages consumed by workers', registers }),
+    eventsDeduplicated: new Counter({ name: 'keyflow_events_deduplicated_total', help: 'Duplicate events dropped, by where they were caught', labelNames: ['stage'] as const, registers }),
+    eventsFlushed: new Counter({ name: 'keyflow_events_flushed_total', help: 'Events newly stored in PostgreSQL', registers }),
+    deadLetters: new Counter({ name: 'keyflow_dead_letters_total', help: 'Messages written to dead_letters, by reason', labelNames: ['reason'] as const, registers }),
+    flushDuration: new Histogram({ name: 'keyflow_flush_duration_seconds', help: 'Duration of flush transactions', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers }),
+    flushFailures: new Counter({ name: 'keyflow_flush_failures_total', help: 'Flush attempts that failed and will be retried', registers }),
+    offsetCommitFailures: new Counter({ name: 'keyflow_offset_commit_failures_total', help: 'Offset commits that failed (the events are stored; they will be redelivered and deduplicated)', registers }),
+    liveUpdateFailures: new Counter({ name: 'keyflow_live_update_failures_total', help: 'Redis live-counter updates that failed', registers }),
+    pendingEvents: new Gauge({ name: 'keyflow_pending_events', help: 'Events waiting for a flush', registers }),
+    liveActors: new Gauge({ name: 'keyflow_live_actors', help: 'Actors currently live', registers }),
+    workerRestarts: new Counter({ name: 'keyflow_worker_restarts_total', help: 'Worker threads replaced by the supervisor', registers }),
+  };
+}
+
+/**
+ * Create a registry with keyflow's metric definitions.
+ *
+ * @example
+ * const { registry, metrics } = createMetrics({ defaults: true });
+ * metrics.eventsAccepted.inc(3);
+ */
+export function createMetrics(options: { defaults?: boolean } = {}): { registry: Registry; metrics: KeyflowMetrics } {
+  const registry = new Registry();
+  if (options.defaults === true) collectDefaultMetrics({ register: registry, prefix: 'keyflow_process_' });
+  return { registry, metrics: defineMetrics(registry) };
+}
+
+/** A thread's metrics as plain data, safe to post across threads. */
+export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
+
+/** Sum the main thread's registry and the workers' snapshots into one Prometheus answer. */
+export async function renderAggregated(main: Registry, workers: readonly MetricsSnapshot[]): Promise<string> {
+  const all = [await main.getMetricsAsJSON(), ...workers] as Parameters<typeof AggregatorRegistry.aggregate>[0];
+  return AggregatorRegistry.aggregate(all).metrics();
+}
+
+export { Registry };
+export const metricsContentType: string = Registry.PROMETHEUS_CONTENT_TYPE;

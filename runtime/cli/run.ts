@@ -1,0 +1,164 @@
+// The composition root: wires config, Postgres, Redis, Kafka, the supervisor and the HTTP
+// edge together for one command, and owns the process lifecycle.
+//
+// Rule: on SIGTERM or SIGINT the process stops accepting requests, drains its workers
+// (flush, commit), closes its connections and exits 0 — or exits 1 if that takes longer
+// than KEYFLOW_SHUTDOWN_TIMEOUT_MS.
+import { Hono } from 'hono';
+import { Redis } from 'ioredis';
+import { connectDb, ensurePartitions, getEvent, migrate, reportEvents, type Sql } from '../../db/index.ts';
+import { createApp, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
+import { traceRequests } from '../../http/middleware/trace.ts';
+import { createMetrics, metricsContentType, renderAggregated, type Tracing } from '../../otel/index.ts';
+import { ConfigError, loadConfig, type Config } from '../config/index.ts';
+import { createReadiness } from '../edge/index.ts';
+import { createKafka, ensureTopic, EventPublisher } from '../kafka/index.ts';
+import { createLogger, errorFields, type Logger } from '../log/index.ts';
+import { Supervisor } from '../supervisor/index.ts';
+
+type Command = 'all' | 'edge' | 'worker' | 'migrate';
+
+const HOURLY = 60 * 60 * 1000;
+
+/** Retry `fn` until it succeeds: dependencies may come up after keyflow does. */
+async function untilUp<T>(what: string, log: Logger, fn: () => Promise<T>, deadlineMs = 120_000): Promise<T> {
+  const until = Date.now() + deadlineMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (Date.now() > until) throw e;
+      if (attempt === 1 || attempt % 10 === 0) log.warn(`waiting for ${what}`, errorFields(e));
+      await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * attempt)));
+    }
+  }
+}
+
+async function prepareDatabase(sql: Sql, config: Config, log: Logger): Promise<void> {
+  const { applied } = await untilUp('postgres', log, () => migrate(sql));
+  if (applied.length > 0) log.info('migrations applied', { applied });
+  await ensurePartitions(sql, { aheadDays: config.partitionsAheadDays });
+}
+
+/** Run one keyflow command until a signal ends it. */
+export async function run(command: Command, tracing: Tracing): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`keyflow: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const log = createLogger(config.logLevel, { component: command });
+  const sql = connectDb(config.databaseUrl, { max: 8 });
+
+  if (command === 'migrate') {
+    await prepareDatabase(sql, config, log);
+    await sql.end({ timeout: 5 });
+    log.info('database ready');
+    return;
+  }
+
+  const { registry, metrics } = createMetrics({ defaults: true });
+  const kafka = createKafka(config, `keyflow-${command}-${process.pid}`, log);
+  const redis = new Redis(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined); // readiness reports it; ioredis keeps reconnecting
+  redis.connect().catch((e: unknown) => log.warn('redis not reachable yet', errorFields(e)));
+
+  await prepareDatabase(sql, config, log);
+  await untilUp('kafka', log, () => ensureTopic(kafka, config.topic, config.partitions, config.replicationFactor, log));
+  const maintenance = setInterval(() => {
+    ensurePartitions(sql, { aheadDays: config.partitionsAheadDays }).catch((e: unknown) => log.warn('partition maintenance failed', errorFields(e)));
+  }, HOURLY);
+  maintenance.unref();
+
+  const sup =
+    command === 'all' || command === 'worker'
+      ? new Supervisor({
+          config,
+          log: log.child({ component: 'supervisor' }),
+          metrics,
+          onFatal: (e) => {
+            log.error('supervisor gave up', errorFields(e));
+            void shutdown(e.message, 1);
+          },
+        })
+      : undefined;
+  const readiness = createReadiness({ sql, redis, kafka, ...(sup ? { workers: () => sup.healthy() } : {}) });
+  // Filled in as start-up proceeds; shutdown closes whatever got that far.
+  const held: { server?: ServedApp; publisher?: EventPublisher } = {};
+  let stopping: Promise<void> | undefined;
+
+  const shutdown = (reason: string, code: number): Promise<void> =>
+    (stopping ??= (async () => {
+      log.info('shutting down', { reason });
+      const hard = setTimeout(() => {
+        log.error('shutdown took too long; exiting', { timeoutMs: config.shutdownTimeoutMs });
+        process.exit(1);
+      }, config.shutdownTimeoutMs + 500);
+      hard.unref();
+      try {
+        await held.server?.close();
+        await sup?.drain();
+        await held.publisher?.close();
+        await readiness.close();
+        redis.disconnect();
+        await sql.end({ timeout: 2 });
+        await tracing.shutdown();
+      } catch (e) {
+        log.error('shutdown failed', errorFields(e));
+        code = 1;
+      } finally {
+        clearTimeout(hard);
+      }
+      log.info('stopped', { code });
+      process.exit(code);
+    })());
+  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.once('SIGINT', () => void shutdown('SIGINT', 0));
+
+  try {
+    await sup?.start();
+  } catch (e) {
+    // A signal during start-up drains the workers that were starting; that is not a failure.
+    if (stopping === undefined) {
+      log.error('workers failed to start', errorFields(e));
+      await shutdown('workers failed to start', 1);
+    }
+    return;
+  }
+
+  if (command === 'all' || command === 'edge') {
+    held.publisher = new EventPublisher(kafka, { topic: config.topic, partitionKey: config.partitionKey, timeoutMs: config.publishTimeoutMs });
+    const publisher = held.publisher;
+    await untilUp('kafka producer', log, () => publisher.connect());
+  }
+  const pub = held.publisher;
+  const deps: EdgeDeps = {
+    ingest: {
+      publish: (events, signal) => {
+        if (pub === undefined) throw new Error('this process does not ingest (keyflow worker)');
+        return pub.publish(events, signal);
+      },
+    },
+    queries: { getEvent: (id) => getEvent(sql, id), reportEvents: (q) => reportEvents(sql, q) },
+    health: readiness,
+    metrics: { contentType: metricsContentType, render: async () => renderAggregated(registry, sup ? await sup.metrics() : []) },
+    options: {
+      maxBodyBytes: config.maxBodyBytes,
+      maxBatchEvents: 1000,
+      apiKeys: config.apiKeys,
+      onAccepted: (n) => metrics.eventsAccepted.inc(n),
+      onRejected: (n) => metrics.eventsRejected.inc(n),
+      onError: (e, request) => log.warn('request failed', { ...errorFields(e), ...request }),
+    },
+  };
+  const root = new Hono();
+  root.use('*', traceRequests());
+  root.route('/', createApp(deps));
+  const server = (held.server = await serveApp(root, { port: config.port, host: config.host }));
+  log.info('keyflow ready', { command, url: `http://${config.host}:${server.port}`, workers: sup ? config.workers : 0 });
+}

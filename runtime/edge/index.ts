@@ -1,0 +1,2 @@
+export { createReadiness } from './readiness.ts';
+export type { ReadinessSources } from './readiness.ts';

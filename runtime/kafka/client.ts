@@ -1,0 +1,30 @@
+// One place that knows how keyflow talks to Kafka: client ids, retry policy and where
+// kafkajs's own log lines go.
+import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import type { Config } from '../config/index.ts';
+import type { Logger } from '../log/index.ts';
+
+const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** A kafkajs client whose log lines go to keyflow's logger (warnings and errors only). */
+export function createKafka(config: Pick<Config, 'kafkaBrokers'>, clientId: string, log: Logger): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: [...config.kafkaBrokers],
+    connectionTimeout: 3_000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 8 },
+    logLevel: logLevel.WARN,
+    logCreator:
+      () =>
+      ({ level, log: entry }: LogEntry) => {
+        const { message, ...rest } = entry;
+        log[levels[level] ?? 'info'](`kafkajs: ${message}`, rest);
+      },
+  });
+}

@@ -1,0 +1,4 @@
+export { createKafka } from './client.ts';
+export { ensureTopic } from './topic.ts';
+export { EventPublisher, KafkaUnavailableError } from './publisher.ts';
+export type { PublisherOptions } from './publisher.ts';

@@ -1,0 +1,2 @@
+export { Supervisor, WorkerUnavailableError, RestartLimitError } from './supervisor.ts';
+export type { SupervisorOptions } from './supervisor.ts';

@@ -1,0 +1,56 @@
+// The worker thread's entry: builds one PartitionWorker with its own connections, answers
+// the supervisor's asks over comlink, and reports lifecycle on parentPort. It refuses to run
+// on the main thread.
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { expose } from 'comlink';
+import nodeEndpoint, { type NodeEndpoint } from 'comlink/dist/esm/node-adapter.mjs';
+import { Redis } from 'ioredis';
+import { connectDb } from '../../db/index.ts';
+import { createMetrics, startTracing } from '../../otel/index.ts';
+import { createKafka } from '../kafka/index.ts';
+import { createLogger, errorFields } from '../log/index.ts';
+import { serializeError, type WorkerApi, type WorkerEvent, type WorkerInit } from '../protocol.ts';
+import { PartitionWorker } from './partition-worker.ts';
+
+if (isMainThread || parentPort === null) throw new Error('runtime/worker/entry.ts runs only inside a worker thread');
+const port = parentPort;
+const init = workerData as WorkerInit;
+const { config, workerId } = init;
+const post = (m: WorkerEvent) => port.postMessage(m);
+const log = createLogger(config.logLevel, { component: 'worker', workerId });
+
+const tracing = await startTracing('keyflow');
+const { metrics, registry } = createMetrics();
+const sql = connectDb(config.databaseUrl, { max: 2 });
+const redis = new Redis(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+redis.on('error', () => undefined); // reported through failed updates, not as unhandled errors
+redis.connect().catch((e: unknown) => log.warn('redis not reachable; live counters wait for it', errorFields(e)));
+const kafka = createKafka(config, `keyflow-worker-${process.pid}-${workerId}`, log);
+const worker = new PartitionWorker({ workerId, config, kafka, sql, redis, log, metrics, tracingEnabled: tracing.enabled });
+
+let closed: Promise<void> | undefined;
+const api: WorkerApi = {
+  status: () => worker.status(),
+  metrics: () => registry.getMetricsAsJSON() as ReturnType<WorkerApi['metrics']>,
+  actor: (key) => worker.actor(key),
+  drain: () => worker.drain(Math.max(1_000, config.shutdownTimeoutMs - 1_500)),
+  stop: () =>
+    (closed ??= (async () => {
+      try {
+        await worker.stop();
+      } finally {
+        redis.disconnect();
+        await sql.end({ timeout: 2 });
+        await tracing.shutdown();
+      }
+    })()),
+};
+expose(api, nodeEndpoint(init.askPort as unknown as NodeEndpoint));
+
+try {
+  await worker.start();
+  post({ type: 'ready', workerId });
+} catch (e) {
+  log.error('worker failed to start', errorFields(e));
+  post({ type: 'fatal', workerId, error: serializeError(e) });
+}

@@ -1,0 +1,3 @@
+export { spawnWorkerThread } from './spawn.ts';
+export { PartitionWorker } from './partition-worker.ts';
+export { liveKeys, LIVE_TTL_SECONDS } from './live-counters.ts';

@@ -1,0 +1,401 @@
+// One worker's consumption loop: Kafka → actors → flush → offsets → live counters.
+//
+// Rule: offsets are committed only after the rows they cover are committed. A flush takes,
+// in one synchronous step, every pending event, every dead letter and the last consumed
+// offset of each partition; once the flush transaction commits, those offsets (+1) are
+// committed. Everything consumed before that step is either in that transaction or was a
+// duplicate, so a crash anywhere replays only what the store will deduplicate.
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Redis } from 'ioredis';
+import { SpanKind, SpanStatusCode, context, trace, type Link, type SpanContext } from '@opentelemetry/api';
+import { ActorRegistry, decodeEvent, encodeEvent, partitionKeyOf, type KeyflowEvent, type Pending } from '../../actors/index.ts';
+import { flushBatch, type DeadLetterRow, type Sql } from '../../db/index.ts';
+import { extractHeaders, tracer, type KeyflowMetrics } from '../../otel/index.ts';
+import type { Config } from '../config/index.ts';
+import { errorFields, type Logger } from '../log/index.ts';
+import type { ActorLocation, LifecycleState, WorkerStatus } from '../protocol.ts';
+import { publishLiveCounters } from './live-counters.ts';
+
+/** What the host needs to commit an event: where it came from, and its trace. */
+type Meta = { readonly partition: number; readonly offset: string; readonly span: SpanContext | undefined };
+
+/** One flush's worth of work. */
+type Batch = { entries: Pending<Meta>[]; deadLetters: DeadLetterRow[]; offsets: Map<number, string> };
+
+export type PartitionWorkerDeps = {
+  readonly workerId: number;
+  readonly config: Config;
+  readonly kafka: Kafka;
+  readonly sql: Sql;
+  readonly redis: Redis;
+  readonly log: Logger;
+  readonly metrics: KeyflowMetrics;
+  readonly tracingEnabled: boolean;
+};
+
+/**
+ * SQLSTATE classes that mean "this data cannot be stored" (data exception, integrity
+ * constraint, program limit) rather than "the store is unavailable": retrying the same batch
+ * would fail forever and block its partitions.
+ */
+const DATA_ERROR_CLASSES = new Set(['22', '23', '54']);
+const isDataError = (e: unknown): boolean => {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.length === 5 && DATA_ERROR_CLASSES.has(code.slice(0, 2));
+};
+
+/** Links kept on one flush span; the rest are counted in an attribute. */
+const MAX_FLUSH_LINKS = 128;
+
+const transitions: Record<LifecycleState, readonly LifecycleState[]> = {
+  starting: ['running', 'draining', 'failed'],
+  running: ['draining', 'failed'],
+  draining: ['stopped', 'failed'],
+  stopped: [],
+  failed: [],
+};
+
+/** A kafkajs consumer in the keyflow group, feeding this thread's actors. */
+export class PartitionWorker {
+  readonly #d: PartitionWorkerDeps;
+  readonly #consumer: Consumer;
+  readonly #registry: ActorRegistry<Meta>;
+  #state: LifecycleState = 'starting';
+  #deadLetters: DeadLetterRow[] = [];
+  readonly #consumed = new Map<number, string>();
+  readonly #committed = new Map<number, string>();
+  #dirtySince: number | undefined;
+  #retry: Batch | undefined;
+  #retryAt = 0;
+  #failures = 0;
+  #flushing: Promise<void> | undefined;
+  #flushAgain = false;
+  #inBatch: Promise<void> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+  #partitions: number[] = [];
+  #lastFlushAt: number | null = null;
+  #drained: Promise<void> | undefined;
+  #stopped: Promise<void> | undefined;
+
+  constructor(deps: PartitionWorkerDeps) {
+    this.#d = deps;
+    const c = deps.config;
+    this.#consumer = deps.kafka.consumer({
+      groupId: c.groupId,
+      // Short enough that a crashed process's partitions move on quickly; the backpressure
+      // loop heartbeats between flush attempts so a slow store does not cost the assignment.
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 1024 * 1024,
+      // The broker's long-poll when a partition is idle; also how long leaving the group
+      // waits for the fetch in flight, so it bounds shutdown time.
+      maxWaitTimeInMs: 250,
+      allowAutoTopicCreation: false,
+    });
+    this.#registry = new ActorRegistry<Meta>({
+      dedupWindowEntries: c.dedupWindowEntries,
+      dedupWindowMs: c.dedupWindowMs,
+      actorIdleMs: c.actorIdleMs,
+      maxActors: c.maxActors,
+    });
+  }
+
+  get state(): LifecycleState {
+    return this.#state;
+  }
+
+  #transition(to: LifecycleState): void {
+    if (!transitions[this.#state].includes(to)) throw new Error(`worker ${this.#d.workerId}: illegal transition ${this.#state} → ${to}`);
+    this.#state = to;
+  }
+
+  /** Join the consumer group and start consuming. */
+  async start(): Promise<void> {
+    const { config } = this.#d;
+    this.#consumer.on(this.#consumer.events.GROUP_JOIN, ({ payload }) => {
+      const assigned = payload.memberAssignment[config.topic] ?? [];
+      this.#partitions = [...assigned].sort((a, b) => a - b);
+      // Offsets of partitions this worker lost are not ours to commit any more; their
+      // pending events are still flushed, and the new owner's replay deduplicates them.
+      for (const p of this.#consumed.keys()) if (!assigned.includes(p)) this.#consumed.delete(p);
+      this.#d.log.info('partitions assigned', { partitions: this.#partitions });
+    });
+    this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
+      this.#d.log.error('consumer crashed', { error: payload.error.message, restart: payload.restart });
+    });
+    await this.#consumer.connect();
+    await this.#consumer.subscribe({ topic: config.topic, fromBeginning: true });
+    await this.#consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => {
+        const run = this.#eachBatch(payload);
+        this.#inBatch = run.catch(() => undefined);
+        return run;
+      },
+    });
+    const tick = Math.max(5, Math.min(100, Math.floor(config.flushIntervalMs / 4)));
+    this.#timer = setInterval(() => this.#tick(), tick);
+    this.#transition('running');
+  }
+
+  async #eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { config } = this.#d;
+    for (const message of batch.messages) {
+      if (this.#state !== 'running' || !isRunning() || isStale()) return;
+      this.#handle(batch.topic, batch.partition, message);
+      resolveOffset(message.offset);
+    }
+    await heartbeat();
+    if (this.#workCount() >= config.flushMaxEvents) void this.flush();
+    // Backpressure: this partition's fetch loop waits while too much is pending.
+    while (this.#workCount() >= config.maxPendingEvents && this.#state === 'running' && isRunning() && !isStale()) {
+      await this.flush();
+      await heartbeat();
+    }
+  }
+
+  #handle(topic: string, partition: number, message: KafkaMessage): void {
+    const { metrics, config } = this.#d;
+    const now = Date.now();
+    metrics.eventsConsumed.inc();
+    this.#consumed.set(partition, message.offset);
+    this.#dirtySince ??= now;
+    const decoded = decodeEvent(message.value);
+    if (!decoded.ok) {
+      this.#deadLetters.push({ topic, partition, offset: message.offset, key: message.key, raw: message.value, reason: decoded.reason, error: decoded.message });
+      metrics.deadLetters.inc({ reason: decoded.reason });
+      return;
+    }
+    const event = decoded.event;
+    let span: SpanContext | undefined;
+    if (this.#d.tracingEnabled) {
+      const s = tracer().startSpan(`${topic} process`, {
+        kind: SpanKind.CONSUMER,
+        attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'messaging.destination.partition.id': String(partition), 'messaging.kafka.offset': message.offset, 'keyflow.event.id': event.id },
+      }, extractHeaders(message.headers));
+      span = s.spanContext();
+      s.end();
+    }
+    const outcome = this.#registry.offer(partitionKeyOf(event, config.partitionKey), event, { partition, offset: message.offset, span }, now);
+    if (outcome === 'duplicate') metrics.eventsDeduplicated.inc({ stage: 'memory' });
+  }
+
+  #workCount(): number {
+    return this.#registry.pendingCount + this.#deadLetters.length + (this.#retry?.entries.length ?? 0);
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    const { config, metrics } = this.#d;
+    metrics.pendingEvents.set(this.#workCount());
+    metrics.liveActors.set(this.#registry.size);
+    const due = this.#dirtySince !== undefined && now - this.#dirtySince >= config.flushIntervalMs;
+    const retryDue = this.#retry !== undefined && now >= this.#retryAt;
+    if ((due || retryDue) && this.#flushing === undefined) void this.flush();
+    if (this.#flushing === undefined) this.#registry.passivate(now);
+  }
+
+  /** Flush everything pending now; concurrent calls share one flush loop. Never rejects. */
+  flush(): Promise<void> {
+    if (this.#flushing !== undefined) {
+      this.#flushAgain = true;
+      return this.#flushing;
+    }
+    this.#flushing = this.#flushLoop().finally(() => {
+      this.#flushing = undefined;
+    });
+    return this.#flushing;
+  }
+
+  async #flushLoop(): Promise<void> {
+    do {
+      this.#flushAgain = false;
+      const ok = await this.#flushOnce();
+      if (!ok) return;
+    } while (this.#flushAgain && this.#dirtySince !== undefined);
+  }
+
+  /** One flush attempt; false when it failed and was kept for a retry. */
+  async #flushOnce(): Promise<boolean> {
+    // The one synchronous step of the module rule: take events, dead letters and offsets together.
+    const fresh = this.#registry.drain();
+    const deadLetters = this.#deadLetters;
+    this.#deadLetters = [];
+    const offsets = new Map(this.#consumed);
+    this.#dirtySince = undefined;
+    const previous = this.#retry;
+    this.#retry = undefined;
+    const batch: Batch = previous
+      ? { entries: previous.entries.concat(fresh), deadLetters: previous.deadLetters.concat(deadLetters), offsets }
+      : { entries: fresh, deadLetters, offsets };
+    if (batch.entries.length === 0 && batch.deadLetters.length === 0 && !this.#hasUncommitted(batch.offsets)) return true;
+
+    const { metrics, log } = this.#d;
+    const links: Link[] = [];
+    for (const e of batch.entries) {
+      if (e.meta.span === undefined) continue;
+      if (links.length >= MAX_FLUSH_LINKS) break;
+      links.push({ context: e.meta.span });
+    }
+    const first = links[0];
+    const parent = first === undefined ? context.active() : trace.setSpanContext(context.active(), first.context);
+    const span = tracer().startSpan('keyflow flush', {
+      kind: SpanKind.INTERNAL,
+      links,
+      attributes: { 'keyflow.flush.events': batch.entries.length, 'keyflow.flush.dead_letters': batch.deadLetters.length, 'keyflow.worker.id': this.#d.workerId },
+    }, parent);
+    const stopTimer = metrics.flushDuration.startTimer();
+    let inserted: Pending<Meta>[];
+    try {
+      let stored: Set<KeyflowEvent>;
+      try {
+        stored = await this.#store(batch);
+      } catch (e) {
+        if (!isDataError(e)) throw e;
+        stored = await this.#storeIsolatingPoison(batch, e);
+      }
+      inserted = batch.entries.filter((e) => stored.has(e.event));
+      span.setAttribute('keyflow.flush.inserted', inserted.length);
+    } catch (e) {
+      this.#failures++;
+      this.#retry = batch;
+      // Exponential backoff with jitter, capped at 5 s, while consumption is held by backpressure.
+      const backoff = Math.min(5_000, 100 * 2 ** Math.min(this.#failures, 6)) * (0.5 + Math.random() / 2);
+      this.#retryAt = Date.now() + backoff;
+      metrics.flushFailures.inc();
+      log.warn('flush failed; will retry', { ...errorFields(e), events: batch.entries.length, failures: this.#failures, retryInMs: Math.round(backoff) });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
+      span.end();
+      return false;
+    } finally {
+      stopTimer();
+    }
+    this.#failures = 0;
+    this.#lastFlushAt = Date.now();
+    this.#registry.markFlushed(inserted);
+    metrics.eventsFlushed.inc(inserted.length);
+    if (batch.entries.length > inserted.length) metrics.eventsDeduplicated.inc({ stage: 'store' }, batch.entries.length - inserted.length);
+    await this.#commit(batch.offsets);
+    try {
+      await publishLiveCounters(this.#d.redis, this.#d.config.redisPrefix, inserted.map((e) => e.event));
+    } catch (e) {
+      metrics.liveUpdateFailures.inc();
+      log.debug('live counters not updated', errorFields(e));
+    }
+    span.end();
+    return true;
+  }
+
+  async #store(batch: Batch): Promise<Set<KeyflowEvent>> {
+    const result = await flushBatch(this.#d.sql, {
+      events: batch.entries.map((e) => e.event),
+      partitionKeys: batch.entries.map((e) => e.key),
+      deadLetters: batch.deadLetters,
+    });
+    return new Set(result.inserted);
+  }
+
+  /**
+   * The store refused the batch for its data: store the events one by one and dead-letter
+   * those it refuses, so one unstorable event never blocks its partition. Rare and slow by
+   * design; availability errors still propagate and are retried as a whole.
+   */
+  async #storeIsolatingPoison(batch: Batch, cause: unknown): Promise<Set<KeyflowEvent>> {
+    const { log, metrics, config } = this.#d;
+    log.warn('store refused a batch for its data; isolating the events it refuses', { ...errorFields(cause), events: batch.entries.length });
+    const stored = new Set<KeyflowEvent>();
+    const refused: DeadLetterRow[] = [];
+    for (const entry of batch.entries) {
+      try {
+        for (const e of await this.#store({ entries: [entry], deadLetters: [], offsets: batch.offsets })) stored.add(e);
+      } catch (e) {
+        if (!isDataError(e)) throw e;
+        const raw = new TextEncoder().encode(encodeEvent(entry.event));
+        refused.push({ topic: config.topic, partition: entry.meta.partition, offset: entry.meta.offset, key: new TextEncoder().encode(entry.key), raw, reason: 'store-rejected', error: (e as Error).message });
+        metrics.deadLetters.inc({ reason: 'store-rejected' });
+      }
+    }
+    await this.#store({ entries: [], deadLetters: batch.deadLetters.concat(refused), offsets: batch.offsets });
+    return stored;
+  }
+
+  #hasUncommitted(offsets: ReadonlyMap<number, string>): boolean {
+    for (const [p, o] of offsets) if (this.#committed.get(p) !== o) return true;
+    return false;
+  }
+
+  async #commit(offsets: ReadonlyMap<number, string>): Promise<void> {
+    const topic = this.#d.config.topic;
+    const changed = [...offsets].filter(([p, o]) => this.#committed.get(p) !== o);
+    if (changed.length === 0) return;
+    try {
+      await this.#consumer.commitOffsets(changed.map(([partition, o]) => ({ topic, partition, offset: (BigInt(o) + 1n).toString() })));
+      for (const [p, o] of changed) this.#committed.set(p, o);
+    } catch (e) {
+      // The rows are stored: a lost commit only means a replay that the store deduplicates.
+      this.#d.metrics.offsetCommitFailures.inc();
+      this.#d.log.warn('offset commit failed', errorFields(e));
+    }
+  }
+
+  /**
+   * Stop consuming, then flush and commit what was taken, staying in the group so that the
+   * other workers of this process are not rebalanced while they drain too. Idempotent.
+   */
+  drain(deadlineMs = 8_000): Promise<void> {
+    this.#drained ??= this.#drain(deadlineMs);
+    return this.#drained;
+  }
+
+  /** Drain if not yet drained, then leave the consumer group. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopped ??= (async () => {
+      try {
+        await this.drain();
+      } finally {
+        await this.#consumer.disconnect();
+        if (this.#state === 'draining') this.#transition('stopped');
+      }
+    })();
+    return this.#stopped;
+  }
+
+  async #drain(deadlineMs: number): Promise<void> {
+    const until = Date.now() + deadlineMs;
+    if (this.#state === 'starting' || this.#state === 'running') this.#transition('draining');
+    clearInterval(this.#timer);
+    try {
+      this.#consumer.pause([{ topic: this.#d.config.topic }]);
+      await this.#inBatch;
+      while (Date.now() < until) {
+        await this.flush();
+        if (this.#retry === undefined && this.#dirtySince === undefined) break;
+        await new Promise((r) => setTimeout(r, Math.max(0, Math.min(this.#retryAt - Date.now(), until - Date.now()))));
+      }
+      if (this.#retry !== undefined) this.#d.log.warn('drain deadline passed with unflushed events; they will be redelivered', { events: this.#retry.entries.length });
+    } catch (e) {
+      this.#state = 'failed';
+      throw e;
+    }
+  }
+
+  status(): WorkerStatus {
+    return {
+      workerId: this.#d.workerId,
+      state: this.#state,
+      partitions: this.#partitions,
+      pendingEvents: this.#workCount(),
+      liveActors: this.#registry.size,
+      lastFlushAt: this.#lastFlushAt === null ? null : new Date(this.#lastFlushAt).toISOString(),
+    };
+  }
+
+  actor(key: string): ActorLocation | undefined {
+    const s = this.#registry.snapshot(key);
+    if (s === undefined) return undefined;
+    return { ...s, workerId: this.#d.workerId, partition: null };
+  }
+}
