@@ -5,6 +5,8 @@ import { formatStatus, servicesDown, servicesStatus, servicesUp } from './index.
 const usage = `usage: npm run services -- <command>
 
   up       install what is missing, start PostgreSQL, Redis and Kafka, write .env
+  ensure   \`up\`, unless DATABASE_URL, REDIS_URL and KAFKA_BROKERS are all set in the
+           environment (then someone else runs the services); what \`npm start\` does first
   status   one line per service; exits 1 if any is down
   down     stop what \`up\` started
 
@@ -20,6 +22,14 @@ async function main(command: string | undefined): Promise<number> {
       for (const [name, what] of Object.entries(result)) console.log(`${name.padEnd(10)}${what}`);
       console.log(`keyflow services: ready in ${((Date.now() - started) / 1000).toFixed(1)} s; connection settings in .env`);
       return 0;
+    }
+    case 'ensure': {
+      const given = ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS'].filter((name) => process.env[name]);
+      if (given.length === 3) {
+        console.log('keyflow services: DATABASE_URL, REDIS_URL and KAFKA_BROKERS are set; not starting local services');
+        return 0;
+      }
+      return main('up');
     }
     case 'status': {
       const statuses = await servicesStatus();
