@@ -8,6 +8,7 @@ import type { EdgeEnv } from './env.ts';
 import { errorResponse, isExpected, NotFoundError } from './errors.ts';
 import { apiKeyAuth } from './middleware/api-key.ts';
 import type { EdgeDeps } from './ports.ts';
+import { actorRoutes } from './routes/actors.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -30,8 +31,10 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   // A client's X-Request-Id is kept when it is short and made of [A-Za-z0-9_=-]; else a UUID.
   app.use(requestId({ limitLength: MAX_REQUEST_ID_LENGTH, generator: () => randomUUID() }));
   app.use('/v1/*', apiKeyAuth(options.apiKeys));
+  app.use('/internal/*', apiKeyAuth(options.apiKeys));
 
   app.route('/v1/events', eventRoutes(deps.ingest, deps.queries, options));
+  if (deps.actors !== undefined) app.route('/', actorRoutes(deps.actors));
   app.route('/v1/reports', reportRoutes(deps.queries, options.now ?? Date.now));
   app.route('/', healthRoutes(deps.health));
   app.route('/', metricsRoutes(deps.metrics));

@@ -3,6 +3,8 @@ export { createApp } from './app.ts';
 export { serveApp } from './serve.ts';
 export type { Fetchable, ServedApp, ServeOptions } from './serve.ts';
 export type {
+  ActorsPort,
+  ActorView,
   EdgeDeps,
   EdgeOptions,
   EventsReport,

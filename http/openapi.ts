@@ -99,6 +99,30 @@ export const openApiDocument = {
         },
       },
     },
+    '/v1/actors/{key}': {
+      get: {
+        summary: 'The live state of the actor that owns a partition key, wherever it lives',
+        security: v1Security,
+        parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string', minLength: 1 } }],
+        responses: {
+          '200': { description: 'worker, partition, pending events, dedup window size, counts', content: { 'application/json': { schema: { type: 'object' } } } },
+          '401': error('API key missing or wrong'),
+          '404': error('No live actor for this key (not_found)'),
+        },
+      },
+    },
+    '/internal/v1/actors/{key}': {
+      get: {
+        summary: 'The same, answered by this process only (how processes ask each other when scaled out)',
+        security: v1Security,
+        parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string', minLength: 1 } }],
+        responses: {
+          '200': { description: 'The actor', content: { 'application/json': { schema: { type: 'object' } } } },
+          '401': error('API key missing or wrong'),
+          '404': error('No live actor for this key in this process (not_found)'),
+        },
+      },
+    },
     '/v1/reports/events': {
       get: {
         summary: 'Event counts in [from, to), optionally filtered and grouped',

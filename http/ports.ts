@@ -89,10 +89,34 @@ export type EdgeOptions = {
   now?(): number;
 };
 
+/** The live state of one actor, and where it lives. */
+export type ActorView = {
+  readonly key: string;
+  readonly workerId: number;
+  readonly partition: number;
+  readonly pendingEvents: number;
+  readonly dedupWindowSize: number;
+  readonly counts: { readonly received: number; readonly duplicates: number; readonly flushed: number };
+  readonly createdAt: string;
+  readonly lastActiveAt: string;
+  /** The process that answered, in a scaled deployment. */
+  readonly process?: string;
+};
+
+/** Finds live actors (the runtime's supervisors, in production). */
+export interface ActorsPort {
+  /** The actor of `key` wherever it lives; undefined when none is live. */
+  locate(key: string): Promise<ActorView | undefined>;
+  /** The actor of `key` if it lives in this process. */
+  locateHere(key: string): Promise<ActorView | undefined>;
+}
+
 export type EdgeDeps = {
   readonly ingest: IngestPort;
   readonly queries: QueryPort;
   readonly health: HealthPort;
   readonly metrics: MetricsPort;
+  /** Absent in a process that runs no workers and knows no directory: the routes answer 404. */
+  readonly actors?: ActorsPort;
   readonly options: EdgeOptions;
 };

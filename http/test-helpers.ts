@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import type { KeyflowEvent } from '../actors/index.ts';
 import { createApp } from './app.ts';
-import type { EdgeDeps, EdgeOptions, HealthPort, IngestPort, MetricsPort, QueryPort } from './ports.ts';
+import type { ActorsPort, EdgeDeps, EdgeOptions, HealthPort, IngestPort, MetricsPort, QueryPort } from './ports.ts';
 
 /** A valid event as a producer writes it. */
 export function eventInput(i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -44,12 +44,19 @@ export const metricsMustNotBeCalled: MetricsPort = {
 export const defaultOptions: EdgeOptions = { maxBodyBytes: 64 * 1024, maxBatchEvents: 1000, apiKeys: [] };
 
 /** An app whose ports all fail the test unless the test replaces them. */
+/** An actors port that fails the test if asked. */
+export const actorsMustNotBeCalled: ActorsPort = {
+  locate: () => Promise.reject(new Error('actors.locate must not be called')),
+  locateHere: () => Promise.reject(new Error('actors.locateHere must not be called')),
+};
+
 export function appWith(overrides: Partial<Omit<EdgeDeps, 'options'>> & { options?: Partial<EdgeOptions> } = {}) {
   return createApp({
     ingest: overrides.ingest ?? ingestMustNotBeCalled,
     queries: overrides.queries ?? queriesMustNotBeCalled,
     health: overrides.health ?? healthMustNotBeCalled,
     metrics: overrides.metrics ?? metricsMustNotBeCalled,
+    actors: overrides.actors ?? actorsMustNotBeCalled,
     options: { ...defaultOptions, ...overrides.options },
   });
 }

@@ -21,6 +21,9 @@ function defineMetrics(registry: Registry) {
     liveUpdateFailures: new Counter({ name: 'keyflow_live_update_failures_total', help: 'Redis live-counter updates that failed', registers }),
     pendingEvents: new Gauge({ name: 'keyflow_pending_events', help: 'Events waiting for a flush', registers }),
     liveActors: new Gauge({ name: 'keyflow_live_actors', help: 'Actors currently live', registers }),
+    partitionPauses: new Counter({ name: 'keyflow_partition_pauses_total', help: 'Times a worker paused its partitions because too much was pending', registers }),
+    partitionResumes: new Counter({ name: 'keyflow_partition_resumes_total', help: 'Times a worker resumed its partitions after flushing', registers }),
+    offsetCommitsFenced: new Counter({ name: 'keyflow_offset_commits_fenced_total', help: 'Offset commits skipped because the group rebalanced after the flush began', registers }),
     workerRestarts: new Counter({ name: 'keyflow_worker_restarts_total', help: 'Worker threads replaced by the supervisor', registers }),
   };
 }

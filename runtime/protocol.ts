@@ -15,6 +15,10 @@ export type WorkerInit = {
   readonly config: Config;
   /** The port comlink asks arrive on. */
   readonly askPort: MessagePort;
+  /** Where this process answers internal asks (recorded with the partition assignment). */
+  readonly advertiseUrl: string;
+  /** Partitions of the events topic. */
+  readonly partitionCount: number;
 };
 
 /** An error as it crosses a thread. */
@@ -24,6 +28,7 @@ export type SerializedError = { readonly name: string; readonly message: string;
 export type WorkerEvent =
   | { readonly type: 'ready'; readonly workerId: number }
   | { readonly type: 'heartbeat'; readonly workerId: number; readonly at: number }
+  | { readonly type: 'assigned'; readonly workerId: number; readonly partitions: readonly number[] }
   | { readonly type: 'fatal'; readonly workerId: number; readonly error: SerializedError };
 
 /** A worker's live status. */
@@ -37,7 +42,10 @@ export type WorkerStatus = {
 };
 
 /** Where an actor lives, with its state. */
-export type ActorLocation = ActorSnapshot & { readonly workerId: number; readonly partition: number | null };
+export type ActorLocation = ActorSnapshot & { readonly workerId: number; readonly partition: number };
+
+/** Injected failures, for tests; a worker refuses them unless KEYFLOW_FAULTS=1. */
+export type FaultKind = 'exit' | 'throw' | 'hang';
 
 /** The asks a worker answers (exposed with comlink). */
 export interface WorkerApi {
@@ -48,6 +56,8 @@ export interface WorkerApi {
   drain(): Promise<void>;
   /** Leave the consumer group and close every connection. Idempotent. */
   stop(): Promise<void>;
+  /** Fail on purpose (only with KEYFLOW_FAULTS=1). */
+  fault(kind: FaultKind): void;
 }
 
 export function serializeError(e: unknown): SerializedError {

@@ -11,7 +11,8 @@ import { createApp, serveApp, type EdgeDeps, type ServedApp } from '../../http/i
 import { traceRequests } from '../../http/middleware/trace.ts';
 import { createMetrics, metricsContentType, renderAggregated, type Tracing } from '../../otel/index.ts';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
-import { createReadiness } from '../edge/index.ts';
+import { hostname } from 'node:os';
+import { createActorDirectory, createReadiness } from '../edge/index.ts';
 import { createKafka, ensureTopic, EventPublisher } from '../kafka/index.ts';
 import { createLogger, errorFields, type Logger } from '../log/index.ts';
 import { Supervisor } from '../supervisor/index.ts';
@@ -69,7 +70,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   redis.connect().catch((e: unknown) => log.warn('redis not reachable yet', errorFields(e)));
 
   await prepareDatabase(sql, config, log);
-  await untilUp('kafka', log, () => ensureTopic(kafka, config.topic, config.partitions, config.replicationFactor, log));
+  const partitionCount = await untilUp('kafka', log, () => ensureTopic(kafka, config.topic, config.partitions, config.replicationFactor, log));
   const maintenance = setInterval(() => {
     ensurePartitions(sql, { aheadDays: config.partitionsAheadDays }).catch((e: unknown) => log.warn('partition maintenance failed', errorFields(e)));
   }, HOURLY);
@@ -90,6 +91,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   const readiness = createReadiness({ sql, redis, kafka, ...(sup ? { workers: () => sup.healthy() } : {}) });
   // Filled in as start-up proceeds; shutdown closes whatever got that far.
   const held: { server?: ServedApp; publisher?: EventPublisher } = {};
+  let advertiseUrl = '';
   let stopping: Promise<void> | undefined;
 
   const shutdown = (reason: string, code: number): Promise<void> =>
@@ -120,17 +122,6 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
 
-  try {
-    await sup?.start();
-  } catch (e) {
-    // A signal during start-up drains the workers that were starting; that is not a failure.
-    if (stopping === undefined) {
-      log.error('workers failed to start', errorFields(e));
-      await shutdown('workers failed to start', 1);
-    }
-    return;
-  }
-
   if (command === 'all' || command === 'edge') {
     held.publisher = new EventPublisher(kafka, { topic: config.topic, partitionKey: config.partitionKey, timeoutMs: config.publishTimeoutMs });
     const publisher = held.publisher;
@@ -147,6 +138,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     queries: { getEvent: (id) => getEvent(sql, id), reportEvents: (q) => reportEvents(sql, q) },
     health: readiness,
     metrics: { contentType: metricsContentType, render: async () => renderAggregated(registry, sup ? await sup.metrics() : []) },
+    actors: createActorDirectory({ config, redis, partitionCount, selfUrl: () => advertiseUrl, ...(sup ? { supervisor: sup } : {}) }),
     options: {
       maxBodyBytes: config.maxBodyBytes,
       maxBatchEvents: 1000,
@@ -158,7 +150,36 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   };
   const root = new Hono();
   root.use('*', traceRequests());
+  if (config.faultsEnabled && sup !== undefined) root.route('/', faultRoutes(sup, log));
   root.route('/', createApp(deps));
+  // The socket is bound before the workers start, so /healthz answers during start-up and
+  // /readyz says what is still missing; the workers learn the URL they advertise.
   const server = (held.server = await serveApp(root, { port: config.port, host: config.host }));
-  log.info('keyflow ready', { command, url: `http://${config.host}:${server.port}`, workers: sup ? config.workers : 0 });
+  advertiseUrl = config.advertiseUrl ?? `http://${config.host === '0.0.0.0' ? hostname() : config.host}:${server.port}`;
+
+  try {
+    await sup?.start({ advertiseUrl, partitionCount });
+  } catch (e) {
+    // A signal during start-up drains the workers that were starting; that is not a failure.
+    if (stopping === undefined) {
+      log.error('workers failed to start', errorFields(e));
+      await shutdown('workers failed to start', 1);
+    }
+    return;
+  }
+  log.info('keyflow ready', { command, url: `http://${config.host}:${server.port}`, advertiseUrl, workers: sup ? config.workers : 0 });
+}
+
+/** Test-only routes that make a worker fail on purpose (mounted only with KEYFLOW_FAULTS=1). */
+function faultRoutes(sup: Supervisor, log: Logger): Hono {
+  const app = new Hono();
+  app.post('/v1/admin/faults/workers/:id/:kind', async (c) => {
+    const kind = c.req.param('kind');
+    const id = Number(c.req.param('id'));
+    if (kind !== 'exit' && kind !== 'throw' && kind !== 'hang') return c.json({ error: { code: 'bad_request', message: 'kind is exit, throw or hang' } }, 400);
+    log.warn('fault requested', { workerId: id, kind });
+    await sup.fault(id, kind);
+    return c.json({ injected: kind, workerId: id }, 202);
+  });
+  return app;
 }

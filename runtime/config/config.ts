@@ -17,6 +17,7 @@ const variables = {
   KAFKA_BROKERS: ['kafkaBrokers', list.pipe(z.array(z.string().regex(/^[^:]+:\d+$/, 'host:port')).min(1)), '127.0.0.1:59092'],
   PORT: ['port', int(0, 65535), '8080'],
   KEYFLOW_HOST: ['host', z.string().min(1), '127.0.0.1'],
+  KEYFLOW_ADVERTISE_URL: ['advertiseUrl', z.union([z.literal('').transform(() => undefined), z.string().url()]), ''],
   KEYFLOW_TOPIC: ['topic', z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/), 'keyflow.events'],
   KEYFLOW_PARTITIONS: ['partitions', int(1, 10_000), '12'],
   KEYFLOW_REPLICATION_FACTOR: ['replicationFactor', int(1, 16), '1'],
@@ -38,6 +39,9 @@ const variables = {
   KEYFLOW_SHUTDOWN_TIMEOUT_MS: ['shutdownTimeoutMs', int(100, 600_000), '9000'],
   KEYFLOW_LOG_LEVEL: ['logLevel', z.enum(['debug', 'info', 'warn', 'error', 'silent']), 'info'],
   KEYFLOW_PUBLISH_TIMEOUT_MS: ['publishTimeoutMs', int(100, 120_000), '5000'],
+  KEYFLOW_MAX_RESTARTS: ['maxRestarts', int(0, 1000), '5'],
+  KEYFLOW_RESTART_WINDOW_MS: ['restartWindowMs', int(1000, 86_400_000), '60000'],
+  KEYFLOW_HEARTBEAT_TIMEOUT_MS: ['heartbeatTimeoutMs', int(500, 600_000), '5000'],
   KEYFLOW_FAULTS: ['faultsEnabled', z.enum(['0', '1']).transform((v) => v === '1'), '0'],
 } as const;
 

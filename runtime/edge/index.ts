@@ -1,2 +1,4 @@
 export { createReadiness } from './readiness.ts';
 export type { ReadinessSources } from './readiness.ts';
+export { createActorDirectory } from './actor-directory.ts';
+export type { DirectoryOptions } from './actor-directory.ts';

@@ -4,7 +4,8 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '../log/index.ts';
 
-export async function ensureTopic(kafka: Kafka, topic: string, partitions: number, replicationFactor: number, log: Logger): Promise<void> {
+/** Create the topic if it does not exist; returns its actual partition count. */
+export async function ensureTopic(kafka: Kafka, topic: string, partitions: number, replicationFactor: number, log: Logger): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -12,13 +13,11 @@ export async function ensureTopic(kafka: Kafka, topic: string, partitions: numbe
       waitForLeaders: true,
       topics: [{ topic, numPartitions: partitions, replicationFactor }],
     });
-    if (created) {
-      log.info('topic created', { topic, partitions });
-      return;
-    }
+    if (created) log.info('topic created', { topic, partitions });
     const meta = await admin.fetchTopicMetadata({ topics: [topic] });
     const have = meta.topics[0]?.partitions.length ?? 0;
     if (have !== partitions) log.warn('topic exists with another partition count', { topic, have, configured: partitions });
+    return have;
   } finally {
     await admin.disconnect();
   }

@@ -1,5 +1,7 @@
-// The supervisor: spawns KEYFLOW_WORKERS worker threads, replaces one that exits with
-// exponential backoff and jitter, and drains them all on shutdown.
+// The supervisor: spawns KEYFLOW_WORKERS worker threads, replaces one that throws, exits or
+// stops sending heartbeats — with exponential backoff and jitter — and gives up (the process
+// exits non-zero) after more than KEYFLOW_MAX_RESTARTS restarts of one worker within
+// KEYFLOW_RESTART_WINDOW_MS. It drains them all on shutdown.
 //
 // Rule: an ask to a worker always settles — it resolves with the answer, or rejects when
 // the worker exits or does not answer in time; a dead worker never leaves a caller hanging.
@@ -9,7 +11,7 @@ import nodeEndpoint, { type NodeEndpoint } from 'comlink/dist/esm/node-adapter.m
 import type { KeyflowMetrics, MetricsSnapshot } from '../../otel/index.ts';
 import type { Config } from '../config/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
-import { deserializeError, type ActorLocation, type LifecycleState, type WorkerApi, type WorkerEvent, type WorkerInit, type WorkerStatus } from '../protocol.ts';
+import { deserializeError, type ActorLocation, type FaultKind, type LifecycleState, type WorkerApi, type WorkerEvent, type WorkerInit, type WorkerStatus } from '../protocol.ts';
 import { spawnWorkerThread } from '../worker/index.ts';
 
 /** A worker did not answer an ask: it exited, or it took too long. */
@@ -34,6 +36,16 @@ type Slot = {
   exited: Promise<never>;
   restarts: number[];
   attempt: number;
+  lastHeartbeatAt: number;
+  partitions: readonly number[];
+};
+
+const transitions: Record<LifecycleState, readonly LifecycleState[]> = {
+  starting: ['running', 'draining', 'failed'],
+  running: ['draining', 'failed'],
+  draining: ['stopped', 'failed'],
+  stopped: [],
+  failed: ['draining'],
 };
 
 export type SupervisorOptions = {
@@ -42,8 +54,6 @@ export type SupervisorOptions = {
   readonly metrics: KeyflowMetrics;
   /** Called when the supervisor gives up; the process should exit non-zero. */
   readonly onFatal: (error: Error) => void;
-  readonly maxRestarts?: number;
-  readonly restartWindowMs?: number;
   readonly askTimeoutMs?: number;
 };
 
@@ -53,6 +63,8 @@ export class Supervisor {
   readonly #slots: Slot[] = [];
   #state: LifecycleState = 'starting';
   #drained: Promise<void> | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
+  #placement = { advertiseUrl: '', partitionCount: 1 };
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
@@ -62,27 +74,52 @@ export class Supervisor {
     return this.#state;
   }
 
-  /** Spawn every worker and wait until each has joined the consumer group. */
-  async start(): Promise<void> {
+  #transition(to: LifecycleState): void {
+    if (!transitions[this.#state].includes(to)) throw new Error(`supervisor: illegal transition ${this.#state} → ${to}`);
+    this.#state = to;
+  }
+
+  /**
+   * Spawn every worker and wait until each has joined the consumer group. `advertiseUrl` is
+   * where this process answers internal asks; `partitionCount` the events topic's size.
+   */
+  async start(placement: { readonly advertiseUrl: string; readonly partitionCount: number }): Promise<void> {
+    this.#placement = { ...placement };
     const ready: Promise<void>[] = [];
     for (let id = 0; id < this.#o.config.workers; id++) {
-      const slot: Slot = { id, thread: undefined, api: undefined, port: undefined, state: 'starting', exited: new Promise<never>(() => undefined), restarts: [], attempt: 0 };
+      const slot: Slot = { id, thread: undefined, api: undefined, port: undefined, state: 'starting', exited: new Promise<never>(() => undefined), restarts: [], attempt: 0, lastHeartbeatAt: Date.now(), partitions: [] };
       this.#slots.push(slot);
       ready.push(this.#spawn(slot));
     }
+    this.#watchdog = setInterval(() => this.#checkHeartbeats(), Math.max(100, Math.floor(this.#o.config.heartbeatTimeoutMs / 5)));
+    this.#watchdog.unref();
     await Promise.all(ready);
-    this.#state = 'running';
+    if (this.#state === 'starting') this.#transition('running');
+  }
+
+  /** A thread that has not sent a heartbeat within the timeout is stuck: replace it. */
+  #checkHeartbeats(): void {
+    const now = Date.now();
+    for (const slot of this.#slots) {
+      if (slot.thread === undefined || slot.state === 'stopped' || slot.state === 'failed') continue;
+      const silentMs = now - slot.lastHeartbeatAt;
+      if (silentMs <= this.#o.config.heartbeatTimeoutMs) continue;
+      this.#o.log.error('worker stopped sending heartbeats; replacing it', { workerId: slot.id, silentMs });
+      slot.lastHeartbeatAt = now; // one termination per silence
+      void slot.thread.terminate();
+    }
   }
 
   #spawn(slot: Slot): Promise<void> {
     const { config, log } = this.#o;
     const channel = new MessageChannel();
-    const init: WorkerInit = { workerId: slot.id, config, askPort: channel.port2 };
+    const init: WorkerInit = { workerId: slot.id, config, askPort: channel.port2, ...this.#placement };
     const thread = spawnWorkerThread(init, [channel.port2]);
     slot.thread = thread;
     slot.port = channel.port1;
     slot.api = wrap<WorkerApi>(nodeEndpoint(channel.port1 as unknown as NodeEndpoint));
     slot.state = 'starting';
+    slot.lastHeartbeatAt = Date.now();
     let rejectExit: (e: Error) => void = () => undefined;
     slot.exited = new Promise<never>((_, reject) => {
       rejectExit = reject;
@@ -90,7 +127,13 @@ export class Supervisor {
     slot.exited.catch(() => undefined);
     return new Promise<void>((resolve, reject) => {
       thread.on('message', (m: WorkerEvent) => {
-        if (m.type === 'ready') {
+        if (m.type === 'heartbeat') {
+          slot.lastHeartbeatAt = Date.now();
+        } else if (m.type === 'assigned') {
+          // Another worker of this process may have had these partitions until now.
+          for (const other of this.#slots) if (other !== slot) other.partitions = other.partitions.filter((p) => !m.partitions.includes(p));
+          slot.partitions = m.partitions;
+        } else if (m.type === 'ready') {
           slot.state = 'running';
           slot.attempt = 0;
           log.info('worker running', { workerId: slot.id });
@@ -111,6 +154,7 @@ export class Supervisor {
         slot.port?.close();
         slot.api = undefined;
         slot.thread = undefined;
+        slot.partitions = [];
         reject(new WorkerUnavailableError(`worker ${slot.id} exited with code ${code} before it was ready`));
         if (this.#state === 'draining' || this.#state === 'stopped' || slot.state === 'stopped') {
           slot.state = 'stopped';
@@ -124,13 +168,14 @@ export class Supervisor {
 
   #restart(slot: Slot, code: number): void {
     const { log, metrics } = this.#o;
-    const maxRestarts = this.#o.maxRestarts ?? 5;
-    const windowMs = this.#o.restartWindowMs ?? 60_000;
+    const maxRestarts = this.#o.config.maxRestarts;
+    const windowMs = this.#o.config.restartWindowMs;
     const now = Date.now();
     slot.restarts = slot.restarts.filter((t) => now - t < windowMs);
     slot.restarts.push(now);
     if (slot.restarts.length > maxRestarts) {
-      this.#state = 'failed';
+      clearInterval(this.#watchdog);
+      this.#transition('failed');
       this.#o.onFatal(new RestartLimitError(`worker ${slot.id} restarted more than ${maxRestarts} times within ${windowMs} ms; giving up`));
       return;
     }
@@ -176,11 +221,27 @@ export class Supervisor {
     return all.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   }
 
-  /** The live actor of `key`, wherever it lives in this process. */
-  async actor(key: string): Promise<ActorLocation | undefined> {
-    const all = await Promise.allSettled(this.#slots.map((slot) => this.#ask(slot, (api) => api.actor(key))));
-    for (const r of all) if (r.status === 'fulfilled' && r.value !== undefined) return r.value;
-    return undefined;
+  /** True when one of this process's workers owns `partition`. */
+  owns(partition: number): boolean {
+    return this.#slots.some((s) => s.partitions.includes(partition));
+  }
+
+  /** The live actor of `key` in the worker that owns `partition`, if that worker is here. */
+  async actor(key: string, partition: number): Promise<ActorLocation | undefined> {
+    const slot = this.#slots.find((s) => s.partitions.includes(partition));
+    return slot === undefined ? undefined : this.#ask(slot, (api) => api.actor(key));
+  }
+
+  /** Make one worker fail on purpose (KEYFLOW_FAULTS=1 only). */
+  async fault(workerId: number, kind: FaultKind): Promise<void> {
+    const slot = this.#slots[workerId];
+    if (slot === undefined) throw new WorkerUnavailableError(`no worker ${workerId}`);
+    await this.#ask(slot, (api) => api.fault(kind));
+  }
+
+  /** Every worker's state, as /readyz reports it. */
+  workerStates(): { workerId: number; state: LifecycleState }[] {
+    return this.#slots.map((s) => ({ workerId: s.id, state: s.state }));
   }
 
   /** True when every worker is running. */
@@ -200,7 +261,8 @@ export class Supervisor {
   }
 
   async #drain(): Promise<void> {
-    this.#state = 'draining';
+    clearInterval(this.#watchdog);
+    this.#transition('draining');
     const timeoutMs = this.#o.config.shutdownTimeoutMs;
     const phase = (name: 'drain' | 'stop') =>
       Promise.all(
@@ -222,6 +284,6 @@ export class Supervisor {
         await slot.thread?.terminate();
       }),
     );
-    this.#state = 'stopped';
+    this.#transition('stopped');
   }
 }

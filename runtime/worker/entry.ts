@@ -11,6 +11,7 @@ import { createKafka } from '../kafka/index.ts';
 import { createLogger, errorFields } from '../log/index.ts';
 import { serializeError, type WorkerApi, type WorkerEvent, type WorkerInit } from '../protocol.ts';
 import { PartitionWorker } from './partition-worker.ts';
+import { recordAssignment } from './assignment.ts';
 
 if (isMainThread || parentPort === null) throw new Error('runtime/worker/entry.ts runs only inside a worker thread');
 const port = parentPort;
@@ -26,13 +27,38 @@ const redis = new Redis(config.redisUrl, { lazyConnect: true, enableOfflineQueue
 redis.on('error', () => undefined); // reported through failed updates, not as unhandled errors
 redis.connect().catch((e: unknown) => log.warn('redis not reachable; live counters wait for it', errorFields(e)));
 const kafka = createKafka(config, `keyflow-worker-${process.pid}-${workerId}`, log);
-const worker = new PartitionWorker({ workerId, config, kafka, sql, redis, log, metrics, tracingEnabled: tracing.enabled });
+const worker = new PartitionWorker({
+  workerId,
+  config,
+  kafka,
+  sql,
+  redis,
+  log,
+  metrics,
+  tracingEnabled: tracing.enabled,
+  partitionCount: init.partitionCount,
+  onAssigned: (partitions) => {
+    post({ type: 'assigned', workerId, partitions });
+    // Scaled out, the edge finds a key's owner here; a lost write only costs a 404 until the next rebalance.
+    recordAssignment(redis, config, init.advertiseUrl, workerId, partitions).catch((e: unknown) => log.warn('could not record the partition assignment in Redis', errorFields(e)));
+  },
+});
 
 let closed: Promise<void> | undefined;
 const api: WorkerApi = {
   status: () => worker.status(),
   metrics: () => registry.getMetricsAsJSON() as ReturnType<WorkerApi['metrics']>,
   actor: (key) => worker.actor(key),
+  fault: (kind) => {
+    if (!config.faultsEnabled) throw new Error('fault injection is off (KEYFLOW_FAULTS=1 turns it on)');
+    log.warn('injecting a fault', { kind });
+    // Each runs after this ask has answered, so the caller sees the effect, not an error.
+    setTimeout(() => {
+      if (kind === 'exit') process.exit(1);
+      if (kind === 'throw') throw new Error('injected fault: uncaught exception');
+      for (;;); // 'hang': a busy loop that never yields
+    }, 10);
+  },
   drain: () => worker.drain(Math.max(1_000, config.shutdownTimeoutMs - 1_500)),
   stop: () =>
     (closed ??= (async () => {
@@ -45,6 +71,11 @@ const api: WorkerApi = {
       }
     })()),
 };
+// Heartbeats go on parentPort from the thread's own event loop: a thread stuck in a busy
+// loop stops sending them, and the supervisor replaces it.
+const heartbeat = setInterval(() => post({ type: 'heartbeat', workerId, at: Date.now() }), Math.max(100, Math.floor(config.heartbeatTimeoutMs / 5)));
+heartbeat.unref();
+
 expose(api, nodeEndpoint(init.askPort as unknown as NodeEndpoint));
 
 try {

@@ -3,8 +3,15 @@
 // Rule: offsets are committed only after the rows they cover are committed. A flush takes,
 // in one synchronous step, every pending event, every dead letter and the last consumed
 // offset of each partition; once the flush transaction commits, those offsets (+1) are
-// committed. Everything consumed before that step is either in that transaction or was a
-// duplicate, so a crash anywhere replays only what the store will deduplicate.
+// committed — unless the group rebalanced since that step (the generation fence), because a
+// partition that moved is no longer ours to commit. Everything consumed before that step is
+// either in that transaction or was a duplicate, so a crash anywhere replays only what the
+// store will deduplicate.
+//
+// Backpressure: when more than maxPendingEvents are pending the worker pauses its partitions
+// (the rest of the fetched batch stays unresolved and is fetched again) and resumes them
+// once a flush brought the pending work below half of that. When the group starts to
+// rebalance, the worker flushes and commits before it lets its partitions go.
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import { SpanKind, SpanStatusCode, context, trace, type Link, type SpanContext } from '@opentelemetry/api';
@@ -12,6 +19,7 @@ import { ActorRegistry, decodeEvent, encodeEvent, partitionKeyOf, type KeyflowEv
 import { flushBatch, type DeadLetterRow, type Sql } from '../../db/index.ts';
 import { extractHeaders, tracer, type KeyflowMetrics } from '../../otel/index.ts';
 import type { Config } from '../config/index.ts';
+import { partitionOf } from '../kafka/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import type { ActorLocation, LifecycleState, WorkerStatus } from '../protocol.ts';
 import { publishLiveCounters } from './live-counters.ts';
@@ -31,6 +39,10 @@ export type PartitionWorkerDeps = {
   readonly log: Logger;
   readonly metrics: KeyflowMetrics;
   readonly tracingEnabled: boolean;
+  /** Partitions of the topic, to say which one a key belongs to. */
+  readonly partitionCount: number;
+  /** Told the partitions of each new assignment. */
+  readonly onAssigned?: (partitions: readonly number[]) => void;
 };
 
 /**
@@ -43,6 +55,9 @@ const isDataError = (e: unknown): boolean => {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.length === 5 && DATA_ERROR_CLASSES.has(code.slice(0, 2));
 };
+
+/** kafkajs signals a rebalance in progress through the heartbeat. */
+const isRebalancing = (e: unknown): boolean => (e as { type?: unknown } | null)?.type === 'REBALANCE_IN_PROGRESS';
 
 /** Links kept on one flush span; the rest are counted in an attribute. */
 const MAX_FLUSH_LINKS = 128;
@@ -73,6 +88,8 @@ export class PartitionWorker {
   #inBatch: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #partitions: number[] = [];
+  #generation = 0;
+  #paused = false;
   #lastFlushAt: number | null = null;
   #drained: Promise<void> | undefined;
   #stopped: Promise<void> | undefined;
@@ -115,11 +132,13 @@ export class PartitionWorker {
     const { config } = this.#d;
     this.#consumer.on(this.#consumer.events.GROUP_JOIN, ({ payload }) => {
       const assigned = payload.memberAssignment[config.topic] ?? [];
+      this.#generation++;
       this.#partitions = [...assigned].sort((a, b) => a - b);
       // Offsets of partitions this worker lost are not ours to commit any more; their
       // pending events are still flushed, and the new owner's replay deduplicates them.
       for (const p of this.#consumed.keys()) if (!assigned.includes(p)) this.#consumed.delete(p);
       this.#d.log.info('partitions assigned', { partitions: this.#partitions });
+      this.#d.onAssigned?.(this.#partitions);
     });
     this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
       this.#d.log.error('consumer crashed', { error: payload.error.message, restart: payload.restart });
@@ -144,17 +163,43 @@ export class PartitionWorker {
   async #eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { config } = this.#d;
     for (const message of batch.messages) {
-      if (this.#state !== 'running' || !isRunning() || isStale()) return;
+      // Unresolved messages are fetched again once the partition is resumed or reassigned.
+      if (this.#state !== 'running' || this.#paused || !isRunning() || isStale()) return;
       this.#handle(batch.topic, batch.partition, message);
       resolveOffset(message.offset);
+      if (this.#workCount() >= config.maxPendingEvents) {
+        this.#pause();
+        void this.flush();
+        return;
+      }
     }
-    await heartbeat();
-    if (this.#workCount() >= config.flushMaxEvents) void this.flush();
-    // Backpressure: this partition's fetch loop waits while too much is pending.
-    while (this.#workCount() >= config.maxPendingEvents && this.#state === 'running' && isRunning() && !isStale()) {
-      await this.flush();
+    try {
       await heartbeat();
+    } catch (e) {
+      if (isRebalancing(e)) {
+        // Still in the old generation: flush and commit before the partitions move.
+        this.#d.log.info('group is rebalancing; flushing before letting partitions go');
+        await this.flush();
+      }
+      throw e;
     }
+    if (this.#workCount() >= config.flushMaxEvents) void this.flush();
+  }
+
+  #pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#consumer.pause([{ topic: this.#d.config.topic }]);
+    this.#d.metrics.partitionPauses.inc();
+    this.#d.log.debug('paused partitions: too much pending', { pending: this.#workCount() });
+  }
+
+  #resumeIfDrained(): void {
+    if (!this.#paused || this.#state !== 'running') return;
+    if (this.#workCount() >= this.#d.config.maxPendingEvents / 2) return;
+    this.#paused = false;
+    this.#consumer.resume([{ topic: this.#d.config.topic }]);
+    this.#d.metrics.partitionResumes.inc();
   }
 
   #handle(topic: string, partition: number, message: KafkaMessage): void {
@@ -195,7 +240,10 @@ export class PartitionWorker {
     const due = this.#dirtySince !== undefined && now - this.#dirtySince >= config.flushIntervalMs;
     const retryDue = this.#retry !== undefined && now >= this.#retryAt;
     if ((due || retryDue) && this.#flushing === undefined) void this.flush();
-    if (this.#flushing === undefined) this.#registry.passivate(now);
+    if (this.#flushing === undefined) {
+      this.#resumeIfDrained();
+      this.#registry.passivate(now);
+    }
   }
 
   /** Flush everything pending now; concurrent calls share one flush loop. Never rejects. */
@@ -216,6 +264,7 @@ export class PartitionWorker {
       const ok = await this.#flushOnce();
       if (!ok) return;
     } while (this.#flushAgain && this.#dirtySince !== undefined);
+    this.#resumeIfDrained();
   }
 
   /** One flush attempt; false when it failed and was kept for a retry. */
@@ -225,6 +274,7 @@ export class PartitionWorker {
     const deadLetters = this.#deadLetters;
     this.#deadLetters = [];
     const offsets = new Map(this.#consumed);
+    const generation = this.#generation;
     this.#dirtySince = undefined;
     const previous = this.#retry;
     this.#retry = undefined;
@@ -278,7 +328,7 @@ export class PartitionWorker {
     this.#registry.markFlushed(inserted);
     metrics.eventsFlushed.inc(inserted.length);
     if (batch.entries.length > inserted.length) metrics.eventsDeduplicated.inc({ stage: 'store' }, batch.entries.length - inserted.length);
-    await this.#commit(batch.offsets);
+    await this.#commit(batch.offsets, generation);
     try {
       await publishLiveCounters(this.#d.redis, this.#d.config.redisPrefix, inserted.map((e) => e.event));
     } catch (e) {
@@ -327,9 +377,16 @@ export class PartitionWorker {
     return false;
   }
 
-  async #commit(offsets: ReadonlyMap<number, string>): Promise<void> {
+  async #commit(offsets: ReadonlyMap<number, string>, generation: number): Promise<void> {
     const topic = this.#d.config.topic;
-    const changed = [...offsets].filter(([p, o]) => this.#committed.get(p) !== o);
+    if (generation !== this.#generation) {
+      // The generation fence: the group rebalanced after this flush took its offsets; the
+      // rows are stored, and whoever owns the partitions now will replay and deduplicate.
+      this.#d.metrics.offsetCommitsFenced.inc();
+      this.#d.log.debug('offset commit fenced by a rebalance', { flushGeneration: generation, current: this.#generation });
+      return;
+    }
+    const changed = [...offsets].filter(([p, o]) => this.#committed.get(p) !== o && this.#partitions.includes(p));
     if (changed.length === 0) return;
     try {
       await this.#consumer.commitOffsets(changed.map(([partition, o]) => ({ topic, partition, offset: (BigInt(o) + 1n).toString() })));
@@ -396,6 +453,6 @@ export class PartitionWorker {
   actor(key: string): ActorLocation | undefined {
     const s = this.#registry.snapshot(key);
     if (s === undefined) return undefined;
-    return { ...s, workerId: this.#d.workerId, partition: null };
+    return { ...s, workerId: this.#d.workerId, partition: partitionOf(key, this.#d.partitionCount) };
   }
 }
