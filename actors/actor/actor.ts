@@ -48,6 +48,18 @@ export class KeyActor<M> {
     return 'accepted';
   }
 
+  /** Count an event recognised as a duplicate elsewhere (the worker's passivated store). */
+  countDuplicate(nowMs: number): void {
+    this.#received++;
+    this.#duplicates++;
+    this.#lastActiveAt = nowMs;
+  }
+
+  /** The identities still inside this actor's window, with their expiry. */
+  liveIdentities(nowMs: number): IterableIterator<[string, number]> {
+    return this.#window.live(nowMs);
+  }
+
   /** Hand over every pending event, in arrival order. */
   takePending(): Pending<M>[] {
     const out = this.#pending;
@@ -66,12 +78,6 @@ export class KeyActor<M> {
 
   get lastActiveAt(): number {
     return this.#lastActiveAt;
-  }
-
-  /** True when nothing would be lost by dropping this actor at `nowMs`. */
-  isQuiescent(nowMs: number): boolean {
-    this.#window.expire(nowMs);
-    return this.#pending.length === 0 && this.#window.size === 0;
   }
 
   snapshot(): ActorSnapshot {

@@ -1,5 +1,6 @@
 // A bounded memory of recently seen event identities. Rule: it holds at most `capacity`
-// identities, each for at most `ttlMs`; it is only a fast path — the store's primary key is
+// identities, each for at most `ttlMs` (entries handed over with keepUntil keep their own
+// expiry, and the lazy sweep may keep an expired one a little longer — `has` checks it); it is only a fast path — the store's primary key is
 // what makes a duplicate harmless, so forgetting an identity early costs a write, not a count.
 
 /** A count- and time-bounded set of identities, oldest evicted first. */
@@ -32,6 +33,31 @@ export class DedupWindow {
     }
     this.#expiresAt.set(identity, nowMs + this.#ttlMs);
     return true;
+  }
+
+  /** True when `identity` is remembered and its time is not up. */
+  has(identity: string, nowMs: number): boolean {
+    const until = this.#expiresAt.get(identity);
+    return until !== undefined && until > nowMs;
+  }
+
+  /**
+   * Remember `identity` until `expiresAtMs` (used to hand entries from one window to
+   * another without extending their life). Evicts the oldest-inserted entry when full.
+   */
+  keepUntil(identity: string, expiresAtMs: number): void {
+    if (this.#capacity === 0) return;
+    this.#expiresAt.delete(identity);
+    if (this.#expiresAt.size >= this.#capacity) {
+      const oldest = this.#expiresAt.keys().next();
+      if (!oldest.done) this.#expiresAt.delete(oldest.value);
+    }
+    this.#expiresAt.set(identity, expiresAtMs);
+  }
+
+  /** The live entries with their expiry. */
+  *live(nowMs: number): IterableIterator<[identity: string, expiresAtMs: number]> {
+    for (const entry of this.#expiresAt) if (entry[1] > nowMs) yield entry;
   }
 
   /** Forget identities whose time is up. */

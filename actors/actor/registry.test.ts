@@ -46,16 +46,21 @@ test('ActorRegistry - drain hands over every pending event in arrival order per 
   assert.equal(r.snapshot('u0')?.counts.flushed, 3);
 });
 
-test('ActorRegistry - an idle actor is passivated only once nothing is pending and its window is over', () => {
+test('ActorRegistry - an idle actor is passivated once nothing is pending, and still recognises a resend inside its window', () => {
   const r = new ActorRegistry<number>(options);
   r.offer('a', ev('e1', 'a'), 0, 0);
   r.offer('b', ev('e2', 'b'), 0, 0);
-  assert.equal(r.passivate(5_000), 0); // both pending
+  assert.equal(r.passivate(5_000), 0); // both pending: never dropped
   r.drain();
-  assert.equal(r.passivate(5_000), 0); // dedup entries still inside their 10 s window
-  assert.equal(r.passivate(10_001), 2); // window over, idle: both go
+  assert.equal(r.passivate(5_000), 2); // idle, nothing pending: both go
   assert.equal(r.size, 0);
   assert.equal(r.snapshot('a'), undefined);
+  assert.equal(r.passivatedDedupEntries, 2);
+  assert.equal(r.offer('a', ev('e1', 'a'), 0, 6_000), 'duplicate'); // inside the 10 s window
+  assert.equal(r.snapshot('a')?.counts.duplicates, 1);
+  assert.equal(r.offer('b', ev('e2', 'b'), 0, 10_001), 'accepted'); // the window is over
+  r.passivate(20_000);
+  assert.equal(r.passivatedDedupEntries, 0); // expired entries are swept
 });
 
 test('ActorRegistry - above maxActors the least recently used actors without pending events go first', () => {
@@ -67,6 +72,7 @@ test('ActorRegistry - above maxActors the least recently used actors without pen
   r.offer('a', ev('e4', 'a'), 0, 3); // touched: now most recent, pending
   assert.equal(r.passivate(4), 1);
   assert.equal(r.snapshot('b'), undefined);
+  assert.equal(r.offer('b', ev('e2', 'b'), 0, 5), 'duplicate'); // b's entry survived its passivation
   assert.ok(r.snapshot('a') && r.snapshot('c'));
   assert.equal(r.pendingCount, 2);
 });

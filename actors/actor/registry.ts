@@ -1,23 +1,32 @@
 // The actors of one worker, by key. Rule: an actor is created at its key's first event and
-// is never dropped while it has a pending event. An idle actor is passivated once quiescent
-// (no live dedup entry either); above maxActors, the least recently used actors without
-// pending events go first, even with live dedup entries — the store's primary key still
-// catches those duplicates, so memory stays bounded without losing or double-counting.
-import type { KeyflowEvent } from '../event/index.ts';
+// is never dropped while it has a pending event. Passivation — after actorIdleMs idle, or
+// least recently used first while more than maxActors are live — hands the actor's live
+// dedup entries to one worker-wide store (bounded by coldDedupEntries, each entry keeping
+// its own expiry) that every offer consults, so a passivated key still recognises a resend
+// inside its window. Memory stays bounded by maxActors and the two window sizes.
+import { identityOf, type KeyflowEvent } from '../event/index.ts';
 import { KeyActor, type ActorOptions, type ActorSnapshot, type Pending } from './actor.ts';
+import { DedupWindow } from './dedup-window.ts';
 
-export type RegistryOptions = ActorOptions & { readonly actorIdleMs: number; readonly maxActors: number };
+export type RegistryOptions = ActorOptions & {
+  readonly actorIdleMs: number;
+  readonly maxActors: number;
+  /** Dedup entries kept for passivated actors, across the worker (default 100,000). */
+  readonly coldDedupEntries?: number;
+};
 
 /** Every live actor of one worker, in least-recently-used order. */
 export class ActorRegistry<M> {
   readonly #options: RegistryOptions;
   // Map order is recency order: an actor is re-inserted each time it is touched.
   readonly #actors = new Map<string, KeyActor<M>>();
+  readonly #cold: DedupWindow;
   #pending = 0;
   #oldestPendingAt: number | undefined;
 
   constructor(options: RegistryOptions) {
     this.#options = options;
+    this.#cold = new DedupWindow(options.coldDedupEntries ?? 100_000, options.dedupWindowMs);
   }
 
   /**
@@ -32,6 +41,10 @@ export class ActorRegistry<M> {
     if (actor === undefined) actor = new KeyActor<M>(key, this.#options, nowMs);
     else this.#actors.delete(key);
     this.#actors.set(key, actor);
+    if (this.#cold.size > 0 && this.#cold.has(identityOf(event), nowMs)) {
+      actor.countDuplicate(nowMs);
+      return 'duplicate';
+    }
     const outcome = actor.offer(event, meta, nowMs);
     if (outcome === 'accepted') {
       if (this.#pending === 0) this.#oldestPendingAt = nowMs;
@@ -59,9 +72,8 @@ export class ActorRegistry<M> {
   }
 
   /**
-   * Drop quiescent actors idle for longer than actorIdleMs, and, while more than maxActors
-   * are live, actors without pending events in least-recently-used order. Returns how many
-   * were dropped.
+   * Passivate actors without pending events that were idle for actorIdleMs, and, while more
+   * than maxActors are live, the least recently used ones. Returns how many were dropped.
    */
   passivate(nowMs: number): number {
     let dropped = 0;
@@ -69,13 +81,19 @@ export class ActorRegistry<M> {
     for (const [key, actor] of this.#actors) {
       const idle = nowMs - actor.lastActiveAt >= this.#options.actorIdleMs;
       if (!idle && over <= 0) break;
-      if (over > 0 ? actor.pendingCount === 0 : actor.isQuiescent(nowMs)) {
-        this.#actors.delete(key);
-        dropped++;
-        over--;
-      }
+      if (actor.pendingCount > 0) continue;
+      for (const [identity, until] of actor.liveIdentities(nowMs)) this.#cold.keepUntil(identity, until);
+      this.#actors.delete(key);
+      dropped++;
+      over--;
     }
+    this.#cold.expire(nowMs);
     return dropped;
+  }
+
+  /** Dedup entries held for passivated actors. */
+  get passivatedDedupEntries(): number {
+    return this.#cold.size;
   }
 
   /** The live state of the actor of `key`, if one is live. */
