@@ -33,7 +33,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.use('/v1/*', apiKeyAuth(options.apiKeys));
   app.use('/internal/*', apiKeyAuth(options.apiKeys));
 
-  app.route('/v1/events', eventRoutes(deps.ingest, deps.queries, options));
+  app.route('/v1/events', eventRoutes(deps.ingest, deps.queries, options, deps.decoder));
   if (deps.actors !== undefined) app.route('/', actorRoutes(deps.actors));
   app.route('/v1/reports', reportRoutes(deps.queries, options.now ?? Date.now));
   app.route('/', healthRoutes(deps.health));

@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KeyflowEvent } from '../actors/index.ts';
 import { appWith, deferred, eventInput, postJson, recordingIngest } from './test-helpers.ts';
 
 type Json = Record<string, unknown> & { error?: { code: string; message: string; details?: unknown } };
@@ -14,7 +13,7 @@ test('POST /v1/events - one event is published and answered 202 with its id', as
   assert.equal(res.status, 202);
   assert.deepEqual(await res.json(), { accepted: 1, ids: ['e-1'], rejected: [] });
   assert.equal(ingest.batches.length, 1);
-  assert.equal(ingest.batches[0]?.[0]?.occurredAt, Date.parse('2026-11-20T12:00:00Z'));
+  assert.equal(JSON.parse(ingest.batches[0]?.[0]?.value ?? '{}').occurredAt, '2026-11-20T12:00:00.000Z', 'published in the canonical wire form');
   assert.deepEqual(accepted, [1]);
 });
 
@@ -43,7 +42,7 @@ test('POST /v1/events - a mixed batch publishes only the valid events and names 
   assert.deepEqual(rejected.map((r) => r.index), [1, 3]);
   assert.deepEqual(rejected[0]?.errors.map((e) => e.path), ['type']);
   assert.deepEqual(rejected[1]?.errors.map((e) => e.path), ['funnelStage']);
-  assert.deepEqual(ingest.batches.map((batch) => batch.map((e: KeyflowEvent) => e.id)), [['e-0', 'e-2']]);
+  assert.deepEqual(ingest.batches.map((batch) => batch.map((e) => e.id)), [['e-0', 'e-2']]);
   assert.deepEqual(rejectedCounts, [2]);
 });
 

@@ -2,8 +2,13 @@
 export { createApp } from './app.ts';
 export { serveApp } from './serve.ts';
 export type { Fetchable, ServedApp, ServeOptions } from './serve.ts';
+export { decodeBody } from './ingest/decode-body.ts';
+export type { DecodeOptions } from './ingest/decode-body.ts';
 export type {
   ActorsPort,
+  BodyDecoder,
+  DecodedBody,
+  EncodedEvent,
   ActorView,
   EdgeDeps,
   EdgeOptions,

@@ -1,7 +1,10 @@
 // The seams of the HTTP edge. Rule: http/ reaches Kafka, the stores and the runtime only
 // through these interfaces, which it declares itself and the composition root fills in, so
 // the edge never imports runtime/ and can be exercised without sockets.
-import type { KeyflowEvent } from '../actors/index.ts';
+import type { KeyflowEvent, PartitionKeyMode } from '../actors/index.ts';
+import type { DecodedBody, EncodedEvent } from './ingest/decode-body.ts';
+
+export type { DecodedBody, EncodedEvent };
 
 /** Hands validated events to Kafka. */
 export interface IngestPort {
@@ -12,7 +15,13 @@ export interface IngestPort {
    * @example
    * await ingest.publish([event], c.req.raw.signal);
    */
-  publish(events: readonly KeyflowEvent[], signal?: AbortSignal): Promise<void>;
+  publish(events: readonly EncodedEvent[], signal?: AbortSignal): Promise<void>;
+}
+
+/** Decodes large request bodies off the event loop (a worker pool, in production). */
+export interface BodyDecoder {
+  /** The same answer as `decodeBody(bytes, …)` inline; may take ownership of `bytes`. */
+  decode(bytes: Uint8Array): Promise<DecodedBody>;
 }
 
 /** A stored event in API shape: occurredAt and receivedAt as RFC 3339 strings. */
@@ -77,6 +86,10 @@ export type EdgeOptions = {
   readonly maxBodyBytes: number;
   /** Largest number of events in one POST (1000 by the API contract). */
   readonly maxBatchEvents: number;
+  /** Which field keys an event's Kafka message (default userId). */
+  readonly partitionKey?: PartitionKeyMode;
+  /** Bodies at least this large go to `EdgeDeps.decoder` when there is one. */
+  readonly decodeInPoolFromBytes?: number;
   /** When non-empty, every /v1/* route needs one of these keys. */
   readonly apiKeys: readonly string[];
   /** Called with the number of events published by a request that answered 202. */
@@ -118,5 +131,7 @@ export type EdgeDeps = {
   readonly metrics: MetricsPort;
   /** Absent in a process that runs no workers and knows no directory: the routes answer 404. */
   readonly actors?: ActorsPort;
+  /** Decodes large bodies off the event loop; without it every body is decoded inline. */
+  readonly decoder?: BodyDecoder;
   readonly options: EdgeOptions;
 };

@@ -2,9 +2,8 @@
 // record what they were handed, and ports that fail the test if anything calls them. Kafka,
 // PostgreSQL and Redis are never imitated here; the full path is tested against real ones.
 import assert from 'node:assert/strict';
-import type { KeyflowEvent } from '../actors/index.ts';
 import { createApp } from './app.ts';
-import type { ActorsPort, EdgeDeps, EdgeOptions, HealthPort, IngestPort, MetricsPort, QueryPort } from './ports.ts';
+import type { ActorsPort, EdgeDeps, EncodedEvent, EdgeOptions, HealthPort, IngestPort, MetricsPort, QueryPort } from './ports.ts';
 
 /** A valid event as a producer writes it. */
 export function eventInput(i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -12,8 +11,8 @@ export function eventInput(i: number, extra: Record<string, unknown> = {}): Reco
 }
 
 /** A publish port that records every batch and resolves at once. */
-export function recordingIngest(): IngestPort & { readonly batches: (readonly KeyflowEvent[])[] } {
-  const batches: (readonly KeyflowEvent[])[] = [];
+export function recordingIngest(): IngestPort & { readonly batches: (readonly EncodedEvent[])[] } {
+  const batches: (readonly EncodedEvent[])[] = [];
   return {
     batches,
     publish(events) {

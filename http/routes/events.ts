@@ -3,7 +3,7 @@
 // publish fails nothing of the request is reported as accepted.
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { validateEvent, type FieldError, type KeyflowEvent } from '../../actors/index.ts';
+import { decodeBody, type RejectedEvent } from '../ingest/decode-body.ts';
 import type { EdgeEnv } from '../env.ts';
 import {
   InvalidBodyError,
@@ -14,10 +14,9 @@ import {
   TooManyEventsError,
   ValidationFailedError,
 } from '../errors.ts';
-import type { EdgeOptions, IngestPort, QueryPort } from '../ports.ts';
+import type { BodyDecoder, EdgeOptions, IngestPort, QueryPort } from '../ports.ts';
 
-/** One event of a batch that failed validation, by its position in the batch. */
-export type RejectedEvent = { readonly index: number; readonly errors: readonly FieldError[] };
+export type { RejectedEvent };
 
 /** The answer to POST /v1/events (202, and beside `error` on 400/503). */
 export type IngestSummary = {
@@ -34,7 +33,7 @@ const MAX_EVENT_ID_LENGTH = 128;
  * @example
  * app.route('/v1/events', eventRoutes(deps.ingest, deps.queries, deps.options));
  */
-export function eventRoutes(ingest: IngestPort, queries: QueryPort, options: EdgeOptions): Hono<EdgeEnv> {
+export function eventRoutes(ingest: IngestPort, queries: QueryPort, options: EdgeOptions, decoder?: BodyDecoder): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
   const tooLarge = (): never => {
     throw new PayloadTooLargeError(`the body exceeds ${options.maxBodyBytes} bytes`, {
@@ -43,35 +42,31 @@ export function eventRoutes(ingest: IngestPort, queries: QueryPort, options: Edg
   };
 
   app.post('/', bodyLimit({ maxSize: options.maxBodyBytes, onError: tooLarge }), async (c) => {
-    const bytes = await c.req.arrayBuffer();
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
     // bodyLimit trusts a Content-Length header; this catches a body longer than it claimed.
     if (bytes.byteLength > options.maxBodyBytes) tooLarge();
-    const items = batchOf(parseJson(bytes));
-    if (items.length > options.maxBatchEvents) {
-      throw new TooManyEventsError(`a request holds at most ${options.maxBatchEvents} events, this one ${items.length}`, {
-        details: { maxBatchEvents: options.maxBatchEvents, received: items.length },
-      });
+    // Large bodies are decoded off the event loop, so one 1000-event batch cannot stall
+    // every other request; small ones are cheaper inline than a thread hop.
+    const pooled = decoder !== undefined && bytes.byteLength >= (options.decodeInPoolFromBytes ?? Number.POSITIVE_INFINITY);
+    const decoded = pooled ? await decoder.decode(bytes) : decodeBody(bytes, { maxBatchEvents: options.maxBatchEvents, partitionKey: options.partitionKey ?? 'userId' });
+    if (!decoded.ok) {
+      if (decoded.code === 'invalid_json') throw new InvalidJsonError(decoded.message);
+      if (decoded.code === 'invalid_body') throw new InvalidBodyError(decoded.message);
+      throw new TooManyEventsError(decoded.message, { details: { maxBatchEvents: options.maxBatchEvents, received: decoded.received } });
     }
-
-    const valid: KeyflowEvent[] = [];
-    const rejected: RejectedEvent[] = [];
-    items.forEach((item, index) => {
-      const v = validateEvent(item);
-      if (v.ok) valid.push(v.event);
-      else rejected.push({ index, errors: v.errors });
-    });
+    const { events, rejected } = decoded;
     if (rejected.length > 0) options.onRejected?.(rejected.length);
 
-    if (valid.length === 0) {
+    if (events.length === 0) {
       const summary: IngestSummary = { accepted: 0, ids: [], rejected };
       throw new ValidationFailedError(
-        items.length === 1 ? `the event is invalid: ${describe(rejected)}` : `none of the ${items.length} events is valid`,
+        decoded.total === 1 ? `the event is invalid: ${describe(rejected)}` : `none of the ${decoded.total} events is valid`,
         { extra: summary },
       );
     }
 
     try {
-      await ingest.publish(valid, c.req.raw.signal);
+      await ingest.publish(events, c.req.raw.signal);
     } catch (cause) {
       options.onError?.(cause, { requestId: c.get('requestId'), method: c.req.method, path: c.req.path });
       const summary: IngestSummary = { accepted: 0, ids: [], rejected };
@@ -81,8 +76,8 @@ export function eventRoutes(ingest: IngestPort, queries: QueryPort, options: Edg
       });
     }
 
-    options.onAccepted?.(valid.length);
-    const summary: IngestSummary = { accepted: valid.length, ids: valid.map((e) => e.id), rejected };
+    options.onAccepted?.(events.length);
+    const summary: IngestSummary = { accepted: events.length, ids: events.map((e) => e.id), rejected };
     return c.json(summary, 202);
   });
 
@@ -94,43 +89,6 @@ export function eventRoutes(ingest: IngestPort, queries: QueryPort, options: Edg
   });
 
   return app;
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function parseJson(bytes: ArrayBuffer): unknown {
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    throw new InvalidJsonError('the body is not valid UTF-8');
-  }
-  if (text.trim() === '') throw new InvalidJsonError('the body is empty; send one event, an array of events or { "events": [...] }');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new InvalidJsonError(`the body is not valid JSON: ${(e as Error).message}`);
-  }
-}
-
-/** The events of a body: one event, an array of events, or `{ "events": [...] }`. */
-function batchOf(body: unknown): readonly unknown[] {
-  let items: readonly unknown[];
-  if (Array.isArray(body)) items = body;
-  else if (isPlainObject(body) && Object.hasOwn(body, 'events')) {
-    // An event never has an `events` field (the schema is strict), so this is the envelope.
-    const extra = Object.keys(body).filter((k) => k !== 'events');
-    if (!Array.isArray(body.events)) throw new InvalidBodyError('"events" must be an array of events');
-    if (extra.length > 0) throw new InvalidBodyError(`unknown field(s) beside "events": ${extra.join(', ')}`);
-    items = body.events;
-  } else if (isPlainObject(body)) items = [body];
-  else throw new InvalidBodyError('the body must be one event (an object), an array of events or { "events": [...] }');
-  if (items.length === 0) throw new InvalidBodyError('the batch holds no events');
-  return items;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function describe(rejected: readonly RejectedEvent[]): string {

@@ -12,7 +12,7 @@ import { traceRequests } from '../../http/middleware/trace.ts';
 import { createMetrics, metricsContentType, renderAggregated, type Tracing } from '../../otel/index.ts';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { hostname } from 'node:os';
-import { createActorDirectory, createReadiness } from '../edge/index.ts';
+import { createActorDirectory, createDecodePool, createReadiness, type DecodePool } from '../edge/index.ts';
 import { createKafka, ensureTopic, EventPublisher } from '../kafka/index.ts';
 import { createLogger, errorFields, type Logger } from '../log/index.ts';
 import { Supervisor } from '../supervisor/index.ts';
@@ -90,7 +90,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       : undefined;
   const readiness = createReadiness({ sql, redis, kafka, ...(sup ? { workers: () => sup.healthy() } : {}) });
   // Filled in as start-up proceeds; shutdown closes whatever got that far.
-  const held: { server?: ServedApp; publisher?: EventPublisher } = {};
+  const held: { server?: ServedApp; publisher?: EventPublisher; decoder?: DecodePool } = {};
   let advertiseUrl = '';
   let stopping: Promise<void> | undefined;
 
@@ -106,6 +106,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
         await held.server?.close();
         await sup?.drain();
         await held.publisher?.close();
+        await held.decoder?.close();
         await readiness.close();
         redis.disconnect();
         await sql.end({ timeout: 2 });
@@ -123,11 +124,14 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
 
   if (command === 'all' || command === 'edge') {
-    held.publisher = new EventPublisher(kafka, { topic: config.topic, partitionKey: config.partitionKey, timeoutMs: config.publishTimeoutMs });
+    held.publisher = new EventPublisher(kafka, { topic: config.topic, timeoutMs: config.publishTimeoutMs });
     const publisher = held.publisher;
     await untilUp('kafka producer', log, () => publisher.connect());
   }
   const pub = held.publisher;
+  if (pub !== undefined && config.ingestPoolThreads > 0) {
+    held.decoder = createDecodePool(config.ingestPoolThreads, { maxBatchEvents: 1000, partitionKey: config.partitionKey });
+  }
   const deps: EdgeDeps = {
     ingest: {
       publish: (events, signal) => {
@@ -138,10 +142,13 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     queries: { getEvent: (id) => getEvent(sql, id), reportEvents: (q) => reportEvents(sql, q) },
     health: readiness,
     metrics: { contentType: metricsContentType, render: async () => renderAggregated(registry, sup ? await sup.metrics() : []) },
+    ...(held.decoder ? { decoder: held.decoder } : {}),
     actors: createActorDirectory({ config, redis, partitionCount, selfUrl: () => advertiseUrl, ...(sup ? { supervisor: sup } : {}) }),
     options: {
       maxBodyBytes: config.maxBodyBytes,
       maxBatchEvents: 1000,
+      partitionKey: config.partitionKey,
+      decodeInPoolFromBytes: config.ingestPoolMinBytes,
       apiKeys: config.apiKeys,
       onAccepted: (n) => metrics.eventsAccepted.inc(n),
       onRejected: (n) => metrics.eventsRejected.inc(n),

@@ -3,7 +3,7 @@
 // KafkaUnavailableError otherwise — then the caller must not report the events accepted.
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { encodeEvent, partitionKeyOf, type KeyflowEvent, type PartitionKeyMode } from '../../actors/index.ts';
+import type { EncodedEvent } from '../../http/index.ts';
 import { injectHeaders, tracer } from '../../otel/index.ts';
 
 /** Kafka did not acknowledge a publish in time. */
@@ -12,7 +12,7 @@ export class KafkaUnavailableError extends Error {
   readonly code = 'KEYFLOW_KAFKA_UNAVAILABLE';
 }
 
-export type PublisherOptions = { readonly topic: string; readonly partitionKey: PartitionKeyMode; readonly timeoutMs: number };
+export type PublisherOptions = { readonly topic: string; readonly timeoutMs: number };
 
 /** The producer side of keyflow. */
 export class EventPublisher {
@@ -45,19 +45,19 @@ export class EventPublisher {
   }
 
   /**
-   * Produce events keyed by their partition key and wait for Kafka's acknowledgement.
+   * Produce encoded events and wait for Kafka's acknowledgement.
    *
    * @example
-   * await publisher.publish([event]);
+   * await publisher.publish([{ id: 'e-1', key: 'u-1', value: '{"id":"e-1",…}' }]);
    */
-  async publish(events: readonly KeyflowEvent[], signal?: AbortSignal): Promise<void> {
+  async publish(events: readonly EncodedEvent[], signal?: AbortSignal): Promise<void> {
     if (events.length === 0) return;
     const span = tracer().startSpan(`${this.#options.topic} publish`, {
       kind: SpanKind.PRODUCER,
       attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': this.#options.topic, 'messaging.batch.message_count': events.length },
     });
     const headers = injectHeaders(trace.setSpan(context.active(), span));
-    const messages = events.map((e) => ({ key: partitionKeyOf(e, this.#options.partitionKey), value: encodeEvent(e), headers }));
+    const messages = events.map((e) => ({ key: e.key, value: e.value, headers }));
     let timer: NodeJS.Timeout | undefined;
     try {
       await this.connect();
