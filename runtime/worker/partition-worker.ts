@@ -15,17 +15,15 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import { SpanKind, SpanStatusCode, context, trace, type Link, type SpanContext } from '@opentelemetry/api';
-import { ActorRegistry, decodeEvent, encodeEvent, partitionKeyOf, type KeyflowEvent, type Pending } from '../../actors/index.ts';
-import { flushBatch, type DeadLetterRow, type Sql } from '../../db/index.ts';
+import { ActorRegistry, decodeEvent, partitionKeyOf, type Pending } from '../../actors/index.ts';
+import type { DeadLetterRow, Sql } from '../../db/index.ts';
 import { extractHeaders, tracer, type KeyflowMetrics } from '../../otel/index.ts';
 import type { Config } from '../config/index.ts';
 import { partitionOf } from '../kafka/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import type { ActorLocation, LifecycleState, WorkerStatus } from '../protocol.ts';
 import { publishLiveCounters } from './live-counters.ts';
-
-/** What the host needs to commit an event: where it came from, and its trace. */
-type Meta = { readonly partition: number; readonly offset: string; readonly span: SpanContext | undefined };
+import { storeBatch, type Meta } from './store-batch.ts';
 
 /** One flush's worth of work. */
 type Batch = { entries: Pending<Meta>[]; deadLetters: DeadLetterRow[]; offsets: Map<number, string> };
@@ -43,17 +41,6 @@ export type PartitionWorkerDeps = {
   readonly partitionCount: number;
   /** Told the partitions of each new assignment. */
   readonly onAssigned?: (partitions: readonly number[]) => void;
-};
-
-/**
- * SQLSTATE classes that mean "this data cannot be stored" (data exception, integrity
- * constraint, program limit) rather than "the store is unavailable": retrying the same batch
- * would fail forever and block its partitions.
- */
-const DATA_ERROR_CLASSES = new Set(['22', '23', '54']);
-const isDataError = (e: unknown): boolean => {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.length === 5 && DATA_ERROR_CLASSES.has(code.slice(0, 2));
 };
 
 /** kafkajs signals a rebalance in progress through the heartbeat. */
@@ -300,13 +287,7 @@ export class PartitionWorker {
     const stopTimer = metrics.flushDuration.startTimer();
     let inserted: Pending<Meta>[];
     try {
-      let stored: Set<KeyflowEvent>;
-      try {
-        stored = await this.#store(batch);
-      } catch (e) {
-        if (!isDataError(e)) throw e;
-        stored = await this.#storeIsolatingPoison(batch, e);
-      }
+      const stored = await storeBatch(this.#d, batch.entries, batch.deadLetters);
       inserted = batch.entries.filter((e) => stored.has(e.event));
       span.setAttribute('keyflow.flush.inserted', inserted.length);
     } catch (e) {
@@ -337,39 +318,6 @@ export class PartitionWorker {
     }
     span.end();
     return true;
-  }
-
-  async #store(batch: Batch): Promise<Set<KeyflowEvent>> {
-    const result = await flushBatch(this.#d.sql, {
-      events: batch.entries.map((e) => e.event),
-      partitionKeys: batch.entries.map((e) => e.key),
-      deadLetters: batch.deadLetters,
-    });
-    return new Set(result.inserted);
-  }
-
-  /**
-   * The store refused the batch for its data: store the events one by one and dead-letter
-   * those it refuses, so one unstorable event never blocks its partition. Rare and slow by
-   * design; availability errors still propagate and are retried as a whole.
-   */
-  async #storeIsolatingPoison(batch: Batch, cause: unknown): Promise<Set<KeyflowEvent>> {
-    const { log, metrics, config } = this.#d;
-    log.warn('store refused a batch for its data; isolating the events it refuses', { ...errorFields(cause), events: batch.entries.length });
-    const stored = new Set<KeyflowEvent>();
-    const refused: DeadLetterRow[] = [];
-    for (const entry of batch.entries) {
-      try {
-        for (const e of await this.#store({ entries: [entry], deadLetters: [], offsets: batch.offsets })) stored.add(e);
-      } catch (e) {
-        if (!isDataError(e)) throw e;
-        const raw = new TextEncoder().encode(encodeEvent(entry.event));
-        refused.push({ topic: config.topic, partition: entry.meta.partition, offset: entry.meta.offset, key: new TextEncoder().encode(entry.key), raw, reason: 'store-rejected', error: (e as Error).message });
-        metrics.deadLetters.inc({ reason: 'store-rejected' });
-      }
-    }
-    await this.#store({ entries: [], deadLetters: batch.deadLetters.concat(refused), offsets: batch.offsets });
-    return stored;
   }
 
   #hasUncommitted(offsets: ReadonlyMap<number, string>): boolean {

@@ -1,0 +1,60 @@
+// The store step of a flush. Rule: an unavailable store fails the whole batch (the worker
+// retries it), but a store that refuses the batch for its data (SQLSTATE class 22, 23 or
+// 54: data exception, integrity constraint, program limit) must not block its partitions
+// forever — the events it refuses are isolated one by one and dead-lettered instead.
+import type { SpanContext } from '@opentelemetry/api';
+import { encodeEvent, type KeyflowEvent, type Pending } from '../../actors/index.ts';
+import { flushBatch, type DeadLetterRow, type Sql } from '../../db/index.ts';
+import type { KeyflowMetrics } from '../../otel/index.ts';
+import type { Config } from '../config/index.ts';
+import { errorFields, type Logger } from '../log/index.ts';
+
+/** What a worker keeps with each pending event: where it came from, and its trace. */
+export type Meta = { readonly partition: number; readonly offset: string; readonly span: SpanContext | undefined };
+
+type StoreDeps = { readonly sql: Sql; readonly config: Pick<Config, 'topic'>; readonly log: Logger; readonly metrics: KeyflowMetrics };
+
+const DATA_ERROR_CLASSES = new Set(['22', '23', '54']);
+
+/** True when PostgreSQL refused the data itself rather than being unavailable. */
+export function isDataError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.length === 5 && DATA_ERROR_CLASSES.has(code.slice(0, 2));
+}
+
+async function store(sql: Sql, entries: readonly Pending<Meta>[], deadLetters: readonly DeadLetterRow[]): Promise<Set<KeyflowEvent>> {
+  const result = await flushBatch(sql, { events: entries.map((e) => e.event), partitionKeys: entries.map((e) => e.key), deadLetters });
+  return new Set(result.inserted);
+}
+
+/**
+ * Store the entries and dead letters in one flush transaction; answers the events that were
+ * inserted for the first time (the input objects).
+ */
+export async function storeBatch(d: StoreDeps, entries: readonly Pending<Meta>[], deadLetters: readonly DeadLetterRow[]): Promise<Set<KeyflowEvent>> {
+  try {
+    return await store(d.sql, entries, deadLetters);
+  } catch (e) {
+    if (!isDataError(e)) throw e;
+    return storeIsolatingPoison(d, entries, deadLetters, e);
+  }
+}
+
+/** Rare and slow by design: one transaction per event, then one for the dead letters. */
+async function storeIsolatingPoison(d: StoreDeps, entries: readonly Pending<Meta>[], deadLetters: readonly DeadLetterRow[], cause: unknown): Promise<Set<KeyflowEvent>> {
+  d.log.warn('store refused a batch for its data; isolating the events it refuses', { ...errorFields(cause), events: entries.length });
+  const stored = new Set<KeyflowEvent>();
+  const refused: DeadLetterRow[] = [];
+  const utf8 = new TextEncoder();
+  for (const entry of entries) {
+    try {
+      for (const e of await store(d.sql, [entry], [])) stored.add(e);
+    } catch (e) {
+      if (!isDataError(e)) throw e;
+      refused.push({ topic: d.config.topic, partition: entry.meta.partition, offset: entry.meta.offset, key: utf8.encode(entry.key), raw: utf8.encode(encodeEvent(entry.event)), reason: 'store-rejected', error: (e as Error).message });
+      d.metrics.deadLetters.inc({ reason: 'store-rejected' });
+    }
+  }
+  await store(d.sql, [], deadLetters.concat(refused));
+  return stored;
+}
