@@ -28,7 +28,7 @@ test('storeBatch - an event the store refuses is dead-lettered and the rest of i
   const rows = await db.sql<{ id: string }[]>`select id from events order by id`;
   assert.deepEqual(rows.map((r) => r.id), ['ok-1', 'ok-2']);
   const dead = await db.sql<{ reason: string; offset: string }[]>`select reason, "offset"::text as offset from dead_letters`;
-  assert.deepEqual(dead, [{ reason: 'store-rejected', offset: '2' }]);
+  assert.deepEqual([...dead], [{ reason: 'store-rejected', offset: '2' }]);
   const [{ n }] = await db.sql<[{ n: number }]>`select coalesce(sum(events), 0)::int as n from rollups_minute`;
   assert.equal(n, 2);
 });
