@@ -1,6 +1,12 @@
 // Produces validated events to the events topic. Rule: publish() resolves only after Kafka
 // acknowledged every message (acks = all, idempotent producer), and rejects with
 // KafkaUnavailableError otherwise — then the caller must not report the events accepted.
+//
+// The idempotent producer keeps one request in flight, so publishes that arrive while a
+// send is in flight are coalesced into the next send (group commit): no added latency when
+// idle, one produce request for many HTTP requests under load. A publish that times out or
+// is aborted before its send starts is withdrawn from the queue; one already in flight may
+// still land — harmless, since a retry of the same events is deduplicated downstream.
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { EncodedEvent } from '../../http/index.ts';
@@ -14,12 +20,21 @@ export class KafkaUnavailableError extends Error {
 
 export type PublisherOptions = { readonly topic: string; readonly timeoutMs: number };
 
+type KafkaMessage = { key: string; value: string; headers: Record<string, string> };
+type Queued = { readonly messages: KafkaMessage[]; readonly resolve: () => void; readonly reject: (e: unknown) => void };
+
+/** Most messages one coalesced send carries (well under the broker's request limits). */
+const MAX_MESSAGES_PER_SEND = 5_000;
+
 /** The producer side of keyflow. */
 export class EventPublisher {
   readonly #producer: Producer;
   readonly #options: PublisherOptions;
   #connected: Promise<void> | undefined;
   #closed: Promise<void> | undefined;
+  readonly #queue: Queued[] = [];
+  #sending = false;
+  #sends = 0;
 
   constructor(kafka: Kafka, options: PublisherOptions) {
     this.#options = options;
@@ -59,20 +74,58 @@ export class EventPublisher {
     const headers = injectHeaders(trace.setSpan(context.active(), span));
     const messages = events.map((e) => ({ key: e.key, value: e.value, headers }));
     let timer: NodeJS.Timeout | undefined;
+    let entry: Queued | undefined;
     try {
       await this.connect();
+      const acknowledged = new Promise<void>((resolve, reject) => {
+        entry = { messages, resolve, reject };
+        this.#queue.push(entry);
+      });
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new KafkaUnavailableError(`Kafka did not acknowledge within ${this.#options.timeoutMs} ms`)), this.#options.timeoutMs);
         signal?.addEventListener('abort', () => reject(new KafkaUnavailableError('publish aborted', { cause: signal.reason })), { once: true });
       });
-      await Promise.race([this.#producer.send({ topic: this.#options.topic, acks: -1, messages }), deadline]);
+      this.#pump();
+      await Promise.race([acknowledged, deadline]);
     } catch (e) {
+      const queuedAt = entry === undefined ? -1 : this.#queue.indexOf(entry);
+      if (queuedAt >= 0) this.#queue.splice(queuedAt, 1);
       span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
       throw e instanceof KafkaUnavailableError ? e : new KafkaUnavailableError(`Kafka is unavailable: ${(e as Error).message}`, { cause: e });
     } finally {
       clearTimeout(timer);
       span.end();
     }
+  }
+
+  /** Produce requests sent so far (each may carry several publishes). */
+  get sends(): number {
+    return this.#sends;
+  }
+
+  /** Send everything queued in one request, unless a send is in flight already. */
+  #pump(): void {
+    if (this.#sending || this.#queue.length === 0) return;
+    const batch: Queued[] = [];
+    let count = 0;
+    while (this.#queue.length > 0 && (batch.length === 0 || count + this.#queue[0]!.messages.length <= MAX_MESSAGES_PER_SEND)) {
+      const next = this.#queue.shift()!;
+      batch.push(next);
+      count += next.messages.length;
+    }
+    this.#sending = true;
+    this.#sends++;
+    const messages = batch.length === 1 ? batch[0]!.messages : batch.flatMap((b) => b.messages);
+    this.#producer
+      .send({ topic: this.#options.topic, acks: -1, messages })
+      .then(
+        () => batch.forEach((b) => b.resolve()),
+        (e: unknown) => batch.forEach((b) => b.reject(e)),
+      )
+      .finally(() => {
+        this.#sending = false;
+        this.#pump();
+      });
   }
 
   /** Disconnect; a second call returns the same promise. */

@@ -1,0 +1,49 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { requireServices } from '../../test/support/services.ts';
+import { createLogger } from '../log/index.ts';
+import { createKafka } from './client.ts';
+import { EventPublisher, KafkaUnavailableError } from './publisher.ts';
+
+const topic = `keyflow.t.publisher.${randomBytes(4).toString('hex')}`;
+let admin: ReturnType<Kafka['admin']>;
+let publisher: EventPublisher;
+const log = createLogger('silent');
+
+before(async () => {
+  const { kafkaBrokers } = await requireServices();
+  const kafka = createKafka({ kafkaBrokers }, 'publisher-test', log);
+  admin = new Kafka({ clientId: 'publisher-test-admin', brokers: [...kafkaBrokers], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }] });
+  publisher = new EventPublisher(kafka, { topic, timeoutMs: 10_000 });
+  await publisher.connect();
+});
+
+after(async () => {
+  await publisher?.close();
+  await admin?.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin?.disconnect();
+});
+
+const encoded = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i}`, key: `u-${i % 5}`, value: JSON.stringify({ id: `${prefix}-${i}` }) }));
+
+test('publisher - concurrent publishes are all acknowledged, coalesced into fewer produce requests', async () => {
+  const before = publisher.sends;
+  await Promise.all(Array.from({ length: 40 }, (_, i) => publisher.publish(encoded(25, `p${i}`))));
+  const offsets = await admin.fetchTopicOffsets(topic);
+  const total = offsets.reduce((sum, p) => sum + Number(p.high), 0);
+  assert.equal(total, 1_000, 'every message is in the topic');
+  const sends = publisher.sends - before;
+  assert.ok(sends < 40, `40 publishes went out in ${sends} produce requests`);
+});
+
+test('publisher - an unreachable Kafka rejects with KafkaUnavailableError instead of hanging', async () => {
+  const dead = new EventPublisher(createKafka({ kafkaBrokers: ['127.0.0.1:1'] }, 'publisher-test-dead', log), { topic, timeoutMs: 2_000 });
+  const started = Date.now();
+  await assert.rejects(dead.publish(encoded(1, 'dead')), (e: unknown) => e instanceof KafkaUnavailableError && e.code === 'KEYFLOW_KAFKA_UNAVAILABLE');
+  assert.ok(Date.now() - started < 30_000);
+  await dead.close();
+});
