@@ -14,7 +14,7 @@ const log = createLogger('silent');
 
 before(async () => {
   const { kafkaBrokers } = await requireServices();
-  const kafka = createKafka({ kafkaBrokers }, 'publisher-test', log);
+  const kafka = createKafka({ kafkaBrokers: [...kafkaBrokers] }, 'publisher-test', log);
   admin = new Kafka({ clientId: 'publisher-test-admin', brokers: [...kafkaBrokers], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }] });
@@ -41,7 +41,9 @@ test('publisher - concurrent publishes are all acknowledged, coalesced into fewe
 });
 
 test('publisher - an unreachable Kafka rejects with KafkaUnavailableError instead of hanging', async () => {
-  const dead = new EventPublisher(createKafka({ kafkaBrokers: ['127.0.0.1:1'] }, 'publisher-test-dead', log), { topic, timeoutMs: 2_000 });
+  // No client retries, so the test's process is not kept alive by a reconnect loop.
+  const unreachable = new Kafka({ clientId: 'publisher-test-dead', brokers: ['127.0.0.1:1'], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const dead = new EventPublisher(unreachable, { topic, timeoutMs: 2_000 });
   const started = Date.now();
   await assert.rejects(dead.publish(encoded(1, 'dead')), (e: unknown) => e instanceof KafkaUnavailableError && e.code === 'KEYFLOW_KAFKA_UNAVAILABLE');
   assert.ok(Date.now() - started < 30_000);

@@ -76,14 +76,16 @@ export class EventPublisher {
     let timer: NodeJS.Timeout | undefined;
     let entry: Queued | undefined;
     try {
-      await this.connect();
-      const acknowledged = new Promise<void>((resolve, reject) => {
-        entry = { messages, resolve, reject };
-        this.#queue.push(entry);
-      });
+      // The deadline covers connecting too: kafkajs retries a refused connection on its own.
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new KafkaUnavailableError(`Kafka did not acknowledge within ${this.#options.timeoutMs} ms`)), this.#options.timeoutMs);
         signal?.addEventListener('abort', () => reject(new KafkaUnavailableError('publish aborted', { cause: signal.reason })), { once: true });
+      });
+      deadline.catch(() => undefined);
+      await Promise.race([this.connect(), deadline]);
+      const acknowledged = new Promise<void>((resolve, reject) => {
+        entry = { messages, resolve, reject };
+        this.#queue.push(entry);
       });
       this.#pump();
       await Promise.race([acknowledged, deadline]);
