@@ -1,0 +1,148 @@
+// How the bench hands messages to keyflow: straight to Kafka (as producers of the design do)
+// or through POST /v1/events, at full speed or at a fixed rate.
+//
+// Rule: a message counts as sent once Kafka acknowledged it (acks = all) or the edge
+// answered 202; a batch the edge refuses for lack of capacity (429, 503, a dropped
+// connection) is sent again as is, as a client with retries would — same payload, same
+// sentAt, so its latency includes the retry.
+import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import type { Message } from './generate.ts';
+import type { Plan } from './plan.ts';
+
+export interface Sender {
+  readonly via: 'kafka' | 'http';
+  send(batch: readonly Message[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A kafkajs producer on the events topic, keyed like keyflow's edge (murmur2 of the key). */
+export async function kafkaSender(brokers: readonly string[], topic: string): Promise<Sender> {
+  const kafka = new Kafka({ clientId: 'keyflow-bench', brokers: [...brokers], logLevel: logLevel.NOTHING });
+  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  return {
+    via: 'kafka',
+    send: async (batch) => {
+      await producer.send({ topic, acks: -1, messages: batch.map((m) => ({ key: m.key, value: m.value })) });
+    },
+    close: () => producer.disconnect(),
+  };
+}
+
+export type HttpSender = Sender & {
+  /** Milliseconds of every request that got its 202 (the last attempt of a retried batch). */
+  readonly latenciesMs: number[];
+  readonly retries: () => number;
+};
+
+/** POST /v1/events with `{ "events": [...] }`; retries what the edge could not take. */
+export function httpSender(baseUrl: string, deadlineMs = 120_000): HttpSender {
+  const latenciesMs: number[] = [];
+  let retries = 0;
+  return {
+    via: 'http',
+    latenciesMs,
+    retries: () => retries,
+    send: async (batch) => {
+      const body = `{"events":[${batch.map((m) => m.value).join(',')}]}`;
+      const until = Date.now() + deadlineMs;
+      for (let attempt = 0; ; attempt++) {
+        const t = performance.now();
+        let status = 0;
+        let text = '';
+        try {
+          const res = await fetch(`${baseUrl}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+          status = res.status;
+          text = await res.text();
+        } catch (e) {
+          text = (e as Error).message;
+        }
+        if (status === 202) {
+          latenciesMs.push(performance.now() - t);
+          return;
+        }
+        if (status !== 0 && status !== 429 && status < 500) throw new Error(`POST /v1/events answered ${status}: ${text.slice(0, 300)}`);
+        if (Date.now() > until) throw new Error(`POST /v1/events kept failing for ${deadlineMs} ms (last: ${status || 'no answer'} ${text.slice(0, 200)})`);
+        retries++;
+        await sleep(Math.min(1_000, 50 * 2 ** Math.min(attempt, 5)));
+      }
+    },
+    close: async () => undefined,
+  };
+}
+
+export type PumpOptions = {
+  /** Messages per second (resends included), or as fast as the sender takes them. */
+  readonly rate: number | 'max';
+  /** Largest batch per send. */
+  readonly batch: number;
+  /** Sends in flight at once (HTTP: concurrent clients). */
+  readonly inFlight: number;
+  /** Stop taking messages after this long (for unbounded plans). */
+  readonly durationMs?: number;
+  /** Called as each batch is acknowledged. */
+  readonly onSent?: (messages: number, atMs: number) => void;
+};
+
+export type PumpResult = {
+  /** When the first message was stamped. */
+  readonly firstSentAt: number;
+  /** When the last batch was acknowledged. */
+  readonly lastAckedAt: number;
+  readonly messages: number;
+};
+
+const TICK_MS = 10;
+
+/**
+ * Send a plan's messages. At a fixed rate, every 10 ms it sends what fell due (in batches of
+ * at most `batch`); each message is stamped when it is taken, so pacing adds no latency.
+ */
+export async function pump(plan: Plan, sender: Sender, o: PumpOptions): Promise<PumpResult> {
+  const t0 = Date.now();
+  const until = o.durationMs === undefined ? Number.POSITIVE_INFINITY : t0 + o.durationMs;
+  const inflight = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  let first: number | undefined;
+  let lastAcked = t0;
+  let messages = 0;
+  const startedWith = plan.taken;
+  while (!plan.done && failure === undefined) {
+    const now = Date.now();
+    if (now >= until) break;
+    let n = o.batch;
+    if (o.rate !== 'max') {
+      const due = Math.floor((o.rate * (now - t0)) / 1000) - (plan.taken - startedWith);
+      if (due <= 0) {
+        await sleep(TICK_MS);
+        continue;
+      }
+      n = Math.min(n, due);
+    }
+    while (inflight.size >= o.inFlight) await Promise.race(inflight);
+    if (failure !== undefined) break;
+    const stamp = Date.now();
+    const batch = plan.take(n, stamp);
+    if (batch.length === 0) break;
+    first ??= stamp;
+    const p: Promise<void> = sender.send(batch).then(
+      () => {
+        messages += batch.length;
+        lastAcked = Date.now();
+        o.onSent?.(batch.length, lastAcked);
+      },
+      (error: unknown) => {
+        failure ??= { error };
+      },
+    );
+    const tracked = p.finally(() => inflight.delete(tracked));
+    inflight.add(tracked);
+  }
+  await Promise.all(inflight);
+  if (failure !== undefined) throw failure.error;
+  return { firstSentAt: first ?? t0, lastAckedAt: lastAcked, messages };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
