@@ -1,9 +1,9 @@
 // The flush transaction stores every event once and counts it once, whatever is replayed,
-// duplicated or flushed concurrently.
+// duplicated or flushed concurrently; it keeps the users dimension; it never hangs.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { identityOf, partitionKeyOf, type KeyflowEvent } from '../actors/index.ts';
-import { flushBatch, type DeadLetterRow } from './flush.ts';
+import { flushBatch, type DeadLetterRow, type FlushResult } from './flush.ts';
 import { ensurePartitions } from './partitions.ts';
 import { sampleEvents } from './sample-events.ts';
 import { createTestDatabase, type TestDatabase } from './testing.ts';
@@ -15,7 +15,7 @@ before(async () => {
 });
 after(() => db?.drop());
 beforeEach(async () => {
-  await db.sql`truncate events, rollups_minute, dead_letters`;
+  await db.sql`truncate events, rollups_minute, dead_letters, users`;
 });
 
 const flush = (events: readonly KeyflowEvent[], deadLetters: readonly DeadLetterRow[] = []) =>
@@ -141,11 +141,11 @@ test('flush - dead letters are stored once even when replayed, bytes intact', as
   assert.equal((rows[0]?.['raw'] as Buffer).toString(), '{"id":');
 });
 
-test('flush - a NUL in a dead letter error message is stored, not fatal', async () => {
-  const r = await flush([], [{ topic: 't', partition: 0, offset: '1', key: null, raw: null, reason: 'empty', error: 'bad \u0000 byte' }]);
+test('flush - a NUL or an unpaired surrogate in a dead letter error message is stored as U+FFFD, not fatal', async () => {
+  const r = await flush([], [{ topic: 't', partition: 0, offset: '1', key: null, raw: null, reason: 'empty', error: 'bad \u0000 byte, key "\ud800" and "\udc00x", pair 🎉' }]);
   assert.equal(r.deadLettersInserted, 1);
   const [row] = await db.sql`select error, raw, message_key from dead_letters`;
-  assert.deepEqual({ ...row }, { error: 'bad \ufffd byte', raw: null, message_key: null });
+  assert.deepEqual({ ...row }, { error: 'bad \ufffd byte, key "\ufffd" and "\ufffdx", pair 🎉', raw: null, message_key: null });
 });
 
 test('flush - concurrent flushes of overlapping batches store and count every event once', async () => {
@@ -189,4 +189,132 @@ test('flush - a deadlock with another transaction is retried, and the batch is s
     other.release();
   }
   assert.deepEqual((await rollups()).map((r) => [r.type, r.events]), [['a', 11], ['b', 11]]);
+});
+
+test('flush - text with tabs, newlines, backslashes and any Unicode is stored byte for byte', async () => {
+  const odd = 'tab\there\nnew\rline \\N back\\slash \\. end 🎉 é 中 \u2028';
+  const e: KeyflowEvent = {
+    id: `odd ${odd}`, type: odd.slice(0, 64), source: '\\', occurredAt: Date.UTC(2026, 10, 20, 12, 1), userId: odd, sessionId: '\\N',
+    user: { city: odd, country: '\t' }, properties: { [odd.slice(0, 60)]: odd, quote: '"\\"', n: 1e-7, big: 1e21 },
+  };
+  const r = await flush([e]);
+  assert.deepEqual(r.inserted, [e]);
+  const [row] = await db.sql`select id, type, source, user_id, session_id, user_city, user_country, properties from events`;
+  assert.deepEqual({ ...row }, {
+    id: e.id, type: e.type, source: '\\', user_id: odd, session_id: '\\N', user_city: odd, user_country: '\t', properties: e.properties,
+  });
+});
+
+test('flush - an event with text PostgreSQL cannot store is refused as a data error (SQLSTATE class 22), and nothing of the batch is stored', async () => {
+  const ok = sampleEvents(3, { seed: 18 });
+  for (const bad of [
+    { id: 'nul', type: 'a\u0000b', source: 's', occurredAt: Date.UTC(2026, 10, 20, 12) },
+    { id: 'surrogate', type: 't', source: '\ud800', occurredAt: Date.UTC(2026, 10, 20, 12) },
+    { id: 'json-nul', type: 't', source: 's', occurredAt: Date.UTC(2026, 10, 20, 12), properties: { k: 'x\u0000' } },
+  ] satisfies KeyflowEvent[]) {
+    await assert.rejects(flush([...ok, bad]), (e: unknown) => {
+      const code = (e as { code?: unknown }).code;
+      assert.ok(typeof code === 'string' && code.startsWith('22'), `${bad.id}: code ${String(code)}`);
+      return true;
+    });
+  }
+  assert.equal(await eventCount(), 0);
+  assert.equal((await flush(ok)).inserted.length, 3, 'the connection is usable afterwards');
+});
+
+test('flush - a connection killed in the middle of a flush rejects it, never hangs, and the retry stores it once', async () => {
+  const pool = db.connect({ max: 1 });
+  const events = sampleEvents(20_000, { seed: 19, spreadMs: 120_000 });
+  const [{ pid }] = await pool<[{ pid: number }]>`select pg_backend_pid() as pid`;
+  const flushing = flushBatch(pool, { events, partitionKeys: events.map((e) => partitionKeyOf(e)), deadLetters: [] });
+  // Kill it while the flush statement runs.
+  await eventuallyTrue(async () => (await db.sql`select 1 from pg_stat_activity where pid = ${pid} and state = 'active'`).length > 0);
+  await db.sql`select pg_terminate_backend(${pid})`;
+  const outcome = await Promise.race([
+    flushing.then(() => 'resolved', () => 'rejected'),
+    new Promise((r) => setTimeout(() => r('hung'), 15_000)),
+  ]);
+  assert.notEqual(outcome, 'hung');
+  // Retried as the worker would: the pool may first hand back the dead connection's error.
+  let again: FlushResult | undefined;
+  for (let attempt = 1; again === undefined; attempt++) {
+    try {
+      again = await flushBatch(pool, { events, partitionKeys: events.map((e) => partitionKeyOf(e)), deadLetters: [] });
+    } catch (e) {
+      if (attempt >= 5) throw e;
+    }
+  }
+  assert.equal(again.inserted.length, outcome === 'rejected' ? 20_000 : 0);
+  assert.equal(await eventCount(), 20_000);
+  assert.equal((await rollups()).reduce((n, x) => n + x.events, 0), 20_000);
+});
+
+async function eventuallyTrue(probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+type UserRow = { user_id: string; age: number | null; gender: string | null; country: string | null; city: string | null; first_seen: Date; last_seen: Date; events: string };
+
+async function users(): Promise<UserRow[]> {
+  return [...(await db.sql<UserRow[]>`select user_id, age, gender, country, city, first_seen, last_seen, events::text as events from users order by user_id`)];
+}
+
+const at = (m: number): number => Date.UTC(2026, 10, 20, 12, m);
+const seen = (id: string, m: number, userId: string, user?: KeyflowEvent['user']): KeyflowEvent =>
+  ({ id, type: 'view', source: 'web', occurredAt: at(m), userId, ...(user !== undefined && { user }) });
+
+test('users - each field keeps the value of the newest event that carried it, and first/last seen span every event', async () => {
+  await flush([
+    seen('a1', 10, 'u1', { age: 30, gender: 'female', country: 'US', city: 'Austin' }),
+    seen('a2', 20, 'u1', { country: 'DE' }),
+    seen('a3', 30, 'u1'),
+    seen('b1', 5, 'u2', { age: 41 }),
+  ]);
+  assert.deepEqual(await users(), [
+    { user_id: 'u1', age: 30, gender: 'female', country: 'DE', city: 'Austin', first_seen: new Date(at(10)), last_seen: new Date(at(30)), events: '3' },
+    { user_id: 'u2', age: 41, gender: null, country: null, city: null, first_seen: new Date(at(5)), last_seen: new Date(at(5)), events: '1' },
+  ]);
+});
+
+test('users - an older event arriving late does not overwrite newer demographics, but fills what was never said and moves first_seen', async () => {
+  await flush([seen('n1', 30, 'u3', { age: 25, country: 'BR' })]);
+  await flush([seen('o1', 10, 'u3', { age: 99, country: 'US', city: 'Boston' })]);
+  assert.deepEqual(await users(), [
+    { user_id: 'u3', age: 25, gender: null, country: 'BR', city: 'Boston', first_seen: new Date(at(10)), last_seen: new Date(at(30)), events: '2' },
+  ]);
+});
+
+test('users - a replayed batch counts no event twice and changes nothing', async () => {
+  const events = sampleEvents(400, { seed: 20 });
+  await flush(events);
+  const before = await users();
+  assert.equal(before.reduce((n, u) => n + Number(u.events), 0), 400);
+  await flush(events);
+  await flush([...events.slice(0, 50), ...sampleEvents(0)]);
+  assert.deepEqual(await users(), before);
+});
+
+test('users - the same events flushed in any order and any split give the same users', async () => {
+  // Ties on occurredAt included: the greater value wins whatever arrives first.
+  const events: KeyflowEvent[] = [
+    ...sampleEvents(300, { seed: 21, spreadMs: 60_000 }),
+    seen('t1', 40, 'tie', { age: 20, gender: 'a', country: 'AA', city: 'x' }),
+    seen('t2', 40, 'tie', { age: 21, gender: 'b', country: 'AB', city: 'w' }),
+  ];
+  await flush(events);
+  const once = await users();
+  assert.deepEqual(once.find((u) => u.user_id === 'tie'), { user_id: 'tie', age: 21, gender: 'b', country: 'AB', city: 'x', first_seen: new Date(at(40)), last_seen: new Date(at(40)), events: '2' });
+  await db.sql`truncate events, rollups_minute, users`;
+  const reversed = [...events].reverse();
+  for (let i = 0; i < reversed.length; i += 7) await flush(reversed.slice(i, i + 7));
+  assert.deepEqual(await users(), once);
+});
+
+test('users - events without a userId touch no user', async () => {
+  await flush([{ id: 'anon', type: 't', source: 's', occurredAt: at(1), user: { age: 3 } }]);
+  assert.deepEqual(await users(), []);
 });

@@ -1,11 +1,19 @@
 // The flush transaction, the heart of "effectively once" (DESIGN.md, Guarantees).
 // Rule: in one transaction, events are inserted with ON CONFLICT DO NOTHING and the minute
-// rollups grow only by the rows that statement really inserted, so a replayed batch — whole,
-// partial, or duplicated inside itself — is stored once and counted once. Dead letters are
-// keyed by (topic, partition, offset) and stored once. The caller commits Kafka offsets only
-// after this resolves.
+// rollups and the users dimension grow only by the rows that statement really inserted, so a
+// replayed batch — whole, partial, or duplicated inside itself — is stored once and counted
+// once. Dead letters are keyed by (topic, partition, offset) and stored once. The caller
+// commits Kafka offsets only after this resolves.
+//
+// The transaction is one statement (data-modifying CTEs), sent on a pooled connection with
+// the batch as two JSON parameters. Measured against a COPY into a staging table followed by
+// INSERT … SELECT (db/flush-bench.ts, and the report of issue #6), COPY was ~15% faster but
+// needs an explicit transaction on a reserved connection, and postgres.js 3.4.9 crashes the
+// thread or hangs when a reserved connection's server goes away mid-transaction
+// (porsager/postgres#1208) — exactly what a PostgreSQL restart does. One statement has no
+// transaction to roll back on a dead connection, and one round trip instead of five.
 import { identityOf, type KeyflowEvent } from '../actors/index.ts';
-import type { Sql, Tx } from './connect.ts';
+import type { Sql } from './connect.ts';
 
 /** A Kafka message that could not become an event, with its raw bytes. */
 export type DeadLetterRow = {
@@ -42,8 +50,9 @@ const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 5;
 
 /**
- * Store a batch of events and dead letters, and add the new events to `rollups_minute`.
- * Retries the transaction on deadlock or serialization failure; other errors reject.
+ * Store a batch of events and dead letters, and add the new events to `rollups_minute` and
+ * `users`. Retries on deadlock or serialization failure; other errors reject — an event
+ * PostgreSQL cannot store (e.g. a NUL character) with a SQLSTATE of class 22.
  *
  * @example
  * const { inserted } = await flushBatch(sql, { events, partitionKeys: events.map((e) => partitionKeyOf(e)), deadLetters: [] });
@@ -56,16 +65,19 @@ export async function flushBatch(sql: Sql, batch: FlushBatch, opts: FlushOptions
   const { rows, byIdentity } = eventRows(batch);
   const deadLetters = deadLetterRows(batch.deadLetters);
   if (rows.length === 0 && deadLetters.length === 0) return { inserted: [], deadLettersInserted: 0 };
+  const params = [JSON.stringify(rows), JSON.stringify(deadLetters)];
 
   for (let attempt = 1; ; attempt++) {
     try {
-      return await sql.begin(async (tx) => {
-        const insertedIds = rows.length === 0 ? [] : await insertEvents(tx, rows);
-        const deadLettersInserted = deadLetters.length === 0 ? 0 : await insertDeadLetters(tx, deadLetters);
-        const fresh = new Set(insertedIds.map((r) => identityOf({ id: r.id, occurredAt: r.occurred_at.getTime() })));
-        const inserted = [...byIdentity.entries()].filter(([k]) => fresh.has(k)).map(([, e]) => e);
-        return { inserted, deadLettersInserted };
-      });
+      const result = await sql.unsafe<{ id: string | null; occurred_at: Date | null }[]>(FLUSH, params, { prepare: true });
+      const fresh = new Set<string>();
+      let deadLettersInserted = 0;
+      for (const r of result) {
+        if (r.id === null || r.occurred_at === null) deadLettersInserted++;
+        else fresh.add(identityOf({ id: r.id, occurredAt: r.occurred_at.getTime() }));
+      }
+      const inserted = [...byIdentity.entries()].filter(([k]) => fresh.has(k)).map(([, e]) => e);
+      return { inserted, deadLettersInserted };
     } catch (e) {
       const code = (e as { code?: unknown } | null)?.code;
       if (attempt >= MAX_ATTEMPTS || typeof code !== 'string' || !RETRYABLE.has(code)) throw e;
@@ -74,6 +86,88 @@ export async function flushBatch(sql: Sql, batch: FlushBatch, opts: FlushOptions
     }
   }
 }
+
+/** The incoming value of a demographic field wins: said later, or as late and greater. */
+const newer = (field: 'age' | 'gender' | 'country' | 'city'): string =>
+  `excluded.${field}_at is not null and (u.${field}_at is null or (excluded.${field}_at, excluded.${field}) > (u.${field}_at, u.${field}))`;
+
+/**
+ * $1: the events (JSON array of EventRow), $2: the dead letters (JSON array of
+ * DeadLetterJson). Inserts the events; from exactly the rows inserted (RETURNING) adds to
+ * the minute rollups and the users dimension, upserting in key order so that concurrent
+ * flushes lock rows in the same order; stores the dead letters. Answers one row per event
+ * inserted (id, occurred_at) and one row of nulls per dead letter inserted. One constant
+ * text, so it is parsed and planned once per connection.
+ */
+const FLUSH = `
+  with input as (
+    select * from jsonb_to_recordset($1::text::jsonb) as r(
+      id text, occurred_at timestamptz, type text, source text, user_id text, session_id text,
+      funnel_stage text, revenue_amount numeric, revenue_currency text, user_age int,
+      user_gender text, user_country text, user_city text, properties jsonb, partition_key text)
+  ), inserted as (
+    insert into events (id, occurred_at, type, source, user_id, session_id, funnel_stage,
+      revenue_amount, revenue_currency, user_age, user_gender, user_country, user_city,
+      properties, partition_key)
+    select id, occurred_at, type, source, user_id, session_id, funnel_stage,
+      revenue_amount, revenue_currency, user_age, user_gender, user_country, user_city,
+      properties, partition_key
+    from input
+    on conflict do nothing
+    returning id, occurred_at, type, source, funnel_stage, revenue_amount, revenue_currency,
+      user_id, user_age, user_gender, user_country, user_city
+  ), rolled as (
+    insert into rollups_minute as r (bucket, source, type, funnel_stage, currency, events, revenue)
+    select date_trunc('minute', occurred_at, 'UTC'), source, type, coalesce(funnel_stage, ''),
+      coalesce(revenue_currency, ''), count(*), coalesce(sum(revenue_amount), 0)
+    from inserted
+    group by 1, 2, 3, 4, 5
+    order by 1, 2, 3, 4, 5
+    on conflict (bucket, source, type, funnel_stage, currency)
+    do update set events = r.events + excluded.events, revenue = r.revenue + excluded.revenue
+  ), seen as (
+    -- Per user: the newest value of each demographic field and when it was said (ties: the
+    -- greater value, as in the upsert below, so the outcome never depends on flush order).
+    select user_id, min(occurred_at) as first_seen, max(occurred_at) as last_seen, count(*) as events,
+      (array_agg(user_age order by occurred_at desc, user_age desc) filter (where user_age is not null))[1] as age,
+      max(occurred_at) filter (where user_age is not null) as age_at,
+      (array_agg(user_gender order by occurred_at desc, user_gender desc) filter (where user_gender is not null))[1] as gender,
+      max(occurred_at) filter (where user_gender is not null) as gender_at,
+      (array_agg(user_country order by occurred_at desc, user_country desc) filter (where user_country is not null))[1] as country,
+      max(occurred_at) filter (where user_country is not null) as country_at,
+      (array_agg(user_city order by occurred_at desc, user_city desc) filter (where user_city is not null))[1] as city,
+      max(occurred_at) filter (where user_city is not null) as city_at
+    from inserted
+    where user_id is not null
+    group by user_id
+  ), users_upserted as (
+    insert into users as u (user_id, age, gender, country, city, age_at, gender_at, country_at, city_at, first_seen, last_seen, events)
+    select user_id, age, gender, country, city, age_at, gender_at, country_at, city_at, first_seen, last_seen, events
+    from seen
+    order by user_id
+    on conflict (user_id) do update set
+      first_seen = least(u.first_seen, excluded.first_seen),
+      last_seen = greatest(u.last_seen, excluded.last_seen),
+      events = u.events + excluded.events,
+      age = case when ${newer('age')} then excluded.age else u.age end,
+      age_at = greatest(u.age_at, excluded.age_at),
+      gender = case when ${newer('gender')} then excluded.gender else u.gender end,
+      gender_at = greatest(u.gender_at, excluded.gender_at),
+      country = case when ${newer('country')} then excluded.country else u.country end,
+      country_at = greatest(u.country_at, excluded.country_at),
+      city = case when ${newer('city')} then excluded.city else u.city end,
+      city_at = greatest(u.city_at, excluded.city_at)
+  ), dead as (
+    insert into dead_letters (topic, partition, "offset", message_key, raw, reason, error)
+    select topic, partition, "offset", decode(message_key, 'base64'), decode(raw, 'base64'), reason, error
+    from jsonb_to_recordset($2::text::jsonb) as d(
+      topic text, partition int, "offset" bigint, message_key text, raw text, reason text, error text)
+    on conflict do nothing
+    returning 1
+  )
+  select id, occurred_at from inserted
+  union all
+  select null, null from dead`;
 
 type EventRow = {
   id: string;
@@ -126,41 +220,6 @@ function eventRows(batch: FlushBatch): { rows: EventRow[]; byIdentity: Map<strin
   return { rows, byIdentity };
 }
 
-/**
- * One statement: insert the events, and from exactly the rows inserted (RETURNING) add to the
- * minute rollups. Rollup rows are upserted in key order so concurrent flushes lock them in
- * the same order.
- */
-async function insertEvents(tx: Tx, rows: readonly EventRow[]): Promise<{ id: string; occurred_at: Date }[]> {
-  return tx<{ id: string; occurred_at: Date }[]>`
-    with input as (
-      select * from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as r(
-        id text, occurred_at timestamptz, type text, source text, user_id text, session_id text,
-        funnel_stage text, revenue_amount numeric, revenue_currency text, user_age int,
-        user_gender text, user_country text, user_city text, properties jsonb, partition_key text)
-    ), inserted as (
-      insert into events (id, occurred_at, type, source, user_id, session_id, funnel_stage,
-        revenue_amount, revenue_currency, user_age, user_gender, user_country, user_city,
-        properties, partition_key)
-      select id, occurred_at, type, source, user_id, session_id, funnel_stage,
-        revenue_amount, revenue_currency, user_age, user_gender, user_country, user_city,
-        properties, partition_key
-      from input
-      on conflict do nothing
-      returning id, occurred_at, type, source, funnel_stage, revenue_amount, revenue_currency
-    ), rolled as (
-      insert into rollups_minute as r (bucket, source, type, funnel_stage, currency, events, revenue)
-      select date_trunc('minute', occurred_at, 'UTC'), source, type, coalesce(funnel_stage, ''),
-        coalesce(revenue_currency, ''), count(*), coalesce(sum(revenue_amount), 0)
-      from inserted
-      group by 1, 2, 3, 4, 5
-      order by 1, 2, 3, 4, 5
-      on conflict (bucket, source, type, funnel_stage, currency)
-      do update set events = r.events + excluded.events, revenue = r.revenue + excluded.revenue
-    )
-    select id, occurred_at from inserted`;
-}
-
 type DeadLetterJson = {
   topic: string;
   partition: number;
@@ -178,21 +237,22 @@ function deadLetterRows(rows: readonly DeadLetterRow[]): DeadLetterJson[] {
     offset: d.offset,
     message_key: d.key === null ? null : Buffer.from(d.key).toString('base64'),
     raw: d.raw === null ? null : Buffer.from(d.raw).toString('base64'),
-    // PostgreSQL text cannot hold NUL; an error message quoting binary input may contain one.
-    reason: d.reason.replaceAll('\u0000', '\ufffd'),
-    error: d.error.replaceAll('\u0000', '\ufffd'),
+    reason: storable(d.reason),
+    error: storable(d.error),
   }));
 }
 
-async function insertDeadLetters(tx: Tx, rows: readonly DeadLetterJson[]): Promise<number> {
-  const r = await tx`
-    insert into dead_letters (topic, partition, "offset", message_key, raw, reason, error)
-    select topic, partition, "offset", decode(message_key, 'base64'), decode(raw, 'base64'), reason, error
-    from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as d(
-      topic text, partition int, "offset" bigint, message_key text, raw text, reason text, error text)
-    on conflict do nothing`;
-  return r.count;
+/**
+ * PostgreSQL text holds neither NUL nor an unpaired surrogate, and an error message quoting
+ * bad input (a zod message naming a key, say) may contain either: a dead letter must never
+ * be refused for its own message, or it would block its partition.
+ */
+function storable(s: string): string {
+  return s.replace(UNSTORABLE, '\ufffd');
 }
+
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

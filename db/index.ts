@@ -6,6 +6,8 @@ export { migrate } from './migrate.ts';
 export type { MigrateOptions } from './migrate.ts';
 export { ensurePartitions, partitionName } from './partitions.ts';
 export type { EnsurePartitionsOptions, EnsurePartitionsResult } from './partitions.ts';
+export { runMaintenance } from './maintenance.ts';
+export type { MaintenanceOptions, MaintenanceResult } from './maintenance.ts';
 export { flushBatch } from './flush.ts';
 export type { DeadLetterRow, FlushBatch, FlushOptions, FlushResult } from './flush.ts';
 export { getEvent, reportEvents, listDeadLetters } from './queries.ts';

@@ -7,5 +7,8 @@ export const LOCK_NAMESPACE = 0x6b66;
 /** Held (session-level) while migrations are checked and applied. */
 export const LOCK_MIGRATE = 1;
 
-/** Held (transaction-level) while daily partitions are created. */
+/** Held (transaction-level) while daily partitions are created or dropped. */
 export const LOCK_PARTITIONS = 2;
+
+/** Held (session-level, tried) for one run of the maintenance job: one process at a time. */
+export const LOCK_MAINTENANCE = 3;

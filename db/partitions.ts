@@ -14,6 +14,8 @@ export type EnsurePartitionsOptions = {
   readonly behindDays?: number;
   /** Default: the current time. */
   readonly now?: Date;
+  /** When set, creating a partition gives up (SQLSTATE 55P03) rather than wait longer for its locks. */
+  readonly lockTimeoutMs?: number;
 };
 
 export type EnsurePartitionsResult = {
@@ -30,7 +32,7 @@ export type EnsurePartitionsResult = {
  * await ensurePartitions(sql, { aheadDays: 7 }); // run at start-up and then hourly
  */
 export async function ensurePartitions(sql: Sql, opts: EnsurePartitionsOptions): Promise<EnsurePartitionsResult> {
-  const { aheadDays, behindDays = 1, now = new Date() } = opts;
+  const { aheadDays, behindDays = 1, now = new Date(), lockTimeoutMs } = opts;
   if (!Number.isInteger(aheadDays) || aheadDays < 0 || !Number.isInteger(behindDays) || behindDays < 0) {
     throw new RangeError(`aheadDays and behindDays must be non-negative integers (got ${aheadDays}, ${behindDays})`);
   }
@@ -49,7 +51,7 @@ export async function ensurePartitions(sql: Sql, opts: EnsurePartitionsOptions):
   for (const day of days) {
     const name = partitionName(day);
     if (existing.has(name)) continue;
-    const moved = await createPartition(sql, name, new Date(day), new Date(day + DAY_MS));
+    const moved = await createPartition(sql, name, new Date(day), new Date(day + DAY_MS), lockTimeoutMs);
     if (moved !== undefined) {
       created.push(name);
       movedRows += moved;
@@ -58,14 +60,31 @@ export async function ensurePartitions(sql: Sql, opts: EnsurePartitionsOptions):
   return { created, movedRows };
 }
 
+/**
+ * Create the partition of one UTC day (`dayStartMs` is its midnight), moving that day's rows
+ * out of events_default. Resolves to the rows moved, or undefined when it existed already.
+ *
+ * @example
+ * await createDayPartition(sql, Date.UTC(2026, 10, 3)); // events_p20261103
+ */
+export async function createDayPartition(sql: Sql, dayStartMs: number, opts: { readonly lockTimeoutMs?: number } = {}): Promise<number | undefined> {
+  if (dayStartMs % DAY_MS !== 0) throw new RangeError(`not a UTC midnight: ${new Date(dayStartMs).toISOString()}`);
+  const name = partitionName(dayStartMs);
+  const [found] = await sql`select 1 from pg_class where relname = ${name} and relnamespace = current_schema()::regnamespace`;
+  if (found !== undefined) return undefined;
+  return createPartition(sql, name, new Date(dayStartMs), new Date(dayStartMs + DAY_MS), opts.lockTimeoutMs);
+}
+
 /** The partition that holds the UTC day of `at`: events_pYYYYMMDD. */
 export function partitionName(at: Date | number): string {
   return `events_p${new Date(at).toISOString().slice(0, 10).replaceAll('-', '')}`;
 }
 
 /** Creates one partition; undefined when another process made it first. */
-async function createPartition(sql: Sql, name: string, from: Date, to: Date): Promise<number | undefined> {
+async function createPartition(sql: Sql, name: string, from: Date, to: Date, lockTimeoutMs?: number): Promise<number | undefined> {
   return sql.begin(async (tx) => {
+    // Give up rather than queue behind a long transaction (the flushes would queue behind us).
+    if (lockTimeoutMs !== undefined) await tx.unsafe(`set local lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
     // Serializes creators; the check below then sees what a concurrent one committed.
     await tx`select pg_advisory_xact_lock(${LOCK_NAMESPACE}::int, ${LOCK_PARTITIONS}::int)`;
     // A query on pg_class, not to_regclass(): the catalog cache may not have seen the other's commit yet.
