@@ -1,4 +1,4 @@
 export { eventSchema } from './schema.ts';
 export type { EventInput, KeyflowEvent, FieldError } from './schema.ts';
-export { validateEvent, decodeEvent, encodeEvent, partitionKeyOf, identityOf } from './validate.ts';
+export { validateEvent, decodeEvent, encodeEvent, partitionKeyOf, identityOf, MAX_EVENT_BYTES } from './validate.ts';
 export type { Validation, Decoded, PartitionKeyMode } from './validate.ts';

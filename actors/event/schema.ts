@@ -24,8 +24,9 @@ const occurredAt = z
   ])
   .transform((v, ctx) => {
     const ms = typeof v === 'number' ? v : Date.parse(v);
-    // 9999-12-31 is the largest instant PostgreSQL and RFC 3339 agree on.
-    if (!Number.isFinite(ms) || ms > 253_402_300_799_999) {
+    // 0001-01-01 to 9999-12-31 is the range PostgreSQL and RFC 3339 agree on: year 0 is
+    // valid RFC 3339 but PostgreSQL refuses it, which would make the event a poison pill.
+    if (!Number.isFinite(ms) || ms < -62_135_596_800_000 || ms > 253_402_300_799_999) {
       ctx.addIssue({ code: 'custom', message: 'is not a representable instant' });
       return z.NEVER;
     }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateEvent, decodeEvent, encodeEvent, partitionKeyOf, identityOf } from './index.ts';
+import { validateEvent, decodeEvent, encodeEvent, partitionKeyOf, identityOf, MAX_EVENT_BYTES } from './index.ts';
 
 const base = { id: 'e-1', type: 'checkout.complete', source: 'facebook', occurredAt: '2026-11-20T12:00:00Z' };
 
@@ -55,6 +55,39 @@ test('decodeEvent - not JSON, empty and schema failures are told apart, never th
   assert.ok(!badUtf8.ok && badUtf8.reason === 'not-json');
   const schema = decodeEvent('{"id":"x"}');
   assert.ok(!schema.ok && schema.reason === 'schema');
+});
+
+test('validateEvent - occurredAt must be an instant PostgreSQL stores: from 0001-01-01 to 9999-12-31', () => {
+  for (const at of ['0000-12-31T23:59:59.999Z', '0000-01-01T00:00:00Z']) assert.equal(validateEvent({ ...base, occurredAt: at }).ok, false, at);
+  for (const at of ['0001-01-01T00:00:00Z', '1969-12-31T23:59:59Z', '9999-12-31T23:59:59.999Z']) assert.equal(validateEvent({ ...base, occurredAt: at }).ok, true, at);
+});
+
+test('decodeEvent - a value over the size limit is refused unread as too-large, even when it is a valid event', () => {
+  const huge = JSON.stringify({ ...base, properties: { pad: 'x'.repeat(1000) } });
+  assert.ok(decodeEvent(huge).ok, 'under the default limit it is an event');
+  const small = decodeEvent(huge, { maxBytes: 500 });
+  assert.ok(!small.ok && small.reason === 'too-large');
+  assert.match(small.message, /is \d+ bytes; at most 500/);
+  const bytes = new Uint8Array(MAX_EVENT_BYTES + 1).fill(0x20);
+  const over = decodeEvent(bytes);
+  assert.ok(!over.ok && over.reason === 'too-large', 'refused before parsing (it would be blank JSON)');
+  // A string is measured in UTF-8 bytes: 100,000 three-byte characters are 300,000 bytes.
+  const wide = decodeEvent(`"${'€'.repeat(100_000)}"`);
+  assert.ok(!wide.ok && wide.reason === 'too-large');
+  assert.equal(decodeEvent(new Uint8Array(MAX_EVENT_BYTES).fill(0x20)).ok, false);
+  assert.notEqual((decodeEvent(new Uint8Array(MAX_EVENT_BYTES).fill(0x20)) as { reason: string }).reason, 'too-large', 'exactly the limit is allowed');
+});
+
+test('validateEvent - an event whose wire form would exceed the size limit is refused, so whatever the edge accepts a worker takes', () => {
+  // 64 properties of 1,024 control characters: valid field by field, ~400 KB once escaped.
+  const properties = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`p${i}`, '\u0001'.repeat(1024)]));
+  const v = validateEvent({ ...base, properties });
+  assert.ok(!v.ok);
+  assert.deepEqual(v.errors.map((e) => e.path), ['(event)']);
+  assert.match(v.errors[0]?.message ?? '', /encodes to \d+ bytes; at most 262144/);
+  const fits = validateEvent({ ...base, properties: Object.fromEntries(Object.entries(properties).slice(0, 30)) });
+  assert.ok(fits.ok, 'thirty of them (~185 KB) fit');
+  assert.ok(decodeEvent(encodeEvent(fits.event)).ok);
 });
 
 test('encodeEvent - decoding the encoded event gives the same event back', () => {

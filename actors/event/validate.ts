@@ -16,7 +16,12 @@ export type Validation =
  */
 export function validateEvent(input: unknown): Validation {
   const r = eventSchema.safeParse(input);
-  if (r.success) return { ok: true, event: r.data };
+  if (r.success) {
+    // What the edge accepts, a worker must be able to take: the wire form has a size limit.
+    const bytes = wireBytesAbove(r.data, MAX_EVENT_BYTES);
+    if (bytes !== undefined) return { ok: false, errors: [{ path: '(event)', message: `encodes to ${bytes} bytes; at most ${MAX_EVENT_BYTES}` }] };
+    return { ok: true, event: r.data };
+  }
   return {
     ok: false,
     errors: r.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(event)', message: i.message })),
@@ -25,16 +30,28 @@ export function validateEvent(input: unknown): Validation {
 
 export type Decoded =
   | { readonly ok: true; readonly event: KeyflowEvent }
-  | { readonly ok: false; readonly reason: 'not-json' | 'schema' | 'empty'; readonly message: string };
+  | { readonly ok: false; readonly reason: 'not-json' | 'schema' | 'empty' | 'too-large'; readonly message: string };
 
 /**
- * Decode one Kafka message value (UTF-8 JSON) into an event.
+ * The largest event keyflow takes, in bytes of its wire form (encodeEvent, UTF-8). A Kafka
+ * message larger than this is a dead letter before it is even parsed, so one huge message
+ * cannot stall or exhaust a worker; the edge refuses events that would encode larger.
+ */
+export const MAX_EVENT_BYTES = 256 * 1024;
+
+/**
+ * Decode one Kafka message value (UTF-8 JSON) into an event. A value longer than `maxBytes`
+ * (default MAX_EVENT_BYTES) is refused unread, with reason 'too-large'.
  *
  * @example
  * decodeEvent(new TextEncoder().encode('{"id":"e1","type":"t","source":"s","occurredAt":0}'));
  */
-export function decodeEvent(value: Uint8Array | string | null): Decoded {
+export function decodeEvent(value: Uint8Array | string | null, opts: { readonly maxBytes?: number } = {}): Decoded {
   if (value === null || value.length === 0) return { ok: false, reason: 'empty', message: 'message has no value' };
+  const maxBytes = opts.maxBytes ?? MAX_EVENT_BYTES;
+  // A string's UTF-8 form is at most 3 bytes per UTF-16 unit: measure only when it could be over.
+  const bytes = typeof value !== 'string' ? value.length : value.length * 3 <= maxBytes ? 0 : utf8Length(value);
+  if (bytes > maxBytes) return { ok: false, reason: 'too-large', message: `message value is ${bytes} bytes; at most ${maxBytes}` };
   let parsed: unknown;
   try {
     parsed = JSON.parse(typeof value === 'string' ? value : utf8.decode(value));
@@ -54,6 +71,29 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function encodeEvent(event: KeyflowEvent): string {
   return JSON.stringify({ ...event, occurredAt: new Date(event.occurredAt).toISOString() });
+}
+
+/**
+ * The size of an event's wire form when it is above `limit`, else undefined. Exact, but
+ * costs a JSON encoding only for events that could be that large: each character of a
+ * string encodes to at most 6 bytes (a \u escape), and the rest is bounded.
+ */
+function wireBytesAbove(event: KeyflowEvent, limit: number): number | undefined {
+  let chars = 0;
+  for (const s of [event.id, event.type, event.source, event.userId, event.sessionId, event.user?.gender, event.user?.country, event.user?.city]) chars += s?.length ?? 0;
+  let fields = 0;
+  for (const [k, v] of Object.entries(event.properties ?? {})) {
+    chars += k.length + (typeof v === 'string' ? v.length : 0);
+    fields++;
+  }
+  // 1 KiB covers every key name, the punctuation and the numbers; 32 bytes each property's.
+  if (chars * 6 + 1024 + fields * 32 <= limit) return undefined;
+  const bytes = utf8Length(encodeEvent(event));
+  return bytes > limit ? bytes : undefined;
+}
+
+function utf8Length(s: string): number {
+  return new TextEncoder().encode(s).length;
 }
 
 /** Which field routes an event to its actor: `userId` (falling back to `id`), or always `id`. */
