@@ -9,6 +9,7 @@ import { errorResponse, isExpected, NotFoundError } from './errors.ts';
 import { apiKeyAuth } from './middleware/api-key.ts';
 import type { EdgeDeps } from './ports.ts';
 import { actorRoutes } from './routes/actors.ts';
+import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -36,6 +37,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.route('/v1/events', eventRoutes(deps.ingest, deps.queries, options, deps.decoder));
   if (deps.actors !== undefined) app.route('/', actorRoutes(deps.actors));
   app.route('/v1/reports', reportRoutes(deps.queries, options.now ?? Date.now));
+  app.route('/v1/dead-letters', deadLetterRoutes(deps.queries));
   app.route('/', healthRoutes(deps.health));
   app.route('/', metricsRoutes(deps.metrics));
   app.route('/', openApiRoutes());

@@ -174,6 +174,7 @@ test('GET /v1/events/:id - answers the stored event, or 404 not_found', async ()
     queries: {
       getEvent: (id) => (asked.push(id), Promise.resolve(id === 'e-1' ? stored : undefined)),
       reportEvents: () => assert.fail('not a report'),
+      listDeadLetters: () => assert.fail('not a dead-letter listing'),
     },
   });
   const found = await app.request('/v1/events/e-1');

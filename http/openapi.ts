@@ -142,6 +142,21 @@ export const openApiDocument = {
         },
       },
     },
+    '/v1/dead-letters': {
+      get: {
+        summary: 'Kafka messages that could not become events (undecodable, invalid, too large, refused by the store), newest first',
+        security: v1Security,
+        parameters: [
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
+          { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'nextCursor of the previous page' },
+        ],
+        responses: {
+          '200': { description: 'One page', content: { 'application/json': { schema: { $ref: '#/components/schemas/DeadLetterPage' } } } },
+          '400': error('Invalid query (invalid_query): limit out of 1..1000, unknown parameter, or a cursor this server did not hand out'),
+          '401': error('API key missing or wrong'),
+        },
+      },
+    },
     '/healthz': {
       get: {
         summary: 'Liveness',
@@ -155,7 +170,7 @@ export const openApiDocument = {
     },
     '/readyz': {
       get: {
-        summary: 'Readiness of Kafka, PostgreSQL, Redis and workers',
+        summary: 'Readiness of Kafka, PostgreSQL, Redis and workers (Redis down is reported as degraded, not unready)',
         responses: {
           '200': { description: 'Ready', content: { 'application/json': { schema: { $ref: '#/components/schemas/Readiness' } } } },
           '503': { ...error('Not ready (not_ready); the body also carries ready and checks'), headers: retryAfter },
@@ -243,6 +258,30 @@ export const openApiDocument = {
           },
         },
       },
+      DeadLetterPage: {
+        type: 'object',
+        required: ['items', 'nextCursor'],
+        properties: {
+          items: { type: 'array', items: { $ref: '#/components/schemas/DeadLetter' } },
+          nextCursor: { type: ['string', 'null'], description: 'pass as cursor for the next page; null on the last page' },
+        },
+      },
+      DeadLetter: {
+        type: 'object',
+        required: ['id', 'topic', 'partition', 'offset', 'key', 'raw', 'rawPreview', 'reason', 'error', 'createdAt'],
+        properties: {
+          id: { type: 'string' },
+          topic: { type: 'string' },
+          partition: { type: 'integer' },
+          offset: { type: 'string', description: 'Kafka offset, decimal' },
+          key: { type: ['string', 'null'], contentEncoding: 'base64' },
+          raw: { type: ['string', 'null'], contentEncoding: 'base64', description: 'the message value' },
+          rawPreview: { type: ['string', 'null'], description: 'the first 256 characters of the value as UTF-8' },
+          reason: { type: 'string', description: 'not-json, schema, empty, too-large, store-rejected' },
+          error: { type: 'string' },
+          createdAt: { type: 'string', format: 'date-time' },
+        },
+      },
       Readiness: {
         type: 'object',
         required: ['ready', 'checks'],
@@ -253,7 +292,11 @@ export const openApiDocument = {
             additionalProperties: {
               type: 'object',
               required: ['ok'],
-              properties: { ok: { type: 'boolean' }, detail: { type: 'string' } },
+              properties: {
+                ok: { type: 'boolean' },
+                detail: { type: 'string' },
+                degraded: { type: 'boolean', description: 'true on a failing check that leaves the process ready (Redis: only live views suffer)' },
+              },
             },
           },
         },

@@ -60,12 +60,46 @@ export interface QueryPort {
   getEvent(id: string): Promise<StoredEvent | undefined>;
   /** Counts for the query's window and filters. */
   reportEvents(q: EventsReportQuery): Promise<EventsReport>;
+  /**
+   * Dead letters, newest first, one page. Rejects with an error whose `code` is
+   * `KEYFLOW_INVALID_CURSOR` when `cursor` is not one it handed out (the edge answers 400).
+   *
+   * @example
+   * const { items, nextCursor } = await queries.listDeadLetters({ limit: 50 });
+   */
+  listDeadLetters(q: DeadLetterQuery): Promise<DeadLetterPage>;
 }
+
+/** A validated `GET /v1/dead-letters` query. */
+export type DeadLetterQuery = { readonly limit: number; readonly cursor?: string };
+
+/** A Kafka message that could not become an event, with why, as the API shows it. */
+export type DeadLetter = {
+  readonly id: string;
+  readonly topic: string;
+  readonly partition: number;
+  /** The Kafka offset, a decimal string. */
+  readonly offset: string;
+  /** The message key, base64; null when it had none. */
+  readonly key: string | null;
+  /** The message value, base64; null when it had none. */
+  readonly raw: string | null;
+  /** The start of the value decoded as UTF-8 (invalid bytes as U+FFFD), to read. */
+  readonly rawPreview: string | null;
+  /** Why: not-json, schema, empty, too-large, store-rejected… */
+  readonly reason: string;
+  readonly error: string;
+  readonly createdAt: string;
+};
+
+/** One page of dead letters; pass `nextCursor` back as `cursor` for the next (null: the last page). */
+export type DeadLetterPage = { readonly items: readonly DeadLetter[]; readonly nextCursor: string | null };
 
 /** Readiness of each dependency (kafka, postgres, redis, workers…). */
 export type Readiness = {
   readonly ready: boolean;
-  readonly checks: Readonly<Record<string, { readonly ok: boolean; readonly detail?: string }>>;
+  /** `degraded: true` marks a failing check that does not make the process unready (Redis). */
+  readonly checks: Readonly<Record<string, { readonly ok: boolean; readonly detail?: string; readonly degraded?: boolean }>>;
 };
 
 export interface HealthPort {

@@ -13,6 +13,7 @@ function recordingQueries(): QueryPort & { readonly asked: EventsReportQuery[] }
   return {
     asked,
     getEvent: () => assert.fail('not an event lookup'),
+    listDeadLetters: () => assert.fail('not a dead-letter listing'),
     reportEvents(q) {
       asked.push(q);
       return Promise.resolve({ total: 3, groups: [{ type: 'page.view', count: 2 }, { type: 'ad.click', count: 1 }] });
