@@ -6,7 +6,7 @@
 // than KEYFLOW_SHUTDOWN_TIMEOUT_MS.
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
-import { connectDb, ensurePartitions, getEvent, migrate, reportEvents, type Sql } from '../../db/index.ts';
+import { connectDb, getEvent, listDeadLetters, migrate, reportEvents, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
 import { createApp, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
 import { traceRequests } from '../../http/middleware/trace.ts';
 import { createMetrics, metricsContentType, renderAggregated, type Tracing } from '../../otel/index.ts';
@@ -35,10 +35,21 @@ async function untilUp<T>(what: string, log: Logger, fn: () => Promise<T>, deadl
   }
 }
 
-async function prepareDatabase(sql: Sql, config: Config, log: Logger): Promise<void> {
+async function prepareDatabase(sql: Sql, config: Config, log: Logger, onMaintained?: (r: MaintenanceResult) => void): Promise<void> {
   const { applied } = await untilUp('postgres', log, () => migrate(sql));
   if (applied.length > 0) log.info('migrations applied', { applied });
-  await ensurePartitions(sql, { aheadDays: config.partitionsAheadDays });
+  await maintain(sql, config, log, onMaintained);
+}
+
+/** One run of db/'s maintenance job: partitions ahead, late events moved, retention. */
+async function maintain(sql: Sql, config: Config, log: Logger, onMaintained?: (r: MaintenanceResult) => void): Promise<void> {
+  const r = await runMaintenance(sql, { aheadDays: config.partitionsAheadDays, retentionDays: config.retentionDays, rollupRetentionDays: config.rollupRetentionDays });
+  onMaintained?.(r);
+  const { created, movedRows, dropped, expiredDefaultRows, expiredRollupRows, defaultRows } = r;
+  if (created.length + movedRows + dropped.length + expiredDefaultRows + expiredRollupRows > 0) {
+    log.info('maintenance', { created, movedRows, dropped, expiredDefaultRows, expiredRollupRows, defaultRows });
+  }
+  if (r.deferred.length > 0) log.warn('maintenance left steps to its next run', { deferred: r.deferred });
 }
 
 /** Run one keyflow command until a signal ends it. */
@@ -69,10 +80,11 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   redis.on('error', () => undefined); // readiness reports it; ioredis keeps reconnecting
   redis.connect().catch((e: unknown) => log.warn('redis not reachable yet', errorFields(e)));
 
-  await prepareDatabase(sql, config, log);
+  const onMaintained = (r: MaintenanceResult): void => metrics.eventsDefaultPartitionRows.set(r.defaultRows);
+  await prepareDatabase(sql, config, log, onMaintained);
   const partitionCount = await untilUp('kafka', log, () => ensureTopic(kafka, config.topic, config.partitions, config.replicationFactor, log));
   const maintenance = setInterval(() => {
-    ensurePartitions(sql, { aheadDays: config.partitionsAheadDays }).catch((e: unknown) => log.warn('partition maintenance failed', errorFields(e)));
+    maintain(sql, config, log, onMaintained).catch((e: unknown) => log.warn('maintenance failed', errorFields(e)));
   }, HOURLY);
   maintenance.unref();
 
@@ -139,7 +151,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
         return pub.publish(events, signal);
       },
     },
-    queries: { getEvent: (id) => getEvent(sql, id), reportEvents: (q) => reportEvents(sql, q) },
+    queries: { getEvent: (id) => getEvent(sql, id), reportEvents: (q) => reportEvents(sql, q), listDeadLetters: (q) => listDeadLetters(sql, q) },
     health: readiness,
     metrics: { contentType: metricsContentType, render: async () => renderAggregated(registry, sup ? await sup.metrics() : []) },
     ...(held.decoder ? { decoder: held.decoder } : {}),

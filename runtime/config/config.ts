@@ -24,7 +24,7 @@ const variables = {
   KEYFLOW_GROUP_ID: ['groupId', z.string().min(1), 'keyflow-runtime'],
   KEYFLOW_WORKERS: ['workers', int(1, 256), String(availableParallelism())],
   KEYFLOW_FLUSH_MAX_EVENTS: ['flushMaxEvents', int(1, 100_000), '2000'],
-  KEYFLOW_FLUSH_INTERVAL_MS: ['flushIntervalMs', int(1, 600_000), '200'],
+  KEYFLOW_FLUSH_INTERVAL_MS: ['flushIntervalMs', int(1, 600_000), '50'],
   KEYFLOW_DEDUP_WINDOW: ['dedupWindowEntries', int(0, 1_000_000), '1000'],
   KEYFLOW_DEDUP_WINDOW_MS: ['dedupWindowMs', int(0, 86_400_000), '300000'],
   KEYFLOW_ACTOR_IDLE_MS: ['actorIdleMs', int(1, 86_400_000), '60000'],
@@ -41,10 +41,13 @@ const variables = {
   KEYFLOW_SHUTDOWN_TIMEOUT_MS: ['shutdownTimeoutMs', int(100, 600_000), '9000'],
   KEYFLOW_LOG_LEVEL: ['logLevel', z.enum(['debug', 'info', 'warn', 'error', 'silent']), 'info'],
   KEYFLOW_PUBLISH_TIMEOUT_MS: ['publishTimeoutMs', int(100, 120_000), '5000'],
+  KEYFLOW_WORKER_HEAP_MB: ['workerHeapMb', int(32, 65_536), '256'],
   KEYFLOW_MAX_RESTARTS: ['maxRestarts', int(0, 1000), '5'],
   KEYFLOW_RESTART_WINDOW_MS: ['restartWindowMs', int(1000, 86_400_000), '60000'],
   KEYFLOW_HEARTBEAT_TIMEOUT_MS: ['heartbeatTimeoutMs', int(500, 600_000), '5000'],
   KEYFLOW_FAULTS: ['faultsEnabled', z.enum(['0', '1']).transform((v) => v === '1'), '0'],
+  // Minute rollups answer reports long after the raw events are dropped (never shorter than KEYFLOW_RETENTION_DAYS).
+  KEYFLOW_ROLLUP_RETENTION_DAYS: ['rollupRetentionDays', int(1, 36_500), '400'],
 } as const;
 
 /**

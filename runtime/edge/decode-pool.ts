@@ -19,7 +19,7 @@ export type DecodePool = BodyDecoder & { close(): Promise<void> };
 export function createDecodePool(threads: number, options: DecodeOptions): DecodePool {
   const dev = import.meta.url.endsWith('.ts');
   const filename = fileURLToPath(new URL(dev ? './decode-task-dev.mjs' : './decode-task.js', import.meta.url));
-  const pool = new Piscina<DecodeTask, DecodedBody>({ filename, name: 'decode', minThreads: threads, maxThreads: threads, maxQueue: 'auto', idleTimeout: 60_000 });
+  const pool = new Piscina<DecodeTask, DecodedBody>({ filename, name: 'decode', minThreads: threads, maxThreads: threads, maxQueue: 'auto', idleTimeout: 60_000, resourceLimits: { maxOldGenerationSizeMb: 128 } });
   let closed: Promise<void> | undefined;
   return {
     decode: (bytes) => pool.run({ bytes, options }, { transferList: [bytes.buffer as ArrayBuffer] }),

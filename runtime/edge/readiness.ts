@@ -1,11 +1,17 @@
 // Readiness of the process's dependencies. Rule: a check answers within its timeout, and
-// results are cached briefly so that a burst of probes costs one round of checks.
+// results are cached briefly so that a burst of probes costs one round of checks. Redis only
+// feeds live views, so Redis down leaves the process ready but says it is degraded
+// (checks.redis = { ok: false, degraded: true }): ingestion and reports go on without it,
+// and an orchestrator must not take traffic away for it.
 import type { Kafka, Admin } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { Sql } from '../../db/index.ts';
 import type { Readiness } from '../../http/index.ts';
 
 type Check = () => Promise<{ ok: boolean; detail?: string }>;
+
+/** Dependencies whose loss degrades keyflow without making it unready. */
+const OPTIONAL: ReadonlySet<string> = new Set(['redis']);
 
 async function within<T>(ms: number, p: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -61,9 +67,12 @@ export function createReadiness(sources: ReadinessSources, cacheMs = 1_000): { r
   const run = async (): Promise<Readiness> => {
     const names = Object.keys(checks);
     const results = await Promise.all(names.map((n) => checks[n]!()));
-    const out: Record<string, { ok: boolean; detail?: string }> = {};
-    names.forEach((n, i) => (out[n] = results[i]!));
-    return { ready: results.every((r) => r.ok), checks: out };
+    const out: Record<string, { ok: boolean; detail?: string; degraded?: boolean }> = {};
+    names.forEach((n, i) => {
+      const r = results[i]!;
+      out[n] = !r.ok && OPTIONAL.has(n) ? { ...r, degraded: true } : r;
+    });
+    return { ready: names.every((n, i) => results[i]!.ok || OPTIONAL.has(n)), checks: out };
   };
   return {
     readiness: () => {

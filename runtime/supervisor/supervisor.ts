@@ -37,8 +37,13 @@ type Slot = {
   restarts: number[];
   attempt: number;
   lastHeartbeatAt: number;
+  /** False until the thread's first heartbeat: loading its modules is not a hang. */
+  beating: boolean;
   partitions: readonly number[];
 };
+
+/** How long a new thread may take to send its first heartbeat. */
+const FIRST_HEARTBEAT_TIMEOUT_MS = 60_000;
 
 const transitions: Record<LifecycleState, readonly LifecycleState[]> = {
   starting: ['running', 'draining', 'failed'],
@@ -87,7 +92,7 @@ export class Supervisor {
     this.#placement = { ...placement };
     const ready: Promise<void>[] = [];
     for (let id = 0; id < this.#o.config.workers; id++) {
-      const slot: Slot = { id, thread: undefined, api: undefined, port: undefined, state: 'starting', exited: new Promise<never>(() => undefined), restarts: [], attempt: 0, lastHeartbeatAt: Date.now(), partitions: [] };
+      const slot: Slot = { id, thread: undefined, api: undefined, port: undefined, state: 'starting', exited: new Promise<never>(() => undefined), restarts: [], attempt: 0, lastHeartbeatAt: Date.now(), beating: false, partitions: [] };
       this.#slots.push(slot);
       ready.push(this.#spawn(slot));
     }
@@ -103,7 +108,7 @@ export class Supervisor {
     for (const slot of this.#slots) {
       if (slot.thread === undefined || slot.state === 'stopped' || slot.state === 'failed') continue;
       const silentMs = now - slot.lastHeartbeatAt;
-      if (silentMs <= this.#o.config.heartbeatTimeoutMs) continue;
+      if (silentMs <= (slot.beating ? this.#o.config.heartbeatTimeoutMs : FIRST_HEARTBEAT_TIMEOUT_MS)) continue;
       this.#o.log.error('worker stopped sending heartbeats; replacing it', { workerId: slot.id, silentMs });
       slot.lastHeartbeatAt = now; // one termination per silence
       void slot.thread.terminate();
@@ -114,12 +119,15 @@ export class Supervisor {
     const { config, log } = this.#o;
     const channel = new MessageChannel();
     const init: WorkerInit = { workerId: slot.id, config, askPort: channel.port2, ...this.#placement };
-    const thread = spawnWorkerThread(init, [channel.port2]);
+    // A bounded heap makes V8 collect before RSS grows without need; a worker that still runs
+    // out is replaced like any crashed one, and its uncommitted work is replayed.
+    const thread = spawnWorkerThread(init, [channel.port2], { maxOldGenerationSizeMb: config.workerHeapMb });
     slot.thread = thread;
     slot.port = channel.port1;
     slot.api = wrap<WorkerApi>(nodeEndpoint(channel.port1 as unknown as NodeEndpoint));
     slot.state = 'starting';
     slot.lastHeartbeatAt = Date.now();
+    slot.beating = false;
     let rejectExit: (e: Error) => void = () => undefined;
     slot.exited = new Promise<never>((_, reject) => {
       rejectExit = reject;
@@ -129,6 +137,7 @@ export class Supervisor {
       thread.on('message', (m: WorkerEvent) => {
         if (m.type === 'heartbeat') {
           slot.lastHeartbeatAt = Date.now();
+          slot.beating = true;
         } else if (m.type === 'assigned') {
           // Another worker of this process may have had these partitions until now.
           for (const other of this.#slots) if (other !== slot) other.partitions = other.partitions.filter((p) => !m.partitions.includes(p));

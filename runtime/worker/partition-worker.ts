@@ -69,6 +69,8 @@ export class PartitionWorker {
   #dirtySince: number | undefined;
   #retry: Batch | undefined;
   #retryAt = 0;
+  /** Events and dead letters in the flush attempt under way: still held, so still pending. */
+  #inFlight = 0;
   #failures = 0;
   #flushing: Promise<void> | undefined;
   #flushAgain = false;
@@ -216,7 +218,7 @@ export class PartitionWorker {
   }
 
   #workCount(): number {
-    return this.#registry.pendingCount + this.#deadLetters.length + (this.#retry?.entries.length ?? 0);
+    return this.#registry.pendingCount + this.#deadLetters.length + (this.#retry === undefined ? 0 : this.#retry.entries.length + this.#retry.deadLetters.length) + this.#inFlight;
   }
 
   #tick(): void {
@@ -269,6 +271,7 @@ export class PartitionWorker {
       ? { entries: previous.entries.concat(fresh), deadLetters: previous.deadLetters.concat(deadLetters), offsets }
       : { entries: fresh, deadLetters, offsets };
     if (batch.entries.length === 0 && batch.deadLetters.length === 0 && !this.#hasUncommitted(batch.offsets)) return true;
+    this.#inFlight = batch.entries.length + batch.deadLetters.length;
 
     const { metrics, log } = this.#d;
     const links: Link[] = [];
@@ -303,6 +306,7 @@ export class PartitionWorker {
       return false;
     } finally {
       stopTimer();
+      this.#inFlight = 0; // stored, or kept in #retry
     }
     this.#failures = 0;
     this.#lastFlushAt = Date.now();
