@@ -2,6 +2,7 @@
 // sources and types, some with revenue, demographics and properties. Rule: the same seed
 // gives the same events, so a failing test or a benchmark run can be repeated exactly.
 import type { KeyflowEvent } from '../actors/index.ts';
+import { prng } from '../test/support/events.ts';
 
 const SOURCES = ['facebook', 'google', 'tiktok', 'email', 'direct'] as const;
 const TYPES = ['ad.view', 'ad.click', 'page.view', 'signup', 'checkout.start', 'checkout.complete'] as const;
@@ -25,7 +26,7 @@ export type SampleOptions = {
  */
 export function sampleEvents(n: number, opts: SampleOptions = {}): KeyflowEvent[] {
   const { seed = 1, fromMs = Date.UTC(2026, 10, 20, 12), spreadMs = 600_000 } = opts;
-  const rand = mulberry32(seed);
+  const rand = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
   return Array.from({ length: n }, (_, i) => {
     const type = pick(TYPES);
@@ -50,16 +51,4 @@ export function sampleEvents(n: number, opts: SampleOptions = {}): KeyflowEvent[
     if (rand() < 0.7) e.properties = { page: `/p/${Math.floor(rand() * 40)}`, ref: pick(['newsfeed', 'search', 'story']), scroll: Math.round(rand() * 100) / 100, returning: rand() < 0.5 };
     return e;
   });
-}
-
-/** A small, fast, seedable PRNG (public domain). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
