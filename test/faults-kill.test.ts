@@ -47,9 +47,12 @@ test(`faults - keyflow killed with SIGKILL ${KILLS} times at random moments of a
   const resent = events.filter((_, i) => i % 10 === 5);
   const batches = chunks(events, 250).flatMap((b, i) => [b, resent.slice(i * 25, i * 25 + 25)].filter((x) => x.length > 0));
 
-  // The kill moments: when the store holds a random share (5–90%) of the stream, plus a random
+  // The kill moments: when the store holds a random share (5–75%) of the stream, plus a random
   // 0–500 ms, so each lands while events are in flight everywhere (HTTP, Kafka, memory, a flush).
-  const shares = Array.from({ length: KILLS }, () => 0.05 + rnd() * 0.85).sort((x, y) => x - y);
+  // After a restart keyflow can catch up within those 500 ms, so a late kill may find the
+  // stream complete; most kills must still land mid-stream.
+  const shares = Array.from({ length: KILLS }, () => 0.05 + rnd() * 0.7).sort((x, y) => x - y);
+  let midStream = 0;
   const sending = sendBatches(() => kf.url, batches, 4, 600_000);
   for (const [k, share] of shares.entries()) {
     await eventually(stored, (s) => s.rows >= share * EVENTS, 120_000, 20);
@@ -58,9 +61,10 @@ test(`faults - keyflow killed with SIGKILL ${KILLS} times at random moments of a
     const killed = await kf.stop('SIGKILL');
     assert.equal(killed.signal, 'SIGKILL');
     t.diagnostic(`kill ${k + 1} at ${Math.round(share * 100)}%: ${before.rows} events stored`);
-    assert.ok(before.rows < EVENTS, 'the kill lands in the middle of the stream');
+    if (before.rows < EVENTS) midStream++;
     kf = await startKeyflow(iso.env);
   }
+  assert.ok(midStream >= Math.ceil(KILLS / 2), `${midStream} of ${KILLS} kills landed in the middle of the stream`);
   const { retries } = await sending;
   assert.ok(retries > 0, 'clients had to retry across the kills');
 
