@@ -1,7 +1,8 @@
 // The seams of the HTTP edge. Rule: http/ reaches Kafka, the stores and the runtime only
 // through these interfaces, which it declares itself and the composition root fills in, so
 // the edge never imports runtime/ and can be exercised without sockets.
-import type { KeyflowEvent, PartitionKeyMode } from '../actors/index.ts';
+import type { PartitionKeyMode } from '../actors/index.ts';
+import type { EventsReport as DbEventsReport, ReportEventsQuery, ReportGroupKey, StoredEvent as DbStoredEvent } from '../db/index.ts';
 import type { DecodedBody, EncodedEvent } from './ingest/decode-body.ts';
 
 export type { DecodedBody, EncodedEvent };
@@ -24,35 +25,16 @@ export interface BodyDecoder {
   decode(bytes: Uint8Array): Promise<DecodedBody>;
 }
 
+// The shapes of stored events and reports are the store's own (db/ owns the queries); the
+// edge only renames them for its routes.
 /** A stored event in API shape: occurredAt and receivedAt as RFC 3339 strings. */
-export type StoredEvent = Omit<KeyflowEvent, 'occurredAt'> & {
-  readonly occurredAt: string;
-  readonly receivedAt: string;
-};
-
+export type StoredEvent = DbStoredEvent;
 /** Report dimensions a client may group by. */
-export type ReportDimension = 'type' | 'source' | 'funnelStage';
-
+export type ReportDimension = ReportGroupKey;
 /** A validated `GET /v1/reports/events` query; `from` inclusive, `to` exclusive. */
-export type EventsReportQuery = {
-  readonly from: Date;
-  readonly to: Date;
-  readonly source?: string;
-  readonly type?: string;
-  readonly funnelStage?: 'top' | 'bottom';
-  readonly groupBy: readonly ReportDimension[];
-};
-
+export type EventsReportQuery = ReportEventsQuery;
 /** Counts of stored events, in total and per group (a group names only its groupBy fields). */
-export type EventsReport = {
-  readonly total: number;
-  readonly groups: ReadonlyArray<{
-    readonly type?: string;
-    readonly source?: string;
-    readonly funnelStage?: string | null;
-    readonly count: number;
-  }>;
-};
+export type EventsReport = DbEventsReport;
 
 /** Read-only queries over the store (db/ in production). */
 export interface QueryPort {
