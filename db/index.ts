@@ -10,16 +10,15 @@ export { runMaintenance } from './maintenance.ts';
 export type { MaintenanceOptions, MaintenanceResult } from './maintenance.ts';
 export { flushBatch } from './flush.ts';
 export type { DeadLetterRow, FlushBatch, FlushOptions, FlushResult } from './flush.ts';
-export { getEvent, reportEvents, listDeadLetters } from './queries.ts';
-export type {
-  StoredEvent,
-  ReportEventsQuery,
-  ReportGroup,
-  ReportGroupKey,
-  EventsReport,
-  DeadLetterView,
-  DeadLetterPage,
-} from './queries.ts';
+export { getEvent, listDeadLetters } from './queries.ts';
+export type { StoredEvent, DeadLetterView, DeadLetterPage } from './queries.ts';
+export { reportEvents } from './report-events.ts';
+export type { ReportEventsQuery, ReportGroup, ReportGroupKey, EventsReport } from './report-events.ts';
+export { reportRevenue, normalizeDecimal } from './report-revenue.ts';
+export type { ReportRevenueQuery, RevenueGroupKey, RevenueGroup, CurrencyRevenue, RevenueReport, Decimal } from './report-revenue.ts';
+export { reportDemographics, AGE_BUCKETS } from './report-demographics.ts';
+export type { ReportDemographicsQuery, DemographicDimension, DemographicGroup, DemographicsReport } from './report-demographics.ts';
+export type { ReportFilters, ReportWindow } from './report-sql.ts';
 export { MigrationChecksumError, MigrationFailedError, InvalidCursorError } from './errors.ts';
 export { coverWindow } from './cover.ts';
 export type { Cover, CoverOptions, Range } from './cover.ts';

@@ -6,7 +6,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import type { KeyflowEvent } from '../actors/index.ts';
 import { flushBatch } from './flush.ts';
 import { runMaintenance, type MaintenanceOptions } from './maintenance.ts';
-import { reportEvents } from './queries.ts';
+import { reportEvents } from './report-events.ts';
 import { createTestDatabase, type TestDatabase } from './testing.ts';
 
 const DAY = 86_400_000;

@@ -4,7 +4,8 @@ import { after, before, test } from 'node:test';
 import { partitionKeyOf, type KeyflowEvent } from '../actors/index.ts';
 import { InvalidCursorError } from './errors.ts';
 import { flushBatch, type DeadLetterRow } from './flush.ts';
-import { getEvent, listDeadLetters, reportEvents, type ReportGroupKey } from './queries.ts';
+import { getEvent, listDeadLetters } from './queries.ts';
+import { reportEvents, type ReportGroupKey } from './report-events.ts';
 import { sampleEvents } from './sample-events.ts';
 import { createTestDatabase, type TestDatabase } from './testing.ts';
 
@@ -103,11 +104,11 @@ test('reportEvents - filters and groups, sorted by count then keys, with no funn
       { funnelStage: 'bottom', type: 'buy', count: 1 },
     ],
   });
-  assert.deepEqual(await reportEvents(db.sql, { ...r, source: 'tt', funnelStage: 'top', groupBy: ['type', 'source'] }), {
+  assert.deepEqual(await reportEvents(db.sql, { ...r, source: ['tt'], funnelStage: 'top', groupBy: ['type', 'source'] }), {
     total: 1, groups: [{ type: 'click', source: 'tt', count: 1 }],
   });
-  assert.deepEqual(await reportEvents(db.sql, { ...r, type: 'view', groupBy: [] }), { total: 2, groups: [] });
-  assert.deepEqual(await reportEvents(db.sql, { ...r, type: 'nothing', groupBy: ['type'] }), { total: 0, groups: [] });
+  assert.deepEqual(await reportEvents(db.sql, { ...r, type: ['view'], groupBy: [] }), { total: 2, groups: [] });
+  assert.deepEqual(await reportEvents(db.sql, { ...r, type: ['nothing'], groupBy: ['type'] }), { total: 0, groups: [] });
 });
 
 test('reportEvents - any range, to the millisecond, counts exactly what a scan of the events counts', async () => {
@@ -128,7 +129,7 @@ test('reportEvents - any range, to the millisecond, counts exactly what a scan o
       const key = JSON.stringify(groupBy.map((k) => (k === 'funnelStage' ? (e.funnelStage ?? null) : e[k])));
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
-    const got = await reportEvents(db.sql, { from: new Date(a), to: new Date(b), groupBy, ...(source !== undefined && { source }) });
+    const got = await reportEvents(db.sql, { from: new Date(a), to: new Date(b), groupBy, ...(source !== undefined && { source: [source] }) });
     assert.equal(got.total, inRange.length, `total over [${new Date(a).toISOString()}, ${new Date(b).toISOString()})`);
     if (groupBy.length === 0) continue;
     assert.deepEqual(

@@ -1,12 +1,9 @@
-// Reads for the HTTP API: one stored event, event counts over a time range, dead letters.
-// Rule: answers are exact — a report over [from, to) counts every stored event in that range
-// once, whole minutes from rollups_minute and the partial minutes at either edge from
-// `events` — and come back in the API's shape (RFC 3339 times, absent fields omitted).
+// Reads for the HTTP API: one stored event and dead letters (the reports live in
+// report-*.ts). Rule: answers come back in the API's shape (RFC 3339 times, absent fields
+// omitted).
 import type { KeyflowEvent } from '../actors/index.ts';
 import type { Sql } from './connect.ts';
 import { InvalidCursorError } from './errors.ts';
-
-const MINUTE_MS = 60_000;
 
 /** A stored event in the API shape: occurredAt as RFC 3339, plus when keyflow received it. */
 export type StoredEvent = Omit<KeyflowEvent, 'occurredAt'> & { readonly occurredAt: string; readonly receivedAt: string };
@@ -65,85 +62,6 @@ function toStoredEvent(r: EventRow): StoredEvent {
     ...(r.properties !== null && { properties: r.properties }),
     receivedAt: r.received_at.toISOString(),
   };
-}
-
-export type ReportGroupKey = 'type' | 'source' | 'funnelStage';
-
-export type ReportEventsQuery = {
-  /** Inclusive. */
-  readonly from: Date;
-  /** Exclusive. */
-  readonly to: Date;
-  readonly source?: string;
-  readonly type?: string;
-  readonly funnelStage?: 'top' | 'bottom';
-  readonly groupBy: readonly ReportGroupKey[];
-};
-
-export type ReportGroup = { type?: string; source?: string; funnelStage?: string | null; count: number };
-
-export type EventsReport = { total: number; groups: ReportGroup[] };
-
-const GROUP_COLUMN = { type: 'type', source: 'source', funnelStage: 'funnel_stage' } as const;
-
-/**
- * Count events in [from, to), optionally filtered, optionally grouped. Groups come sorted by
- * count (descending), then by their keys; with an empty groupBy, `groups` is [].
- *
- * @example
- * await reportEvents(sql, { from, to, groupBy: ['source'] });
- * // { total: 3, groups: [{ source: 'facebook', count: 2 }, { source: 'tiktok', count: 1 }] }
- */
-export async function reportEvents(sql: Sql, q: ReportEventsQuery): Promise<EventsReport> {
-  const from = q.from.getTime();
-  const to = q.to.getTime();
-  if (!(from < to)) return { total: 0, groups: [] };
-  // Whole minutes [midFrom, midTo) come from the rollups; the edges from the events table.
-  let midFrom = Math.ceil(from / MINUTE_MS) * MINUTE_MS;
-  let midTo = Math.floor(to / MINUTE_MS) * MINUTE_MS;
-  if (midFrom >= midTo) midFrom = midTo = to;
-  const keys = [...new Set(q.groupBy)];
-  const cols = keys.map((k) => GROUP_COLUMN[k]);
-  const filters = () => sql`
-    ${q.source !== undefined ? sql`and source = ${q.source}` : sql``}
-    ${q.type !== undefined ? sql`and type = ${q.type}` : sql``}
-    ${q.funnelStage !== undefined ? sql`and funnel_stage = ${q.funnelStage}` : sql``}`;
-  const rows = await sql<Record<string, string>[]>`
-    with parts as (
-      select type, source, funnel_stage, events as n
-      from rollups_minute
-      where bucket >= ${new Date(midFrom)} and bucket < ${new Date(midTo)} ${filters()}
-      union all
-      select type, source, coalesce(funnel_stage, ''), 1
-      from events
-      where ((occurred_at >= ${q.from} and occurred_at < ${new Date(midFrom)})
-          or (occurred_at >= ${new Date(midTo)} and occurred_at < ${q.to})) ${filters()}
-    )
-    select ${cols.length > 0 ? sql`${sql(cols)},` : sql``} coalesce(sum(n), 0)::text as count
-    from parts
-    ${cols.length > 0 ? sql`group by ${sql(cols)}` : sql``}`;
-  if (cols.length === 0) return { total: Number(rows[0]?.['count'] ?? 0), groups: [] };
-
-  const groups = rows.map((r) => {
-    const g: ReportGroup = { count: Number(r['count']) };
-    for (const k of keys) {
-      const v = r[GROUP_COLUMN[k]] ?? '';
-      if (k === 'funnelStage') g.funnelStage = v === '' ? null : v;
-      else g[k] = v;
-    }
-    return g;
-  });
-  groups.sort((a, b) => b.count - a.count || compareKeys(a, b, keys));
-  return { total: groups.reduce((n, g) => n + g.count, 0), groups };
-}
-
-function compareKeys(a: ReportGroup, b: ReportGroup, keys: readonly ReportGroupKey[]): number {
-  for (const k of keys) {
-    const x = a[k] ?? '';
-    const y = b[k] ?? '';
-    if (x !== y) return x < y ? -1 : 1;
-  }
-  return 0;
 }
 
 /** A dead letter as the API shows it: bytes as base64, and the raw bytes as text to read. */

@@ -2,7 +2,16 @@
 // through these interfaces, which it declares itself and the composition root fills in, so
 // the edge never imports runtime/ and can be exercised without sockets.
 import type { PartitionKeyMode } from '../actors/index.ts';
-import type { EventsReport as DbEventsReport, ReportEventsQuery, ReportGroupKey, StoredEvent as DbStoredEvent } from '../db/index.ts';
+import type {
+  DemographicsReport as DbDemographicsReport,
+  EventsReport as DbEventsReport,
+  ReportDemographicsQuery,
+  ReportEventsQuery,
+  ReportGroupKey,
+  ReportRevenueQuery,
+  RevenueReport as DbRevenueReport,
+  StoredEvent as DbStoredEvent,
+} from '../db/index.ts';
 import type { DecodedBody, EncodedEvent } from './ingest/decode-body.ts';
 
 export type { DecodedBody, EncodedEvent };
@@ -35,6 +44,14 @@ export type ReportDimension = ReportGroupKey;
 export type EventsReportQuery = ReportEventsQuery;
 /** Counts of stored events, in total and per group (a group names only its groupBy fields). */
 export type EventsReport = DbEventsReport;
+/** A validated `GET /v1/reports/revenue` query. */
+export type RevenueReportQuery = ReportRevenueQuery;
+/** Exact revenue per currency (decimal strings), optionally split by source and type. */
+export type RevenueReport = DbRevenueReport;
+/** A validated `GET /v1/reports/demographics` query. */
+export type DemographicsReportQuery = ReportDemographicsQuery;
+/** Distinct users and their events per current profile value. */
+export type DemographicsReport = DbDemographicsReport;
 
 /** Read-only queries over the store (db/ in production). */
 export interface QueryPort {
@@ -42,6 +59,10 @@ export interface QueryPort {
   getEvent(id: string): Promise<StoredEvent | undefined>;
   /** Counts for the query's window and filters. */
   reportEvents(q: EventsReportQuery): Promise<EventsReport>;
+  /** Revenue per currency for the query's window and filters. */
+  reportRevenue(q: RevenueReportQuery): Promise<RevenueReport>;
+  /** Users and events per value of `q.by` for the query's window and filters. */
+  reportDemographics(q: DemographicsReportQuery): Promise<DemographicsReport>;
   /**
    * Dead letters, newest first, one page. Rejects with an error whose `code` is
    * `KEYFLOW_INVALID_CURSOR` when `cursor` is not one it handed out (the edge answers 400).

@@ -29,6 +29,8 @@ export const ingestMustNotBeCalled: IngestPort = {
 export const queriesMustNotBeCalled: QueryPort = {
   getEvent: () => assert.fail('getEvent must not be called'),
   reportEvents: () => assert.fail('reportEvents must not be called'),
+  reportRevenue: () => assert.fail('reportRevenue must not be called'),
+  reportDemographics: () => assert.fail('reportDemographics must not be called'),
   listDeadLetters: () => assert.fail('listDeadLetters must not be called'),
 };
 

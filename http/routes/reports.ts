@@ -1,85 +1,59 @@
-// GET /v1/reports/events. Rule: the store only ever sees a window that is well formed
-// (from < to, at most 366 days) and filters and dimensions it knows; everything else is a
-// 400 that names the offending parameter.
+// GET /v1/reports/events, /v1/reports/revenue and /v1/reports/demographics. Rule: the store
+// only ever sees a well-formed window (from < to, any span) and filters and dimensions it
+// knows; every other input is a 400 that names the offending parameter. A CSV answer
+// (format=csv or Accept: text/csv) is built from the same result as the JSON one,
+// with the same numbers.
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { csvResponse, wantsCsv } from '../csv.ts';
 import type { EdgeEnv } from '../env.ts';
-import { InvalidQueryError } from '../errors.ts';
-import type { EventsReportQuery, QueryPort, ReportDimension } from '../ports.ts';
+import type { RouteDoc } from '../openapi/route-doc.ts';
+import type { QueryPort } from '../ports.ts';
+import { parseQuery, type WindowFilters } from '../query/window.ts';
+import {
+  demographicsReportQuerySchema,
+  demographicsReportSchema,
+  eventsReportQuerySchema,
+  eventsReportSchema,
+  revenueReportQuerySchema,
+  revenueReportSchema,
+} from './report-schemas.ts';
 
-const MINUTE_MS = 60_000;
-const DAY_MS = 24 * 60 * MINUTE_MS;
-const MAX_RANGE_DAYS = 366;
-const DIMENSIONS: readonly ReportDimension[] = ['type', 'source', 'funnelStage'];
-const MAX_INSTANT_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+type Raw = Readonly<Record<string, string>>;
 
-/** An instant as RFC 3339 or epoch milliseconds. */
-const instant = z
-  .union([
-    z.string().regex(/^\d{1,16}$/, 'must be an RFC 3339 date-time or epoch milliseconds').transform(Number),
-    z.iso.datetime({ offset: true, message: 'must be an RFC 3339 date-time or epoch milliseconds' }).transform((s) => Date.parse(s)),
-  ])
-  .refine((ms) => Number.isFinite(ms) && ms <= MAX_INSTANT_MS, 'is not a representable instant')
-  .transform((ms) => new Date(ms));
+type ParsedFilters = { readonly [K in keyof WindowFilters]?: WindowFilters[K] | undefined };
 
-const groupBy = z
-  .string()
-  .transform((s) => [...new Set(s.split(',').map((x) => x.trim()).filter((x) => x !== ''))])
-  .superRefine((dims, ctx) => {
-    for (const d of dims) {
-      if (!(DIMENSIONS as readonly string[]).includes(d)) {
-        ctx.addIssue({ code: 'custom', message: `unknown dimension "${d}" (known: ${DIMENSIONS.join(', ')})` });
-      }
-    }
-  })
-  .transform((dims) => dims as ReportDimension[]);
-
-const querySchema = z.strictObject({
-  from: instant.optional(),
-  to: instant.optional(),
-  source: z.string().min(1).max(64).optional(),
-  type: z.string().min(1).max(64).optional(),
-  funnelStage: z.enum(['top', 'bottom']).optional(),
-  groupBy: groupBy.optional(),
-});
+/** Only the filters that were given (the store treats an absent key as "any"). */
+function filters(q: ParsedFilters): WindowFilters {
+  return {
+    ...(q.source !== undefined && { source: q.source }),
+    ...(q.type !== undefined && { type: q.type }),
+    ...(q.funnelStage !== undefined && { funnelStage: q.funnelStage }),
+  };
+}
 
 /**
- * Parse a report query string, filling the window's defaults: `to` is the next whole minute
- * after `nowMs`, `from` is 24 hours before `to`.
+ * Parse a `GET /v1/reports/events` query string, filling the default window (the 24 hours up
+ * to the next whole minute after `nowMs`).
  *
  * @example
- * parseReportQuery({ groupBy: 'type' }, Date.now()).groupBy; // ['type']
+ * parseReportQuery({ groupBy: 'type', type: 'a,b' }, Date.now()); // { from, to, groupBy: ['type'], type: ['a', 'b'] }
  */
-export function parseReportQuery(raw: Readonly<Record<string, string>>, nowMs: number): EventsReportQuery {
-  const r = querySchema.safeParse(raw);
-  if (!r.success) {
-    const details = r.error.issues.map((i) => ({
-      path: i.code === 'unrecognized_keys' ? i.keys.join(',') : i.path.map(String).join('.'),
-      message: i.message,
-    }));
-    throw new InvalidQueryError(details.map((d) => `${d.path}: ${d.message}`).join('; '), { details });
-  }
-  const q = r.data;
-  const to = q.to ?? nextMinute(nowMs);
-  const from = q.from ?? new Date(to.getTime() - DAY_MS);
-  if (from.getTime() >= to.getTime()) {
-    throw new InvalidQueryError(`from (${from.toISOString()}) must be before to (${to.toISOString()})`, {
-      details: [{ path: 'from', message: 'must be before to' }],
-    });
-  }
-  if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY_MS) {
-    throw new InvalidQueryError(`the window spans more than ${MAX_RANGE_DAYS} days`, {
-      details: [{ path: 'to', message: `at most ${MAX_RANGE_DAYS} days after from` }],
-    });
-  }
-  return {
-    from,
-    to,
-    groupBy: q.groupBy ?? [],
-    ...(q.source === undefined ? {} : { source: q.source }),
-    ...(q.type === undefined ? {} : { type: q.type }),
-    ...(q.funnelStage === undefined ? {} : { funnelStage: q.funnelStage }),
-  };
+export function parseReportQuery(raw: Raw, nowMs: number) {
+  const q = parseQuery(eventsReportQuerySchema, raw, nowMs);
+  return { from: q.from, to: q.to, groupBy: q.groupBy ?? [], ...filters(q) };
+}
+
+/** Parse a `GET /v1/reports/revenue` query string (see parseReportQuery). */
+export function parseRevenueQuery(raw: Raw, nowMs: number) {
+  const q = parseQuery(revenueReportQuerySchema, raw, nowMs);
+  return { from: q.from, to: q.to, groupBy: q.groupBy ?? [], ...filters(q) };
+}
+
+/** Parse a `GET /v1/reports/demographics` query string (see parseReportQuery); `by` is required. */
+export function parseDemographicsQuery(raw: Raw, nowMs: number) {
+  const q = parseQuery(demographicsReportQuerySchema, raw, nowMs);
+  return { from: q.from, to: q.to, by: q.by, ...filters(q) };
 }
 
 /**
@@ -90,14 +64,83 @@ export function parseReportQuery(raw: Readonly<Record<string, string>>, nowMs: n
  */
 export function reportRoutes(queries: QueryPort, now: () => number): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
+  const window = (q: { from: Date; to: Date }) => ({ from: q.from.toISOString(), to: q.to.toISOString() });
+
   app.get('/events', async (c) => {
     const q = parseReportQuery(c.req.query(), now());
-    const report = await queries.reportEvents(q);
-    return c.json({ from: q.from.toISOString(), to: q.to.toISOString(), total: report.total, groups: report.groups });
+    const r = await queries.reportEvents(q);
+    if (wantsCsv(c)) {
+      const rows = q.groupBy.length === 0 ? [[r.total]] : r.groups.map((g) => [...q.groupBy.map((k) => g[k]), g.count]);
+      return csvResponse(c, [...q.groupBy, 'count'], rows, 'events-report.csv');
+    }
+    return c.json({ ...window(q), total: r.total, groups: r.groups } satisfies z.output<typeof eventsReportSchema>);
+  });
+
+  app.get('/revenue', async (c) => {
+    const q = parseRevenueQuery(c.req.query(), now());
+    const r = await queries.reportRevenue(q);
+    if (wantsCsv(c)) {
+      const rows = q.groupBy.length === 0
+        ? r.currencies.map((x) => [x.currency, x.revenue, x.events])
+        : r.currencies.flatMap((x) => (x.groups ?? []).map((g) => [x.currency, ...q.groupBy.map((k) => g[k]), g.revenue, g.events]));
+      return csvResponse(c, ['currency', ...q.groupBy, 'revenue', 'events'], rows, 'revenue-report.csv');
+    }
+    return c.json({ ...window(q), currencies: r.currencies } satisfies z.output<typeof revenueReportSchema>);
+  });
+
+  app.get('/demographics', async (c) => {
+    const q = parseDemographicsQuery(c.req.query(), now());
+    const r = await queries.reportDemographics(q);
+    if (wantsCsv(c)) {
+      return csvResponse(c, [q.by, 'users', 'events'], r.groups.map((g) => [g.value, g.users, g.events]), 'demographics-report.csv');
+    }
+    return c.json({ ...window(q), by: q.by, users: r.users, events: r.events, groups: r.groups } satisfies z.output<typeof demographicsReportSchema>);
   });
   return app;
 }
 
-function nextMinute(ms: number): Date {
-  return new Date(Math.floor(ms / MINUTE_MS) * MINUTE_MS + MINUTE_MS);
-}
+const errorSchema = z.strictObject({
+  error: z.strictObject({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+const bad = { description: 'a bad or unknown parameter, named in the message and details', schema: errorSchema } as const;
+
+/** The report routes, as /openapi.json publishes them. */
+export const reportDocs: readonly RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/v1/reports/events',
+    summary: 'Event counts over any window, optionally grouped by type, source and funnel stage',
+    description:
+      'Groups are ordered by count desc, then by the groupBy dimensions in the order given, ascending by UTF-16 code unit; ' +
+      'an event without a funnel stage groups under funnelStage: null, which sorts after top and bottom. ' +
+      'CSV (format=csv or Accept: text/csv): one column per groupBy dimension, then count (without groupBy: one row with the total).',
+    query: eventsReportQuerySchema,
+    responses: { 200: { description: 'the counts', schema: eventsReportSchema }, 400: bad },
+    auth: 'read',
+    tags: ['reports'],
+  },
+  {
+    method: 'get',
+    path: '/v1/reports/revenue',
+    summary: 'Exact revenue per currency over any window, optionally split by source and type',
+    description:
+      'Currencies in code order; groups by events desc, then the groupBy dimensions ascending. Refunds (negative amounts) subtract. ' +
+      'CSV: currency, the groupBy dimensions, revenue, events (with groupBy: one row per group).',
+    query: revenueReportQuerySchema,
+    responses: { 200: { description: 'revenue per currency', schema: revenueReportSchema }, 400: bad },
+    auth: 'read',
+    tags: ['reports'],
+  },
+  {
+    method: 'get',
+    path: '/v1/reports/demographics',
+    summary: 'Distinct users with matching events in the window, and their events, by current gender, country, city or age bucket',
+    description:
+      'Groups by users desc, then value (age buckets in age order, other values ascending by UTF-16 code unit); value null (unknown) sorts last. ' +
+      'CSV: <by>, users, events (an empty field for null).',
+    query: demographicsReportQuerySchema,
+    responses: { 200: { description: 'users and events per value', schema: demographicsReportSchema }, 400: bad },
+    auth: 'read',
+    tags: ['reports'],
+  },
+];

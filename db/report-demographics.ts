@@ -1,0 +1,77 @@
+// GET /v1/reports/demographics in the store: distinct users and their events, grouped by the
+// users' current profile values.
+// Rule: the users counted are exactly the distinct user_ids with a matching event in
+// [from, to): whole UTC days from user_activity_day, whole hours from user_activity_hour
+// (one row per user, bucket, source, type and stage, with the user's event count), and only
+// the sub-hour edges from `events` — so no long window scans its events. Each such user is
+// counted once, in the group of the value the `users` row holds now (the newest occurredAt
+// that carried the field), and brings the number of its matching events in the window.
+import type { Sql } from './connect.ts';
+import { compareNullable, coverOf, filterSql, inRanges, type ReportWindow } from './report-sql.ts';
+
+export type DemographicDimension = 'gender' | 'country' | 'city' | 'age';
+
+export type ReportDemographicsQuery = ReportWindow & { readonly by: DemographicDimension };
+
+/** One value of the dimension (null: users without the field), its users and their events. */
+export type DemographicGroup = { value: string | null; users: number; events: number };
+
+export type DemographicsReport = { users: number; events: number; groups: DemographicGroup[] };
+
+/** The age buckets of DESIGN.md, in age order (the order groups with equal users take). */
+export const AGE_BUCKETS = ['<18', '18-24', '25-34', '35-44', '45-54', '55-64', '65+'] as const;
+
+const VALUE = {
+  gender: 'u.gender',
+  country: 'u.country',
+  city: 'u.city',
+  age: `case when u.age is null then null when u.age < 18 then '<18' when u.age < 25 then '18-24'
+    when u.age < 35 then '25-34' when u.age < 45 then '35-44' when u.age < 55 then '45-54'
+    when u.age < 65 then '55-64' else '65+' end`,
+} as const;
+
+/**
+ * Users and events per value of `by` in [from, to). Groups come sorted by users (descending),
+ * then by value — age buckets in age order, other values ascending by UTF-16 code unit — with
+ * `null` (unknown) after every value.
+ *
+ * @example
+ * await reportDemographics(sql, { from, to, by: 'age' });
+ * // { users: 3, events: 7, groups: [{ value: '25-34', users: 2, events: 5 }, { value: null, users: 1, events: 2 }] }
+ */
+export async function reportDemographics(sql: Sql, q: ReportDemographicsQuery): Promise<DemographicsReport> {
+  const cover = coverOf(q, 'hour');
+  const parts = [
+    ...(['day', 'hour'] as const)
+      .filter((level) => cover[level].length > 0)
+      .map((level) => sql`
+        select user_id, events as n from ${sql(`user_activity_${level}`)}
+        where (${inRanges(sql, 'bucket', cover[level])}) ${filterSql(sql, q)}`),
+    ...(cover.raw.length > 0
+      ? [sql`
+        select user_id, 1::bigint as n from events
+        where user_id is not null and (${inRanges(sql, 'occurred_at', cover.raw)}) ${filterSql(sql, q)}`]
+      : []),
+  ];
+  if (parts.length === 0) return { users: 0, events: 0, groups: [] };
+  const union = parts.reduce((acc, p) => sql`${acc} union all ${p}`);
+  const rows = await sql<{ value: string | null; users: string; events: string }[]>`
+    with active as (
+      select user_id, sum(n) as n from (${union}) parts group by user_id
+    )
+    select ${sql.unsafe(VALUE[q.by])} as value, count(*)::text as users, sum(a.n)::text as events
+    from active a left join users u on u.user_id = a.user_id
+    group by 1`;
+  const groups = rows.map((r) => ({ value: r.value, users: Number(r.users), events: Number(r.events) }));
+  const rank = (v: string | null): number => (AGE_BUCKETS as readonly (string | null)[]).indexOf(v);
+  groups.sort(
+    (a, b) =>
+      b.users - a.users ||
+      (q.by === 'age' && a.value !== null && b.value !== null ? rank(a.value) - rank(b.value) : compareNullable(a.value, b.value)),
+  );
+  return {
+    users: groups.reduce((n, g) => n + g.users, 0),
+    events: groups.reduce((n, g) => n + g.events, 0),
+    groups,
+  };
+}
