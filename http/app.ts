@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { EdgeEnv } from './env.ts';
 import { errorResponse, isExpected, NotFoundError } from './errors.ts';
 import { apiKeyAuth } from './middleware/api-key.ts';
+import { buildOpenApiDocument, type OpenApiDocument } from './openapi/document.ts';
+import { allRouteDocs } from './openapi/routes.ts';
 import type { EdgeDeps } from './ports.ts';
 import { actorRoutes } from './routes/actors.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
@@ -17,6 +19,13 @@ import { openApiRoutes } from './routes/openapi.ts';
 import { reportRoutes } from './routes/reports.ts';
 
 const MAX_REQUEST_ID_LENGTH = 128;
+
+let document: OpenApiDocument | undefined;
+
+/** The document /openapi.json serves, built once from allRouteDocs. */
+export function openApiDocument(): OpenApiDocument {
+  return (document ??= buildOpenApiDocument(allRouteDocs));
+}
 
 /**
  * Build the Hono app of the edge from its ports.
@@ -40,7 +49,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.route('/v1/dead-letters', deadLetterRoutes(deps.queries));
   app.route('/', healthRoutes(deps.health));
   app.route('/', metricsRoutes(deps.metrics));
-  app.route('/', openApiRoutes());
+  app.route('/', openApiRoutes(openApiDocument()));
 
   app.notFound((c) => errorResponse(c, new NotFoundError(`no route ${c.req.method} ${c.req.path}`)));
   app.onError((err, c) => {
