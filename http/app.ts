@@ -3,7 +3,7 @@
 // edge runs under app.request() in tests and the CLI decides what sits behind each port.
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { EdgeEnv } from './env.ts';
 import { errorResponse, isExpected, NotFoundError } from './errors.ts';
 import { apiKeyAuth } from './middleware/api-key.ts';
@@ -12,11 +12,13 @@ import { allRouteDocs } from './openapi/routes.ts';
 import type { EdgeDeps } from './ports.ts';
 import { actorRoutes } from './routes/actors.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
+import { eventListRoutes } from './routes/event-list.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { reportRoutes } from './routes/reports.ts';
+import { userRoutes } from './routes/users.ts';
 
 const MAX_REQUEST_ID_LENGTH = 128;
 
@@ -44,6 +46,8 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.use('/internal/*', apiKeyAuth(options.apiKeys));
 
   app.route('/v1/events', eventRoutes(deps.ingest, deps.queries, options, deps.decoder));
+  app.route('/v1/events', eventListRoutes(deps.queries, options.cursorSecret ?? randomBytes(32)));
+  app.route('/v1/users', userRoutes(deps.queries));
   if (deps.actors !== undefined) app.route('/', actorRoutes(deps.actors));
   app.route('/v1/reports', reportRoutes(deps.queries, options.now ?? Date.now));
   app.route('/v1/dead-letters', deadLetterRoutes(deps.queries));

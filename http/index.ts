@@ -15,6 +15,8 @@ export type {
   DeadLetterQuery,
   EdgeDeps,
   EdgeOptions,
+  EventListPage,
+  EventListQuery,
   EventsReport,
   EventsReportQuery,
   HealthPort,
@@ -25,6 +27,7 @@ export type {
   ReportDimension,
   RequestInfo,
   StoredEvent,
+  UserProfile,
 } from './ports.ts';
 export {
   HttpError,

@@ -35,6 +35,8 @@ export const queriesMustNotBeCalled: QueryPort = {
   getEvent: () => assert.fail('getEvent must not be called'),
   reportEvents: () => assert.fail('reportEvents must not be called'),
   listDeadLetters: () => assert.fail('listDeadLetters must not be called'),
+  listEvents: () => assert.fail('listEvents must not be called'),
+  getUserProfile: () => assert.fail('getUserProfile must not be called'),
 };
 
 export const healthMustNotBeCalled: HealthPort = {

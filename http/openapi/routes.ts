@@ -2,11 +2,13 @@
 // mounted in app.ts appends its RouteDoc[] here, and /openapi.json is generated from this list.
 import { actorDocs } from '../routes/actors.ts';
 import { deadLetterDocs } from '../routes/dead-letters.ts';
+import { eventListDocs } from '../routes/event-list.ts';
 import { eventDocs } from '../routes/events.ts';
 import { healthDocs } from '../routes/health.ts';
 import { metricsDocs } from '../routes/metrics.ts';
 import { openApiDocs } from '../routes/openapi.ts';
 import { reportDocs } from '../routes/reports.ts';
+import { userDocs } from '../routes/users.ts';
 import type { RouteDoc } from './route-doc.ts';
 
 /** The descriptions of every route, in the order the document lists them. */
@@ -18,4 +20,6 @@ export const allRouteDocs: readonly RouteDoc[] = [
   ...healthDocs,
   ...metricsDocs,
   ...openApiDocs,
+  ...eventListDocs,
+  ...userDocs,
 ];
