@@ -1,7 +1,7 @@
 // The composition of the HTTP edge. Rule: the app depends only on the ports it is given —
 // nothing here opens a socket, a Kafka producer or a database connection — so the whole
 // edge runs under app.request() in tests and the CLI decides what sits behind each port.
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { requestId } from 'hono/request-id';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { EdgeEnv } from './env.ts';
@@ -30,6 +30,18 @@ export function openApiDocument(): OpenApiDocument {
 }
 
 /**
+ * The answer to a path no route serves: a 404 in the error body. An app that mounts the edge
+ * under its own root must use it too (a mounted app's notFound is not consulted).
+ *
+ * @example
+ * root.route('/', createApp(deps));
+ * root.notFound(notFound);
+ */
+export function notFound(c: Context): Response {
+  return errorResponse(c, new NotFoundError(`no route ${c.req.method} ${c.req.path}`));
+}
+
+/**
  * Build the Hono app of the edge from its ports.
  *
  * @example
@@ -55,7 +67,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.route('/', metricsRoutes(deps.metrics));
   app.route('/', openApiRoutes(openApiDocument()));
 
-  app.notFound((c) => errorResponse(c, new NotFoundError(`no route ${c.req.method} ${c.req.path}`)));
+  app.notFound(notFound);
   app.onError((err, c) => {
     if (!isExpected(err)) {
       options.onError?.(err, { requestId: c.get('requestId'), method: c.req.method, path: c.req.path });

@@ -1,5 +1,5 @@
 // The door of http/: what the composition root and tests may use.
-export { createApp, openApiDocument } from './app.ts';
+export { createApp, notFound, openApiDocument } from './app.ts';
 export { serveApp } from './serve.ts';
 export type { Fetchable, ServedApp, ServeOptions } from './serve.ts';
 export { decodeBody } from './ingest/decode-body.ts';

@@ -7,7 +7,7 @@
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import { connectDb, getEvent, getUserProfile, listDeadLetters, listEvents, migrate, reportEvents, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
-import { createApp, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
+import { createApp, notFound, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
 import { traceRequests } from '../../http/middleware/trace.ts';
 import { createMetrics, metricsContentType, renderAggregated, type Tracing } from '../../otel/index.ts';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
@@ -178,6 +178,8 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   root.use('*', traceRequests());
   if (config.faultsEnabled && sup !== undefined) root.route('/', faultRoutes(sup, log));
   root.route('/', createApp(deps));
+  // The edge's own notFound is not consulted once it is mounted: unknown paths answer the error body here.
+  root.notFound(notFound);
   // The socket is bound before the workers start, so /healthz answers during start-up and
   // /readyz says what is still missing; the workers learn the URL they advertise.
   const server = (held.server = await serveApp(root, { port: config.port, host: config.host }));
