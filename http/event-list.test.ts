@@ -173,3 +173,13 @@ test('GET /v1/events - an event stored between two pages appears once, in its pl
     await db.sql`delete from events where id in ('late-older', 'late-newer')`;
   }
 });
+
+test('GET /v1/events/:id - an id no event can have (NUL, lone surrogate, too long) is a 404, not a store error', async () => {
+  for (const id of ['a%00b', '%ED%A0%80', 'i'.repeat(129)]) {
+    const res = await app.request(`/v1/events/${id}`);
+    assert.equal(res.status, 404, id);
+  }
+  const some = events[0];
+  assert.ok(some);
+  assert.equal((await app.request(`/v1/events/${encodeURIComponent(some.id)}`)).status, 200);
+});

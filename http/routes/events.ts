@@ -18,6 +18,7 @@ import {
 import type { RouteDoc } from '../openapi/route-doc.ts';
 import { count, errorSchema, eventComponent, fieldErrorSchema, storedEventSchema } from '../openapi/schemas.ts';
 import type { BodyDecoder, EdgeOptions, IngestPort, QueryPort } from '../ports.ts';
+import { queryText } from '../query/window.ts';
 
 export type { RejectedEvent };
 
@@ -47,8 +48,8 @@ export const ingestSummarySchema = z
   })
   .meta({ id: 'IngestSummary' });
 
-/** `GET /v1/events/:id`: ids longer than an event id can be match nothing (404). */
-const eventIdParams = z.object({ id: z.string().min(1).max(MAX_EVENT_ID_LENGTH) });
+/** `GET /v1/events/:id`: an id no event can have (too long, NUL, lone surrogate) matches nothing (404). */
+const eventIdParams = z.object({ id: queryText(MAX_EVENT_ID_LENGTH) });
 
 /** How the event routes describe themselves in /openapi.json. */
 export const eventDocs: readonly RouteDoc[] = [
