@@ -49,16 +49,18 @@ export async function getUserProfile(sql: Sql, userId: string): Promise<UserProf
   // carrying the users row and the aggregates: one statement, one snapshot.
   const rows = await sql<Row[]>`
     with u as (select * from users where user_id = ${userId}),
+    -- One pass over the user's events for both the counts and the revenue.
+    agg as materialized (
+      select type, revenue_currency, count(*) as n, sum(revenue_amount) as total
+      from events where user_id = ${userId} group by type, revenue_currency
+    ),
     types as (
       select coalesce(json_agg(json_build_object('type', type, 'count', n) order by n desc, type collate "C"), '[]'::json) as j
-      from (select type, count(*)::int as n from events where user_id = ${userId} group by type) t
+      from (select type, sum(n)::int8 as n from agg group by type) t
     ),
     revenue as (
       select coalesce(json_agg(json_build_object('currency', currency, 'revenue', total::text) order by currency collate "C"), '[]'::json) as j
-      from (
-        select revenue_currency as currency, sum(revenue_amount) as total
-        from events where user_id = ${userId} and revenue_currency is not null group by revenue_currency
-      ) r
+      from (select revenue_currency as currency, sum(total) as total from agg where revenue_currency is not null group by revenue_currency) r
     ),
     recent as (
       select id, occurred_at, type, source, user_id, session_id, funnel_stage, revenue_amount,
