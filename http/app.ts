@@ -13,6 +13,7 @@ import type { EdgeDeps } from './ports.ts';
 import { actorRoutes } from './routes/actors.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { eventListRoutes } from './routes/event-list.ts';
+import { eventStreamRoutes } from './routes/event-stream.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -57,6 +58,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.use('/v1/*', apiKeyAuth(options.apiKeys));
   app.use('/internal/*', apiKeyAuth(options.apiKeys));
 
+  app.route('/v1/events/stream', eventStreamRoutes(deps.ingest, options));
   app.route('/v1/events', eventRoutes(deps.ingest, deps.queries, options, deps.decoder));
   app.route('/v1/events', eventListRoutes(deps.queries, options.cursorSecret ?? randomBytes(32)));
   app.route('/v1/users', userRoutes(deps.queries));

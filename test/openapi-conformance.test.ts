@@ -32,10 +32,10 @@ const events = [
 const answered: { operation: string; status: number }[] = [];
 
 /** Call keyflow and check the answer against the served document; returns the response. */
-async function call(method: string, path: string, init: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Response> {
+async function call(method: string, path: string, init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Response> {
   const res = await fetch(`${kf.url}${path}`, {
     method,
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+    ...(init.raw !== undefined ? { body: init.raw } : init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
     headers: { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
   });
   const checked = await checkResponse(checker, method, path, res);
@@ -59,6 +59,11 @@ const EXERCISES: Record<string, () => Promise<void>> = {
   'POST /v1/events': async () => {
     assert.equal((await call('POST', '/v1/events', { body: [{ ...events[0], id: 'conf-1' }, { id: 'bad' }] })).status, 202, 'a mixed batch');
     assert.equal((await call('POST', '/v1/events', { body: { id: 'bad' } })).status, 400);
+  },
+  'POST /v1/events/stream': async () => {
+    const ndjson = `${JSON.stringify(events[3])}\n\n{"id":"bad"}\n${JSON.stringify(events[4])}\n`;
+    assert.equal((await call('POST', '/v1/events/stream', { raw: ndjson, headers: { 'content-type': 'application/x-ndjson' } })).status, 202);
+    assert.equal((await call('POST', '/v1/events/stream', { raw: '{"id":"bad"}\n', headers: { 'content-type': 'application/x-ndjson' } })).status, 400);
   },
   'GET /v1/events/{id}': async () => {
     assert.equal((await call('GET', '/v1/events/conf-2')).status, 200);

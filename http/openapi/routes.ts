@@ -3,6 +3,7 @@
 import { actorDocs } from '../routes/actors.ts';
 import { deadLetterDocs } from '../routes/dead-letters.ts';
 import { eventListDocs } from '../routes/event-list.ts';
+import { eventStreamDocs } from '../routes/event-stream.ts';
 import { eventDocs } from '../routes/events.ts';
 import { healthDocs } from '../routes/health.ts';
 import { metricsDocs } from '../routes/metrics.ts';
@@ -22,4 +23,5 @@ export const allRouteDocs: readonly RouteDoc[] = [
   ...openApiDocs,
   ...eventListDocs,
   ...userDocs,
+  ...eventStreamDocs,
 ];
