@@ -145,3 +145,10 @@ test('conformance - an app whose answer breaks its published schema fails the re
   });
   await assert.rejects(async () => app.request('/v1/events/e-1'), /does not match \/openapi\.json[\s\S]*occurredAt/);
 });
+
+test('conformance - HEAD is checked as its GET route without a body; an unknown method on a known path must be an error', async () => {
+  const checker = responseChecker(await served());
+  assert.deepEqual(checker.check({ method: 'HEAD', path: '/healthz', status: 200, contentType: 'application/json' }).errors, []);
+  assert.match(checker.check({ method: 'PUT', path: '/healthz', status: 200, contentType: 'application/json', body: {} }).errors.join(), /no such route/);
+  assert.deepEqual((await appWith().request('/healthz', { method: 'HEAD' })).status, 200);
+});
