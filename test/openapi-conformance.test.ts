@@ -122,7 +122,7 @@ before(async () => {
   // Actors stay live for the whole file, so /v1/actors answers 200 however slow the machine is.
   iso = await isolate({ KEYFLOW_FLUSH_INTERVAL_MS: '20', KEYFLOW_ACTOR_IDLE_MS: '600000' });
   kf = await startKeyflow(iso.env);
-  checker = responseChecker(await (await fetch(`${kf.url}/openapi.json`)).json());
+  checker = responseChecker(await (await fetch(`${kf.url}/openapi.json`)).json(), { eager: true });
   producer = await testProducer();
   const res = await fetch(`${kf.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
   assert.equal(res.status, 202);

@@ -44,25 +44,35 @@ const METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head']);
 type Operation = { readonly key: string; readonly method: string; readonly matcher: RegExp; readonly literals: number; readonly responses: Record<string, Json> };
 
 /**
- * A checker for one OpenAPI 3.1 document. Throws when a schema of the document does not
- * compile (an unknown keyword or format, a dangling `$ref`): that is a broken document.
+ * A checker for one OpenAPI 3.1 document. Each response schema is compiled when an answer
+ * first needs it (compiling them all takes seconds); with `eager`, all are compiled at once.
+ * Throws when a schema does not compile (an unknown keyword or format, a dangling `$ref`):
+ * that is a broken document.
  *
  * @example
  * const checker = responseChecker(await (await app.request('/openapi.json')).json());
  * checker.check({ method: 'GET', path: '/healthz', status: 200, contentType: 'application/json', body: { status: 'ok' } }).errors; // []
  */
-export function responseChecker(document: unknown): ResponseChecker {
+export function responseChecker(document: unknown, opts: { readonly eager?: boolean } = {}): ResponseChecker {
   const doc = document as { paths?: Record<string, Record<string, Json>>; components?: { schemas?: Record<string, Json> } };
   const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
   addFormats(ajv);
   ajv.addSchema({ $id: COMPONENTS_ID, $defs: pointAtComponents(doc.components?.schemas ?? {}) });
+  const schemas = new Map<string, Json>();
   const validators = new Map<string, ValidateFunction>();
-  const compile = (where: string, schema: Json): void => {
-    try {
-      validators.set(where, ajv.compile(pointAtComponents(schema) as Json));
-    } catch (e) {
-      throw new Error(`the schema of ${where} does not compile: ${(e as Error).message}`, { cause: e });
+  const validator = (where: string): ValidateFunction | undefined => {
+    const schema = schemas.get(where);
+    if (schema === undefined) return undefined;
+    let v = validators.get(where);
+    if (v === undefined) {
+      try {
+        v = ajv.compile(pointAtComponents(schema) as Json);
+      } catch (e) {
+        throw new Error(`the schema of ${where} does not compile: ${(e as Error).message}`, { cause: e });
+      }
+      validators.set(where, v);
     }
+    return v;
   };
   const errorValidator = ajv.compile({ $ref: `${COMPONENTS_ID}#/$defs/Error` });
 
@@ -75,7 +85,7 @@ export function responseChecker(document: unknown): ResponseChecker {
       for (const [status, r] of Object.entries(responses)) {
         for (const [contentType, media] of Object.entries((r['content'] ?? {}) as Record<string, Json>)) {
           const schema = media['schema'] as Json | undefined;
-          if (schema !== undefined && isJson(contentType)) compile(`${key} ${status} ${contentType}`, schema);
+          if (schema !== undefined && isJson(contentType)) schemas.set(`${key} ${status} ${contentType}`, schema);
         }
       }
       const segments = path.split('/');
@@ -88,6 +98,7 @@ export function responseChecker(document: unknown): ResponseChecker {
       });
     }
   }
+  if (opts.eager === true) for (const where of schemas.keys()) validator(where);
   // A literal path beats a template (`/v1/events/stream` before `/v1/events/{id}`).
   operations.sort((a, b) => b.literals - a.literals);
 
@@ -136,7 +147,7 @@ export function responseChecker(document: unknown): ResponseChecker {
           errors: [`${op.key} ${answer.status}: content type ${answer.contentType ?? '(none)'} is not documented (${Object.keys(content).join(', ') || 'no content'})`],
         };
       }
-      const validate = answer.method.toUpperCase() === 'HEAD' ? undefined : validators.get(`${op.key} ${r.key} ${match}`);
+      const validate = answer.method.toUpperCase() === 'HEAD' ? undefined : validator(`${op.key} ${r.key} ${match}`);
       if (validate === undefined || validate(answer.body)) return { operation: op.key, response: r.key, errors: [] };
       const errors = (validate.errors ?? []).map((e) => `${op.key} ${answer.status}: body${e.instancePath} ${e.message ?? 'is invalid'}${e.params === undefined ? '' : ` ${JSON.stringify(e.params)}`}`);
       return { operation: op.key, response: r.key, errors };

@@ -68,7 +68,7 @@ test('openapi - the published Event schema accepts exactly what the event schema
 
 test('openapi - every schema of the served document compiles under JSON Schema 2020-12 with its refs resolved', async () => {
   const doc = await served();
-  assert.doesNotThrow(() => responseChecker(doc));
+  assert.doesNotThrow(() => responseChecker(doc, { eager: true }));
   const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
   assert.ok(refs.length > 0);
   for (const ref of new Set(refs)) {
