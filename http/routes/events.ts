@@ -48,6 +48,15 @@ export const ingestSummarySchema = z
   })
   .meta({ id: 'IngestSummary' });
 
+/** An ingest error: the error body, with the summary beside it when events were looked at (validation_failed, kafka_unavailable). */
+const ingestErrorSchema = errorSchema
+  .extend({
+    accepted: ingestSummarySchema.shape.accepted.optional(),
+    ids: ingestSummarySchema.shape.ids.optional(),
+    rejected: ingestSummarySchema.shape.rejected.optional(),
+  })
+  .meta({ id: 'IngestError' });
+
 /** `GET /v1/events/:id`: an id no event can have (too long, NUL, lone surrogate) matches nothing (404). */
 const eventIdParams = z.object({ id: queryText(MAX_EVENT_ID_LENGTH) });
 
@@ -64,11 +73,11 @@ export const eventDocs: readonly RouteDoc[] = [
       202: { description: 'The valid events were acknowledged by Kafka; invalid ones are listed by index', schema: ingestSummarySchema },
       400: {
         description: 'Malformed JSON (invalid_json), a body of no accepted shape (invalid_body), or no valid event (validation_failed, with the IngestSummary fields)',
-        schema: errorSchema,
+        schema: ingestErrorSchema,
       },
       401: { description: 'API key missing or wrong (unauthorized)', schema: errorSchema },
       413: { description: 'Body larger than the limit (payload_too_large) or more than 1000 events (too_many_events)', schema: errorSchema },
-      503: { description: 'Kafka did not acknowledge (kafka_unavailable); nothing was accepted, a retry is safe', schema: errorSchema },
+      503: { description: 'Kafka did not acknowledge (kafka_unavailable); nothing was accepted, a retry is safe', schema: ingestErrorSchema },
     },
   },
   {
