@@ -19,6 +19,10 @@ export type { ReportRevenueQuery, RevenueGroupKey, RevenueGroup, CurrencyRevenue
 export { reportDemographics, AGE_BUCKETS } from './report-demographics.ts';
 export type { ReportDemographicsQuery, DemographicDimension, DemographicGroup, DemographicsReport } from './report-demographics.ts';
 export type { ReportFilters, ReportWindow } from './report-sql.ts';
+export { listEvents } from './event-list.ts';
+export type { EventListQuery, EventListPage, EventPosition } from './event-list.ts';
+export { getUserProfile, RECENT_EVENTS } from './users-profile.ts';
+export type { UserProfile } from './users-profile.ts';
 export { MigrationChecksumError, MigrationFailedError, InvalidCursorError } from './errors.ts';
 export { coverWindow } from './cover.ts';
 export type { Cover, CoverOptions, Range } from './cover.ts';

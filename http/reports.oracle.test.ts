@@ -14,7 +14,7 @@ import type { EdgeEnv } from './env.ts';
 import { oracleDemographics, oracleEvents, oracleRevenue, storedOnce, type OracleQuery } from './report-oracle.ts';
 import { demographicsReportSchema, eventsReportSchema, revenueReportSchema } from './routes/report-schemas.ts';
 import { appWith } from './test-helpers.ts';
-import { reportDemographics, reportEvents, reportRevenue, getEvent, listDeadLetters } from '../db/index.ts';
+import { getEvent, getUserProfile, listDeadLetters, listEvents, reportDemographics, reportEvents, reportRevenue } from '../db/index.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -109,6 +109,8 @@ before(async () => {
       reportEvents: (q) => reportEvents(db.sql, q),
       reportRevenue: (q) => reportRevenue(db.sql, q),
       reportDemographics: (q) => reportDemographics(db.sql, q),
+      listEvents: (q) => listEvents(db.sql, q),
+      getUserProfile: (id) => getUserProfile(db.sql, id),
     },
   });
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DemographicsReportQuery, EventsReportQuery, QueryPort, RevenueReportQuery } from './ports.ts';
-import { appWith } from './test-helpers.ts';
+import { appWith, queriesMustNotBeCalled } from './test-helpers.ts';
 
 type Json = Record<string, unknown> & { error?: { code: string; message: string; details?: unknown } };
 const json = async (res: Response) => (await res.json()) as Json;
@@ -13,6 +13,7 @@ type Asked = EventsReportQuery | RevenueReportQuery | DemographicsReportQuery;
 function recordingQueries(): QueryPort & { readonly asked: Asked[] } {
   const asked: Asked[] = [];
   return {
+    ...queriesMustNotBeCalled,
     asked,
     getEvent: () => assert.fail('not an event lookup'),
     listDeadLetters: () => assert.fail('not a dead-letter listing'),

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { csvResponse, wantsCsv } from '../csv.ts';
 import type { EdgeEnv } from '../env.ts';
 import type { RouteDoc } from '../openapi/route-doc.ts';
+import { errorSchema } from '../openapi/schemas.ts';
 import type { QueryPort } from '../ports.ts';
 import { parseQuery, type WindowFilters } from '../query/window.ts';
 import {
@@ -99,9 +100,6 @@ export function reportRoutes(queries: QueryPort, now: () => number): Hono<EdgeEn
   return app;
 }
 
-const errorSchema = z.strictObject({
-  error: z.strictObject({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-});
 const bad = { description: 'a bad or unknown parameter, named in the message and details', schema: errorSchema } as const;
 
 /** The report routes, as /openapi.json publishes them. */
@@ -115,7 +113,7 @@ export const reportDocs: readonly RouteDoc[] = [
       'an event without a funnel stage groups under funnelStage: null, which sorts after top and bottom. ' +
       'CSV (format=csv or Accept: text/csv): one column per groupBy dimension, then count (without groupBy: one row with the total).',
     query: eventsReportQuerySchema,
-    responses: { 200: { description: 'the counts', schema: eventsReportSchema }, 400: bad },
+    responses: { 200: { description: 'the counts', alsoAs: ['text/csv'], schema: eventsReportSchema }, 400: bad },
     auth: 'read',
     tags: ['reports'],
   },
@@ -127,7 +125,7 @@ export const reportDocs: readonly RouteDoc[] = [
       'Currencies in code order; groups by events desc, then the groupBy dimensions ascending. Refunds (negative amounts) subtract. ' +
       'CSV: currency, the groupBy dimensions, revenue, events (with groupBy: one row per group).',
     query: revenueReportQuerySchema,
-    responses: { 200: { description: 'revenue per currency', schema: revenueReportSchema }, 400: bad },
+    responses: { 200: { description: 'revenue per currency', alsoAs: ['text/csv'], schema: revenueReportSchema }, 400: bad },
     auth: 'read',
     tags: ['reports'],
   },
@@ -139,7 +137,7 @@ export const reportDocs: readonly RouteDoc[] = [
       'Groups by users desc, then value (age buckets in age order, other values ascending by UTF-16 code unit); value null (unknown) sorts last. ' +
       'CSV: <by>, users, events (an empty field for null).',
     query: demographicsReportQuerySchema,
-    responses: { 200: { description: 'users and events per value', schema: demographicsReportSchema }, 400: bad },
+    responses: { 200: { description: 'users and events per value', alsoAs: ['text/csv'], schema: demographicsReportSchema }, 400: bad },
     auth: 'read',
     tags: ['reports'],
   },
