@@ -1,7 +1,7 @@
 // The three report routes against an oracle: random events (seeded, so a failure replays)
 // are stored through the real flush, then every answer of GET /v1/reports/{events,revenue,
 // demographics} — over unaligned, aligned and all-time windows, with filters, comma lists
-// and every groupBy — must equal, exactly, what http/report-oracle.ts computes from the
+// and every groupBy — must equal, exactly, what test/support/report-oracle.ts computes from the
 // generated events in plain TypeScript; CSV answers carry the same numbers.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -11,7 +11,7 @@ import { aggregateDrift, createTestDatabase, type TestDatabase } from '../db/tes
 import { prng } from '../test/support/events.ts';
 import type { Hono } from 'hono';
 import type { EdgeEnv } from './env.ts';
-import { oracleDemographics, oracleEvents, oracleRevenue, storedOnce, type OracleQuery } from './report-oracle.ts';
+import { oracleDemographics, oracleEvents, oracleRevenue, storedOnce, type OracleQuery } from '../test/support/report-oracle.ts';
 import { demographicsReportSchema, eventsReportSchema, revenueReportSchema } from './routes/report-schemas.ts';
 import { appWith } from './test-helpers.ts';
 import { getEvent, getUserProfile, listDeadLetters, listEvents, reportDemographics, reportEvents, reportRevenue } from '../db/index.ts';

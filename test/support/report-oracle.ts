@@ -4,7 +4,7 @@
 // exact decimal sums in BigInt, the current profile value = the newest occurredAt that
 // carried the field, ties to the greater value), so a difference from the routes is a bug
 // in one of them, never a shared one.
-import type { KeyflowEvent } from '../actors/index.ts';
+import type { KeyflowEvent } from '../../actors/index.ts';
 
 export type OracleQuery = {
   readonly from: number;
