@@ -4,10 +4,12 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import { randomUUID } from 'node:crypto';
+import { truncateCodePoints } from '../actors/index.ts';
 import type { EdgeEnv } from './env.ts';
 import { errorResponse, isExpected, NotFoundError } from './errors.ts';
-import { apiKeyAuth } from './middleware/api-key.ts';
-import type { EdgeDeps } from './ports.ts';
+import { deriveInternalToken, guard } from './auth/index.ts';
+import { safeInput } from './middleware/safe-input.ts';
+import type { EdgeDeps, EdgeOptions } from './ports.ts';
 import { actorRoutes } from './routes/actors.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -31,8 +33,14 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
 
   // A client's X-Request-Id is kept when it is short and made of [A-Za-z0-9_=-]; else a UUID.
   app.use(requestId({ limitLength: MAX_REQUEST_ID_LENGTH, generator: () => randomUUID() }));
-  app.use('/v1/*', apiKeyAuth(options.apiKeys));
-  app.use('/internal/*', apiKeyAuth(options.apiKeys));
+  // Keys, scopes, rate limits and the internal token, by the one table of http/auth/access.ts.
+  app.use(guard({
+    apiKeys: options.apiKeys,
+    internalToken: options.internalToken ?? deriveInternalToken(options.apiKeys),
+    rateLimit: deps.rateLimit,
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+  }));
+  app.use(safeInput());
 
   app.route('/v1/events', eventRoutes(deps.ingest, deps.queries, options, deps.decoder));
   if (deps.actors !== undefined) app.route('/', actorRoutes(deps.actors));
@@ -42,12 +50,28 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.route('/', metricsRoutes(deps.metrics));
   app.route('/', openApiRoutes());
 
-  app.notFound((c) => errorResponse(c, new NotFoundError(`no route ${c.req.method} ${c.req.path}`)));
-  app.onError((err, c) => {
+  answerErrors(app, options);
+  return app;
+}
+
+/**
+ * Make `app` answer unknown routes and thrown errors in the DESIGN.md error body. createApp
+ * does it for its own app; a root app that mounts it (the CLI's) must do it too, because
+ * Hono answers with the root's handlers, whose defaults are plain text.
+ *
+ * @example
+ * const root = new Hono();
+ * root.route('/', createApp(deps));
+ * answerErrors(root, deps.options);
+ */
+export function answerErrors(app: Hono<EdgeEnv> | Hono, options: Pick<EdgeOptions, 'onError'>): void {
+  const a = app as Hono<EdgeEnv>;
+  a.notFound((c) => errorResponse(c, new NotFoundError(`no route ${c.req.method} ${truncateCodePoints(c.req.path, 256)}`)));
+  a.onError((err, c) => {
     if (!isExpected(err)) {
-      options.onError?.(err, { requestId: c.get('requestId'), method: c.req.method, path: c.req.path });
+      const key = c.get('apiKeyName');
+      options.onError?.(err, { requestId: c.get('requestId') ?? '', method: c.req.method, path: c.req.path, ...(key === undefined ? {} : { key }) });
     }
     return errorResponse(c, err);
   });
-  return app;
 }

@@ -2,15 +2,15 @@
 // was acknowledged by Kafka — the answer is written only after publish resolved, and when
 // publish fails nothing of the request is reported as accepted.
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { codePointLength, retentionCutoffMs, truncateCodePoints } from '../../actors/index.ts';
 import { decodeBody, type RejectedEvent } from '../ingest/decode-body.ts';
+import { readBody } from '../ingest/read-body.ts';
 import type { EdgeEnv } from '../env.ts';
 import {
   InvalidBodyError,
   InvalidJsonError,
   KafkaUnavailableError,
   NotFoundError,
-  PayloadTooLargeError,
   TooManyEventsError,
   ValidationFailedError,
 } from '../errors.ts';
@@ -25,7 +25,9 @@ export type IngestSummary = {
   readonly rejected: readonly RejectedEvent[];
 };
 
+/** In code points, as the event schema counts it. */
 const MAX_EVENT_ID_LENGTH = 128;
+const DEFAULT_BODY_TIMEOUT_MS = 15_000;
 
 /**
  * The event routes.
@@ -35,20 +37,18 @@ const MAX_EVENT_ID_LENGTH = 128;
  */
 export function eventRoutes(ingest: IngestPort, queries: QueryPort, options: EdgeOptions, decoder?: BodyDecoder): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
-  const tooLarge = (): never => {
-    throw new PayloadTooLargeError(`the body exceeds ${options.maxBodyBytes} bytes`, {
-      details: { maxBodyBytes: options.maxBodyBytes },
-    });
-  };
+  const now = options.now ?? Date.now;
 
-  app.post('/', bodyLimit({ maxSize: options.maxBodyBytes, onError: tooLarge }), async (c) => {
-    const bytes = new Uint8Array(await c.req.arrayBuffer());
-    // bodyLimit trusts a Content-Length header; this catches a body longer than it claimed.
-    if (bytes.byteLength > options.maxBodyBytes) tooLarge();
+  app.post('/', async (c) => {
+    const bytes = await readBody(c.req.raw, { maxBytes: options.maxBodyBytes, deadlineMs: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS });
+    // The retention window as of this request: what is accepted is never dropped by the
+    // next maintenance run (DESIGN.md, Guarantees).
+    const days = options.retentionDays;
+    const per = days === undefined ? {} : { retention: { cutoffMs: retentionCutoffMs(now(), days), days } };
     // Large bodies are decoded off the event loop, so one 1000-event batch cannot stall
     // every other request; small ones are cheaper inline than a thread hop.
     const pooled = decoder !== undefined && bytes.byteLength >= (options.decodeInPoolFromBytes ?? Number.POSITIVE_INFINITY);
-    const decoded = pooled ? await decoder.decode(bytes) : decodeBody(bytes, { maxBatchEvents: options.maxBatchEvents, partitionKey: options.partitionKey ?? 'userId' });
+    const decoded = pooled ? await decoder.decode(bytes, per) : decodeBody(bytes, { maxBatchEvents: options.maxBatchEvents, partitionKey: options.partitionKey ?? 'userId', ...per });
     if (!decoded.ok) {
       if (decoded.code === 'invalid_json') throw new InvalidJsonError(decoded.message);
       if (decoded.code === 'invalid_body') throw new InvalidBodyError(decoded.message);
@@ -68,7 +68,7 @@ export function eventRoutes(ingest: IngestPort, queries: QueryPort, options: Edg
     try {
       await ingest.publish(events, c.req.raw.signal);
     } catch (cause) {
-      options.onError?.(cause, { requestId: c.get('requestId'), method: c.req.method, path: c.req.path });
+      options.onError?.(cause, { requestId: c.get('requestId'), method: c.req.method, path: c.req.path, ...keyOf(c.get('apiKeyName')) });
       const summary: IngestSummary = { accepted: 0, ids: [], rejected };
       throw new KafkaUnavailableError('Kafka did not acknowledge the events; none was accepted, retry the whole request', {
         cause,
@@ -83,8 +83,9 @@ export function eventRoutes(ingest: IngestPort, queries: QueryPort, options: Edg
 
   app.get('/:id', async (c) => {
     const id = c.req.param('id');
-    const event = id.length <= MAX_EVENT_ID_LENGTH ? await queries.getEvent(id) : undefined;
-    if (event === undefined) throw new NotFoundError(`no event with id ${JSON.stringify(truncate(id))}`);
+    // The schema's unit (code points): an id accepted at ingest is never "too long" here.
+    const event = codePointLength(id) <= MAX_EVENT_ID_LENGTH ? await queries.getEvent(id) : undefined;
+    if (event === undefined) throw new NotFoundError(`no event with id ${JSON.stringify(truncateCodePoints(id, 64))}`);
     return c.json(event);
   });
 
@@ -95,6 +96,6 @@ function describe(rejected: readonly RejectedEvent[]): string {
   return (rejected[0]?.errors ?? []).map((e) => `${e.path}: ${e.message}`).join('; ');
 }
 
-function truncate(s: string): string {
-  return s.length > 64 ? `${s.slice(0, 64)}…` : s;
+function keyOf(name: string | undefined): { key?: string } {
+  return name === undefined ? {} : { key: name };
 }
