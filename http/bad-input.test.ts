@@ -133,16 +133,15 @@ test('bad input - a body trickled at 1 byte per 100 ms times out with a 408 in t
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(served.port, '127.0.0.1');
       let got = '';
-      let timer: NodeJS.Timeout | undefined;
       socket.setEncoding('utf8');
       socket.on('data', (d: string) => (got += d));
       socket.on('error', reject);
+      socket.write('POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n');
+      const timer = setInterval(() => socket.writable && socket.write('['), 100);
       socket.on('close', () => {
         clearInterval(timer);
         resolve(got);
       });
-      socket.write('POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n');
-      timer = setInterval(() => socket.writable && socket.write('['), 100);
     });
     assert.match(answer, /^HTTP\/1\.1 408/);
     const body = answer.slice(answer.indexOf('\r\n\r\n') + 4);
