@@ -149,7 +149,8 @@ test('fuzz - a real keyflow: random requests never 5xx, accepted events come bac
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
     assert.equal((await fetch(`${base}/readyz`)).status, 200);
     assert.equal(kf.child.exitCode, null, 'the process is alive');
-    assert.doesNotMatch(kf.logs(), /"msg":"request failed"[^\n]*"status":5/);
+    // The edge logs "request failed" for every 500 (and for a publish Kafka did not acknowledge).
+    assert.doesNotMatch(kf.logs(), /"msg":"request failed"/);
   } finally {
     const stopped: { code: number | null } | undefined = kf === undefined ? undefined : await kf.stop('SIGTERM');
     await iso?.cleanup();
