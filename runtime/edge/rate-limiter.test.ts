@@ -39,6 +39,18 @@ test('rate limiter - a bucket gives its burst, then refuses with the wait until 
   assert.equal(refused.perSec, 0.5);
 });
 
+test('rate limiter - the bucket refills at the configured rate: a refused key passes again once a token is due', async () => {
+  const limiter = createRateLimiter({ redis: connect(), prefix, perSec: 20, burst: 1 });
+  assert.equal((await limiter.take('refill'))?.allowed, true);
+  const refused = await limiter.take('refill');
+  assert.equal(refused?.allowed, false);
+  // One token every 50 ms: the wait it names is at most that.
+  assert.ok((refused?.retryAfterSeconds ?? 1) <= 0.05, String(refused?.retryAfterSeconds));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await limiter.take('refill'))?.allowed, true, 'after four tokens were due');
+  assert.equal((await limiter.take('refill'))?.allowed, false, 'but the bucket holds only its burst of 1');
+});
+
 test('rate limiter - two edges (two Redis connections) share one bucket per key, and keys do not share', async () => {
   const a = createRateLimiter({ redis: connect(), prefix, perSec: 0.1, burst: 4 });
   const b = createRateLimiter({ redis: connect(), prefix, perSec: 0.1, burst: 4 });
