@@ -151,3 +151,23 @@ test('bad input - a body trickled at 1 byte per 100 ms times out with a 408 in t
     await served.close();
   }
 });
+
+test('bad input - POST /v1/events/stream takes gzip NDJSON, refuses other encodings with 415 and old events on occurredAt', async () => {
+  const ingest = recordingIngest();
+  const now = Date.parse('2026-11-20T12:00:00Z');
+  const app = appWith({ ingest, options: { retentionDays: 30, now: () => now } });
+  const lines = [eventInput(1), eventInput(2, { occurredAt: '2026-01-01T00:00:00Z' }), eventInput(3)].map((e) => JSON.stringify(e)).join('\n');
+  const ok = await app.request('/v1/events/stream', { method: 'POST', body: gzipSync(lines), headers: { 'Content-Type': 'application/x-ndjson', 'Content-Encoding': 'gzip' } });
+  assert.equal(ok.status, 202);
+  const b = (await ok.json()) as { accepted: number; rejected: { line: number; errors: { path: string; message: string }[] }[] };
+  assert.equal(b.accepted, 2);
+  assert.deepEqual(b.rejected.map((r) => [r.line, r.errors[0]?.path]), [[2, 'occurredAt']]);
+  assert.match(b.rejected[0]?.errors[0]?.message ?? '', /retention window/);
+  const br = await app.request('/v1/events/stream', { method: 'POST', body: lines, headers: { 'Content-Type': 'application/x-ndjson', 'Content-Encoding': 'br' } });
+  assert.equal(br.status, 415);
+  assert.equal((await json(br)).error?.code, 'unsupported_encoding');
+  const corrupt = await app.request('/v1/events/stream', { method: 'POST', body: lines, headers: { 'Content-Encoding': 'gzip' } });
+  assert.equal(corrupt.status, 400);
+  assert.equal((await json(corrupt)).error?.code, 'invalid_body');
+  assert.deepEqual(ingest.batches.flat().map((e) => e.id), ['e-1', 'e-3']);
+});

@@ -3,7 +3,9 @@
 // decodes only the encodings it knows (gzip, identity; anything else is a 415 before a byte
 // is read), and a body that is not complete by the deadline is a 408 — a client trickling
 // bytes cannot hold a request open for ever.
-import { gunzip } from 'node:zlib';
+import { Readable, pipeline } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { createGunzip, gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { InvalidBodyError, PayloadTooLargeError, RequestTimeoutError, UnsupportedEncodingError } from '../errors.ts';
 
@@ -34,6 +36,35 @@ export async function readBody(req: Request, o: ReadBodyOptions): Promise<Uint8A
   } catch (e) {
     if ((e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') tooLarge(o.maxBytes, true);
     throw new InvalidBodyError(`the body is not valid gzip: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+ * The body of `req` as a stream of decoded chunks, for bodies of any length (NDJSON): gunzipped
+ * as it is read when `Content-Encoding: gzip` (memory bounded by the reader, not by the body),
+ * a 415 for another encoding before a byte is read, a 400 when the gzip data is corrupt.
+ *
+ * @example
+ * const chunks = bodyChunks(c.req.raw);
+ * if (chunks !== null) for await (const l of ndjsonLines(chunks, 256 * 1024)) …
+ */
+export function bodyChunks(req: Request): AsyncIterable<Uint8Array> | null {
+  const encoding = contentEncoding(req.headers.get('Content-Encoding'));
+  const body = req.body;
+  if (body === null || encoding === 'identity') return body;
+  return gunzipped(body);
+}
+
+async function* gunzipped(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const inflate = createGunzip();
+  // pipeline destroys the inflater with the source's error (a client that went away).
+  pipeline(Readable.fromWeb(body as NodeReadableStream<Uint8Array>), inflate, () => undefined);
+  try {
+    for await (const chunk of inflate) yield chunk as Uint8Array;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('Z_')) throw new InvalidBodyError(`the body is not valid gzip: ${(e as Error).message}`, { cause: e });
+    throw e;
   }
 }
 
