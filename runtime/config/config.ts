@@ -63,6 +63,7 @@ const foreign = new Set([
   'KEYFLOW_KAFKA_CONTROLLER_PORT',
   'KEYFLOW_JAEGER_OTLP_PORT',
   'KEYFLOW_JAEGER_UI_PORT',
+  'KEYFLOW_PROMETHEUS_PORT',
 ]);
 
 type Vars = typeof variables;
