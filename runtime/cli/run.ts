@@ -76,6 +76,8 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   }
 
   const { registry, metrics } = createMetrics({ defaults: true, thread: 'main' });
+  // Both outcomes exist from the start, so a failure-rate panel has a series before the first failure.
+  for (const outcome of ['ok', 'error'] as const) metrics.kafkaPublishDuration.zero({ outcome });
   const kafka = createKafka(config, `keyflow-${command}-${process.pid}`, log);
   const redis = new Redis(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined); // readiness reports it; ioredis keeps reconnecting

@@ -306,18 +306,16 @@ export class PartitionWorker {
     if (batch.entries.length === 0 && batch.deadLetters.length === 0 && !this.#hasUncommitted(batch.offsets)) return true;
     this.#inFlight = batch.entries.length + batch.deadLetters.length;
 
-    const links: Link[] = [];
-    for (const e of batch.entries) {
-      if (e.meta.span === undefined) continue;
-      if (links.length >= MAX_FLUSH_LINKS) break;
-      links.push({ context: e.meta.span });
-    }
-    const first = links[0];
-    const parent = first === undefined ? context.active() : trace.setSpanContext(context.active(), first.context);
+    // The first traced event's span is the parent; the others are links (a link to the
+    // parent too would make Jaeger show the parent as a mere FOLLOWS_FROM reference).
+    const traced = batch.entries.filter((e) => e.meta.span !== undefined);
+    const first = traced[0]?.meta.span;
+    const links: Link[] = traced.slice(1, 1 + MAX_FLUSH_LINKS).map((e) => ({ context: e.meta.span! }));
+    const parent = first === undefined ? context.active() : trace.setSpanContext(context.active(), first);
     const span = tracer().startSpan('keyflow flush', {
       kind: SpanKind.INTERNAL,
       links,
-      attributes: { 'keyflow.flush.events': batch.entries.length, 'keyflow.flush.dead_letters': batch.deadLetters.length, 'keyflow.flush.links_dropped': Math.max(0, batch.entries.filter((e) => e.meta.span !== undefined).length - links.length), 'keyflow.worker.id': this.#d.workerId },
+      attributes: { 'keyflow.flush.events': batch.entries.length, 'keyflow.flush.dead_letters': batch.deadLetters.length, 'keyflow.flush.links_dropped': Math.max(0, traced.length - 1 - links.length), 'keyflow.worker.id': this.#d.workerId },
     }, parent);
     // The store, commit and live update run inside the flush span, and so do their log lines.
     return context.with(trace.setSpan(parent, span), () => this.#storeCommitPublish(batch, generation, span));
@@ -326,6 +324,7 @@ export class PartitionWorker {
   async #storeCommitPublish(batch: Batch, generation: number, span: Span): Promise<boolean> {
     const { metrics, log, config } = this.#d;
     const stopTimer = metrics.flushDuration.startTimer();
+    let storeSeconds = 0;
     let inserted: Pending<Meta>[];
     try {
       const stored = await inSpan('INSERT events', {
@@ -346,7 +345,7 @@ export class PartitionWorker {
       span.end();
       return false;
     } finally {
-      stopTimer();
+      storeSeconds = stopTimer();
       this.#inFlight = 0; // stored, or kept in #retry
     }
     const storedAt = Date.now();
@@ -370,6 +369,7 @@ export class PartitionWorker {
       metrics.liveUpdateFailures.inc();
       log.debug('live counters not updated', errorFields(e));
     }
+    log.debug('flushed', { events: batch.entries.length, inserted: inserted.length, deadLetters: batch.deadLetters.length, storeMs: Math.round(storeSeconds * 1000) });
     span.end();
     return true;
   }
