@@ -104,7 +104,11 @@ export class PartitionWorker {
     const c = deps.config;
     this.#pgAttributes = postgresAttributes(c.databaseUrl);
     this.#redisAttributes = redisAttributes(c.redisUrl);
+    // Every series exists from the start, so the first dead letter or duplicate is an increase
+    // that rate() and the alerting rules see, not a series appearing out of nowhere.
     deps.metrics.pausedPartitions.set({ worker: String(deps.workerId) }, 0);
+    for (const reason of ['not-json', 'schema', 'empty', 'too-large', 'store-rejected']) deps.metrics.deadLetters.inc({ reason }, 0);
+    for (const stage of ['memory', 'store']) deps.metrics.eventsDeduplicated.inc({ stage }, 0);
     this.#consumer = deps.kafka.consumer({
       groupId: c.groupId,
       // Short enough that a crashed process's partitions move on quickly; the backpressure
