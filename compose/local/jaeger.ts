@@ -1,8 +1,9 @@
 // Jaeger v2 for trace inspection, built from its Go module at a pinned version and cached.
 // Rule: the binary is built once per services folder (in an empty Go module of ours, with the
-// machine's own Go toolchain) and reused; started with no flags it is Jaeger's all-in-one
-// configuration: in-memory storage, bound to 127.0.0.1, OTLP on 4317 (gRPC) and 4318 (HTTP),
-// the query API on 16686. Nothing is persisted: a restart starts with no traces.
+// machine's own Go toolchain) and reused. It runs `jaeger/config.yaml`: Jaeger's all-in-one
+// configuration with every listener on 127.0.0.1 (the embedded one binds the query API to
+// all interfaces), in-memory storage, OTLP on 4317 (gRPC) and 4318 (HTTP), the query API on
+// 16686. Nothing is persisted: a restart starts with no traces.
 import { spawn } from 'node:child_process';
 import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import type { Settings } from './settings.ts';
 export const jaegerVersion = 'v1.75.0';
 const jaegerPackage = 'github.com/jaegertracing/jaeger/cmd/jaeger';
 const buildTimeoutMs = 30 * 60_000;
+const configFile = join(import.meta.dirname, 'jaeger', 'config.yaml');
 const readyTimeoutMs = 60_000;
 
 /** Jaeger's fixed all-in-one ports. */
@@ -74,7 +76,7 @@ export async function jaegerBinary(s: Settings): Promise<string> {
   await rm(join(p.build, 'go.sum'), { force: true });
   const env = { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' };
   const started = Date.now();
-  say(`building jaeger ${jaegerVersion} with ${go} (a cold build takes about 6 minutes)…`);
+  say(`building jaeger ${jaegerVersion} with ${go} (cold: 6 to 20 minutes on 2 cores, depending on load)…`);
   try {
     await run(go, ['get', '-tool', `${jaegerPackage}@${jaegerVersion}`], { cwd: p.build, env, timeoutMs: buildTimeoutMs });
     await run(go, ['build', '-o', `${p.bin}.tmp`, jaegerPackage], { cwd: p.build, env, timeoutMs: buildTimeoutMs });
@@ -98,7 +100,7 @@ async function start(s: Settings): Promise<void> {
   const log = await open(p.log, 'a');
   let pid: number | undefined;
   try {
-    const child = spawn(bin, [], { cwd: p.dir, detached: true, stdio: ['ignore', log.fd, log.fd] });
+    const child = spawn(bin, ['--config', configFile], { cwd: p.dir, detached: true, stdio: ['ignore', log.fd, log.fd] });
     child.on('error', () => {}); // a failed spawn shows up as a missing pid just below
     child.unref();
     pid = child.pid;
