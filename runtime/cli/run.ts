@@ -160,8 +160,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
         return pub.publish(events, signal);
       },
     },
-    // Each query is one client span: a report's trace shows the SQL's duration.
-    queries: withDbSpans({ getEvent: (id: string) => getEvent(sql, id), reportEvents: (q: Parameters<typeof reportEvents>[1]) => reportEvents(sql, q), listDeadLetters: (q: Parameters<typeof listDeadLetters>[1]) => listDeadLetters(sql, q) }, postgresAttributes(config.databaseUrl), 'SELECT'),
+    queries: { getEvent: (id) => getEvent(sql, id), reportEvents: (q) => reportEvents(sql, q), listDeadLetters: (q) => listDeadLetters(sql, q) },
     health: readiness,
     metrics: {
       contentType: metricsContentType,
@@ -192,7 +191,8 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     },
   }));
   if (config.faultsEnabled && sup !== undefined) root.route('/', faultRoutes(sup, log));
-  root.route('/', createApp(deps));
+  // Each query the edge makes is one client span: a report's trace shows the SQL's duration.
+  root.route('/', createApp({ ...deps, queries: withDbSpans(deps.queries, postgresAttributes(config.databaseUrl), 'SELECT') }));
   // The socket is bound before the workers start, so /healthz answers during start-up and
   // /readyz says what is still missing; the workers learn the URL they advertise.
   const server = (held.server = await serveApp(root, { port: config.port, host: config.host }));
