@@ -66,7 +66,8 @@ function paths(s: Settings) {
 export async function jaegerBinary(s: Settings): Promise<string> {
   const p = paths(s);
   if (await exists(p.bin)) return p.bin;
-  const go = await which('go');
+  // The official toolchain's usual home, for a shell whose PATH lacks it.
+  const go = (await which('go')) ?? ((await exists('/usr/local/go/bin/go')) ? '/usr/local/go/bin/go' : undefined);
   if (go === undefined) {
     throw new ServiceStartError('jaeger', `no Go toolchain on PATH; Jaeger ${jaegerVersion} is built from its Go module (go 1.24 or newer)`);
   }
