@@ -5,3 +5,4 @@ export { injectHeaders, extractHeaders, spanContextOf } from './propagation.ts';
 export type { MessageHeaders } from './propagation.ts';
 export { createMetrics, renderAggregated, metricsContentType } from './metrics.ts';
 export type { KeyflowMetrics, MetricsSnapshot } from './metrics.ts';
+export { inSpan, postgresAttributes, redisAttributes, withDbSpans } from './spans.ts';

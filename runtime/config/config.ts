@@ -72,6 +72,7 @@ const foreign = new Set([
   'KEYFLOW_KAFKA_CONTROLLER_PORT',
   'KEYFLOW_JAEGER_OTLP_PORT',
   'KEYFLOW_JAEGER_UI_PORT',
+  'KEYFLOW_PROMETHEUS_PORT',
 ]);
 
 /** The scopes an API key may carry (DESIGN.md: erasure, dead letters and lag need admin). */

@@ -21,7 +21,7 @@ const post = (m: WorkerEvent) => port.postMessage(m);
 const log = createLogger(config.logLevel, { component: 'worker', workerId });
 
 const tracing = await startTracing('keyflow');
-const { metrics, registry } = createMetrics();
+const { metrics, registry } = createMetrics({ thread: `worker-${workerId}` });
 const sql = connectDb(config.databaseUrl, { max: 2 });
 const redis = new Redis(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
 redis.on('error', () => undefined); // reported through failed updates, not as unhandled errors
