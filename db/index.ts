@@ -21,3 +21,5 @@ export type {
   DeadLetterPage,
 } from './queries.ts';
 export { MigrationChecksumError, MigrationFailedError, InvalidCursorError } from './errors.ts';
+export { liveMinuteCounts, usersActiveSince } from './live.ts';
+export type { LiveMinuteCounts } from './live.ts';

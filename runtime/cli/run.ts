@@ -9,11 +9,12 @@ import { Redis } from 'ioredis';
 import { connectDb, getEvent, listDeadLetters, migrate, reportEvents, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
 import { createApp, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
 import { traceRequests } from '../../http/middleware/trace.ts';
-import { createMetrics, metricsContentType, renderAggregated, type Tracing } from '../../otel/index.ts';
+import { createMetrics, defineLiveMetrics, metricsContentType, renderAggregated, type Tracing } from '../../otel/index.ts';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { hostname } from 'node:os';
 import { createActorDirectory, createDecodePool, createReadiness, type DecodePool } from '../edge/index.ts';
 import { createKafka, ensureTopic, EventPublisher } from '../kafka/index.ts';
+import { FeedSubscriber, LagReader, LiveReconciler, readSummary } from '../live/index.ts';
 import { createLogger, errorFields, type Logger } from '../log/index.ts';
 import { Supervisor } from '../supervisor/index.ts';
 
@@ -80,6 +81,26 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   redis.on('error', () => undefined); // readiness reports it; ioredis keeps reconnecting
   redis.connect().catch((e: unknown) => log.warn('redis not reachable yet', errorFields(e)));
 
+  const lagReader = new LagReader(kafka, redis, config);
+  const liveMetrics = defineLiveMetrics(registry, { consumerLag: async () => (await lagReader.read()).partitions });
+  // The reconciler WATCHes keys, which is per connection: it gets a connection of its own.
+  const reconcilerRedis = redis.duplicate();
+  reconcilerRedis.on('error', () => undefined);
+  const reconciler = new LiveReconciler({
+    sql,
+    redis: reconcilerRedis,
+    prefix: config.redisPrefix,
+    intervalMs: config.liveReconcileMs,
+    log: log.child({ component: 'live-reconciler' }),
+    onRound: (r) => {
+      liveMetrics.reconcileRounds.inc();
+      if (r.minutesCorrected > 0) liveMetrics.minutesCorrected.inc(r.minutesCorrected);
+      if (r.rebuilt !== undefined) liveMetrics.activeRebuilds.inc({ reason: r.rebuilt });
+    },
+  });
+  const feed = new FeedSubscriber(redis, config.redisPrefix);
+  const streamsClosing = new AbortController();
+
   const onMaintained = (r: MaintenanceResult): void => metrics.eventsDefaultPartitionRows.set(r.defaultRows);
   await prepareDatabase(sql, config, log, onMaintained);
   const partitionCount = await untilUp('kafka', log, () => ensureTopic(kafka, config.topic, config.partitions, config.replicationFactor, log));
@@ -115,12 +136,16 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       }, config.shutdownTimeoutMs + 500);
       hard.unref();
       try {
+        streamsClosing.abort();
         await held.server?.close();
+        await reconciler.stop();
+        await lagReader.close();
         await sup?.drain();
         await held.publisher?.close();
         await held.decoder?.close();
         await readiness.close();
         redis.disconnect();
+        reconcilerRedis.disconnect();
         await sql.end({ timeout: 2 });
         await tracing.shutdown();
       } catch (e) {
@@ -136,7 +161,21 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
 
   if (command === 'all' || command === 'edge') {
-    held.publisher = new EventPublisher(kafka, { topic: config.topic, timeoutMs: config.publishTimeoutMs });
+    held.publisher = new EventPublisher(kafka, {
+      topic: config.topic,
+      timeoutMs: config.publishTimeoutMs,
+      stats: {
+        onAcknowledged: (n, seconds) => {
+          liveMetrics.producerRequests.inc();
+          liveMetrics.producerMessages.inc(n);
+          liveMetrics.producerDuration.observe(seconds);
+        },
+        onFailed: () => {
+          liveMetrics.producerRequests.inc();
+          liveMetrics.producerErrors.inc();
+        },
+      },
+    });
     const publisher = held.publisher;
     await untilUp('kafka producer', log, () => publisher.connect());
   }
@@ -155,6 +194,20 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     health: readiness,
     metrics: { contentType: metricsContentType, render: async () => renderAggregated(registry, sup ? await sup.metrics() : []) },
     ...(held.decoder ? { decoder: held.decoder } : {}),
+    live: {
+      summary: () => readSummary(redis, config.redisPrefix, Date.now()),
+      subscribe: (listener) => feed.subscribe(listener),
+      lag: () => lagReader.read(),
+    },
+    stream: {
+      maxClients: config.maxStreamClients,
+      maxQueuedBytes: config.streamQueueBytes,
+      signal: streamsClosing.signal,
+      onClients: (n) => liveMetrics.streamClients.set(n),
+      onDropped: (n) => liveMetrics.streamEventsDropped.inc(n),
+      onSent: (n) => liveMetrics.streamEventsSent.inc(n),
+      onRejected: () => liveMetrics.streamRejected.inc(),
+    },
     actors: createActorDirectory({ config, redis, partitionCount, selfUrl: () => advertiseUrl, ...(sup ? { supervisor: sup } : {}) }),
     options: {
       maxBodyBytes: config.maxBodyBytes,
@@ -176,6 +229,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   const server = (held.server = await serveApp(root, { port: config.port, host: config.host }));
   advertiseUrl = config.advertiseUrl ?? `http://${config.host === '0.0.0.0' ? hostname() : config.host}:${server.port}`;
 
+  reconciler.start();
   try {
     await sup?.start({ advertiseUrl, partitionCount });
   } catch (e) {

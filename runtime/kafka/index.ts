@@ -1,5 +1,5 @@
 export { createKafka } from './client.ts';
 export { ensureTopic } from './topic.ts';
 export { EventPublisher, KafkaUnavailableError } from './publisher.ts';
-export type { PublisherOptions } from './publisher.ts';
+export type { ProducerStats, PublisherOptions } from './publisher.ts';
 export { partitionOf } from './partitioner.ts';

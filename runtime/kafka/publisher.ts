@@ -18,7 +18,15 @@ export class KafkaUnavailableError extends Error {
   readonly code = 'KEYFLOW_KAFKA_UNAVAILABLE';
 }
 
-export type PublisherOptions = { readonly topic: string; readonly timeoutMs: number };
+/** Producer statistics hooks (seed E's "producer stats": throughput, latency, errors). */
+export type ProducerStats = {
+  /** A produce request was acknowledged: how many messages it carried and how long it took. */
+  onAcknowledged?(messages: number, seconds: number): void;
+  /** A produce request failed. */
+  onFailed?(messages: number): void;
+};
+
+export type PublisherOptions = { readonly topic: string; readonly timeoutMs: number; readonly stats?: ProducerStats };
 
 type KafkaMessage = { key: string; value: string; headers: Record<string, string> };
 type Queued = { readonly messages: KafkaMessage[]; readonly resolve: () => void; readonly reject: (e: unknown) => void };
@@ -118,11 +126,19 @@ export class EventPublisher {
     this.#sending = true;
     this.#sends++;
     const messages = batch.length === 1 ? batch[0]!.messages : batch.flatMap((b) => b.messages);
+    const started = performance.now();
+    const stats = this.#options.stats;
     this.#producer
       .send({ topic: this.#options.topic, acks: -1, messages })
       .then(
-        () => batch.forEach((b) => b.resolve()),
-        (e: unknown) => batch.forEach((b) => b.reject(e)),
+        () => {
+          stats?.onAcknowledged?.(messages.length, (performance.now() - started) / 1000);
+          batch.forEach((b) => b.resolve());
+        },
+        (e: unknown) => {
+          stats?.onFailed?.(messages.length);
+          batch.forEach((b) => b.reject(e));
+        },
       )
       .finally(() => {
         this.#sending = false;

@@ -22,7 +22,7 @@ import type { Config } from '../config/index.ts';
 import { partitionOf } from '../kafka/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import type { ActorLocation, LifecycleState, WorkerStatus } from '../protocol.ts';
-import { publishLiveCounters } from './live-counters.ts';
+import { LiveWriter } from './live-counters.ts';
 import { storeBatch, type Meta } from './store-batch.ts';
 
 /** One flush's worth of work. */
@@ -41,6 +41,10 @@ export type PartitionWorkerDeps = {
   readonly partitionCount: number;
   /** Told the partitions of each new assignment. */
   readonly onAssigned?: (partitions: readonly number[]) => void;
+  /** Told, after each flush that stored events, the newest occurredAt it stored per partition. */
+  readonly onStored?: (newestByPartition: ReadonlyMap<number, number>) => void;
+  /** Told of every consumer crash kafkajs reports. */
+  readonly onConsumerError?: () => void;
 };
 
 /** kafkajs signals a rebalance in progress through the heartbeat. */
@@ -82,9 +86,14 @@ export class PartitionWorker {
   #lastFlushAt: number | null = null;
   #drained: Promise<void> | undefined;
   #stopped: Promise<void> | undefined;
+  readonly #live: LiveWriter;
 
   constructor(deps: PartitionWorkerDeps) {
     this.#d = deps;
+    this.#live = new LiveWriter(deps.redis, deps.config.redisPrefix, (e) => {
+      deps.metrics.liveUpdateFailures.inc();
+      deps.log.debug('live view not updated', errorFields(e));
+    });
     const c = deps.config;
     this.#consumer = deps.kafka.consumer({
       groupId: c.groupId,
@@ -130,8 +139,10 @@ export class PartitionWorker {
       this.#d.onAssigned?.(this.#partitions);
     });
     this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
+      this.#d.onConsumerError?.();
       this.#d.log.error('consumer crashed', { error: payload.error.message, restart: payload.restart });
     });
+    this.#live.listenForDemand();
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topic: config.topic, fromBeginning: true });
     await this.#consumer.run({
@@ -229,6 +240,7 @@ export class PartitionWorker {
     const due = this.#dirtySince !== undefined && now - this.#dirtySince >= config.flushIntervalMs;
     const retryDue = this.#retry !== undefined && now >= this.#retryAt;
     if ((due || retryDue) && this.#flushing === undefined) void this.flush();
+    this.#live.tick(now);
     if (this.#flushing === undefined) {
       this.#resumeIfDrained();
       this.#registry.passivate(now);
@@ -287,6 +299,8 @@ export class PartitionWorker {
       links,
       attributes: { 'keyflow.flush.events': batch.entries.length, 'keyflow.flush.dead_letters': batch.deadLetters.length, 'keyflow.worker.id': this.#d.workerId },
     }, parent);
+    // Evidence for the live view's reconciler, should this process die before the live update.
+    const liveToken = batch.entries.length > 0 ? await this.#live.begin() : undefined;
     const stopTimer = metrics.flushDuration.startTimer();
     let inserted: Pending<Meta>[];
     try {
@@ -314,11 +328,11 @@ export class PartitionWorker {
     metrics.eventsFlushed.inc(inserted.length);
     if (batch.entries.length > inserted.length) metrics.eventsDeduplicated.inc({ stage: 'store' }, batch.entries.length - inserted.length);
     await this.#commit(batch.offsets, generation);
-    try {
-      await publishLiveCounters(this.#d.redis, this.#d.config.redisPrefix, inserted.map((e) => e.event));
-    } catch (e) {
-      metrics.liveUpdateFailures.inc();
-      log.debug('live counters not updated', errorFields(e));
+    if (batch.entries.length > 0) await this.#live.commit(liveToken, inserted.map((e) => ({ event: e.event, partition: e.meta.partition, offset: e.meta.offset })));
+    if (inserted.length > 0 && this.#d.onStored !== undefined) {
+      const newest = new Map<number, number>();
+      for (const e of inserted) if (e.event.occurredAt > (newest.get(e.meta.partition) ?? -Infinity)) newest.set(e.meta.partition, e.event.occurredAt);
+      this.#d.onStored(newest);
     }
     span.end();
     return true;
@@ -365,6 +379,7 @@ export class PartitionWorker {
       try {
         await this.drain();
       } finally {
+        this.#live.close();
         await this.#consumer.disconnect();
         if (this.#state === 'draining') this.#transition('stopped');
       }

@@ -1,0 +1,110 @@
+// GET /v1/analytics/summary, GET /v1/stream and GET /v1/admin/lag (DESIGN.md *Live*).
+// Rule: the summary is read from the live port (Redis) only, never the store; a query
+// parameter these routes do not know is a 400 naming it; a dependency that does not answer
+// is a 503 with Retry-After, never a 500; and /v1/stream refuses the client beyond
+// KEYFLOW_MAX_STREAM_CLIENTS with 503 before it opens the stream.
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { z } from 'zod';
+import type { EdgeEnv } from '../env.ts';
+import { InvalidQueryError, LagUnavailableError, LiveUnavailableError, TooManyStreamsError } from '../errors.ts';
+import { StreamHub, type EventFilter } from '../live/stream-hub.ts';
+import type { LivePort, StreamOptions } from '../ports.ts';
+
+const list = (max: number) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x !== ''))
+    .pipe(z.array(z.string().max(max)).min(1, 'must name at least one value'));
+
+/** The query of GET /v1/analytics/summary and GET /v1/admin/lag: none. */
+export const noQuerySchema = z.strictObject({});
+
+/** The query of GET /v1/stream. */
+export const streamQuerySchema = z.strictObject({
+  events: z.enum(['true', 'false']).optional(),
+  type: list(64).optional(),
+  source: list(64).optional(),
+  userId: z.string().min(1).max(128).optional(),
+});
+
+function parse<S extends z.ZodType>(schema: S, raw: Record<string, string>): z.output<S> {
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  const details = r.error.issues.map((i) => ({
+    path: i.code === 'unrecognized_keys' ? i.keys.join(',') : i.path.map(String).join('.'),
+    message: i.code === 'unrecognized_keys' ? 'unknown parameter' : i.message,
+  }));
+  throw new InvalidQueryError(details.map((d) => `${d.path}: ${d.message}`).join('; '), { details });
+}
+
+/** The filter of a stream query; undefined when it asked for no events. */
+export function streamFilter(raw: Record<string, string>): EventFilter | undefined {
+  const q = parse(streamQuerySchema, raw);
+  if (q.events !== 'true') {
+    const stray = (['type', 'source', 'userId'] as const).filter((k) => q[k] !== undefined);
+    if (stray.length > 0) {
+      throw new InvalidQueryError(`${stray.join(', ')}: filters apply only with events=true`, { details: stray.map((path) => ({ path, message: 'applies only with events=true' })) });
+    }
+    return undefined;
+  }
+  return {
+    ...(q.type === undefined ? {} : { types: new Set(q.type) }),
+    ...(q.source === undefined ? {} : { sources: new Set(q.source) }),
+    ...(q.userId === undefined ? {} : { userId: q.userId }),
+  };
+}
+
+/**
+ * The live routes.
+ *
+ * @example
+ * app.route('/', liveRoutes(deps.live, { maxClients: 100, maxQueuedBytes: 512 * 1024 }));
+ */
+export function liveRoutes(live: LivePort, stream: StreamOptions): Hono<EdgeEnv> {
+  const app = new Hono<EdgeEnv>();
+  const hub = new StreamHub(live, stream);
+
+  app.get('/v1/analytics/summary', async (c) => {
+    parse(noQuerySchema, c.req.query());
+    try {
+      return c.json(await live.summary());
+    } catch (e) {
+      throw new LiveUnavailableError('the live view (Redis) is not reachable', { cause: e });
+    }
+  });
+
+  app.get('/v1/admin/lag', async (c) => {
+    parse(noQuerySchema, c.req.query());
+    try {
+      return c.json(await live.lag());
+    } catch (e) {
+      throw new LagUnavailableError('Kafka did not answer the lag query', { cause: e });
+    }
+  });
+
+  app.get('/v1/stream', async (c) => {
+    const filter = streamFilter(c.req.query());
+    if (!hub.tryAcquire()) {
+      stream.onRejected?.();
+      throw new TooManyStreamsError(`${stream.maxClients} stream clients are connected already (KEYFLOW_MAX_STREAM_CLIENTS)`);
+    }
+    c.header('X-Accel-Buffering', 'no');
+    const signal = c.req.raw.signal;
+    return streamSSE(c, async (s) => {
+      const ended = new AbortController();
+      s.onAbort(() => ended.abort());
+      signal.addEventListener('abort', () => ended.abort(), { once: true });
+      // At shutdown a client that does not read would hold its write, and the server, open.
+      const outgoing = (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing;
+      const shutdown = () => {
+        s.abort();
+        outgoing?.destroy();
+      };
+      stream.signal?.addEventListener('abort', shutdown, { once: true });
+      ended.signal.addEventListener('abort', () => stream.signal?.removeEventListener('abort', shutdown), { once: true });
+      await hub.serve({ write: (frame) => s.write(frame), get closed() { return s.closed || s.aborted; } }, filter, ended.signal);
+    });
+  });
+  return app;
+}
