@@ -23,3 +23,5 @@ export type {
 export { MigrationChecksumError, MigrationFailedError, InvalidCursorError } from './errors.ts';
 export { liveMinuteCounts, usersActiveSince } from './live.ts';
 export type { LiveMinuteCounts } from './live.ts';
+export { coverWindow } from './cover.ts';
+export type { Cover, CoverOptions, Range } from './cover.ts';
