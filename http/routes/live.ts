@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { EdgeEnv } from '../env.ts';
 import { InvalidQueryError, LagUnavailableError, LiveUnavailableError, TooManyStreamsError } from '../errors.ts';
 import { StreamHub, type EventFilter } from '../live/stream-hub.ts';
+import type { RouteDoc } from '../openapi/route-doc.ts';
 import type { LivePort, StreamOptions } from '../ports.ts';
 
 const list = (max: number) =>
@@ -54,6 +55,72 @@ export function streamFilter(raw: Record<string, string>): EventFilter | undefin
     ...(q.userId === undefined ? {} : { userId: q.userId }),
   };
 }
+
+const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
+
+/** The answer of GET /v1/analytics/summary (and the data of each `summary` stream event). */
+export const liveSummarySchema = z.object({
+  at: z.iso.datetime().describe('when the summary was taken'),
+  eventsLastMinute: z.number().int().min(0).describe('events whose occurredAt is in the last closed minute [floor(at) − 1 min, floor(at))'),
+  eventsPerSecond: z.number().min(0).describe('eventsLastMinute / 60'),
+  activeUsers: z.object({ '1m': z.number().int().min(0), '5m': z.number().int().min(0), '30m': z.number().int().min(0) }).describe('distinct userIds with a stored event whose occurredAt ≥ at − window'),
+  topTypes: z.array(z.object({ type: z.string(), events: z.number().int().min(1) })).max(10).describe('events per type over the last 5 closed minutes, events desc then type; at most 10'),
+});
+
+/** The answer of GET /v1/admin/lag. */
+export const lagReportSchema = z.object({
+  group: z.string(),
+  topic: z.string(),
+  totalLag: z.number().int().min(0),
+  maxLag: z.number().int().min(0),
+  partitions: z.array(
+    z.object({
+      partition: z.number().int().min(0),
+      committedOffset: z.number().int().min(0).nullable().describe('the next offset the group will read; null when it never committed'),
+      highWatermark: z.number().int().min(0),
+      lag: z.number().int().min(0).describe('highWatermark − committedOffset (from the log start when nothing was committed)'),
+      owner: z.object({ process: z.string(), workerId: z.number().int().min(0) }).nullable().describe('who holds the partition now; null when nobody (or the group is rebalancing)'),
+    }),
+  ),
+});
+
+const unavailable = (what: string) => ({ description: `${what} (Retry-After)`, schema: errorSchema });
+
+/** How the live routes describe themselves for /openapi.json. */
+export const liveDocs: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/v1/analytics/summary',
+    summary: 'The live view, from Redis only',
+    query: noQuerySchema,
+    responses: { 200: { description: 'the summary', schema: liveSummarySchema }, 400: { description: 'an unknown parameter', schema: errorSchema }, 503: unavailable('Redis is not reachable (redis_unavailable)') },
+    auth: 'read',
+    tags: ['live'],
+  },
+  {
+    method: 'get',
+    path: '/v1/stream',
+    summary: 'Server-sent events: `summary` once a second; with events=true, `event` (id partition:offset) for each newly stored matching event',
+    description: 'A comment line every 15 s keeps proxies open. A client that reads too slowly misses events (a comment line says how many); keyflow never queues more than KEYFLOW_STREAM_QUEUE_BYTES for it.',
+    query: streamQuerySchema,
+    responses: {
+      200: { description: 'an event stream (text/event-stream); summary data as GET /v1/analytics/summary, event data the stored event', contentType: 'text/event-stream' },
+      400: { description: 'a bad or unknown parameter, or a filter without events=true', schema: errorSchema },
+      503: unavailable('KEYFLOW_MAX_STREAM_CLIENTS clients are connected (too_many_streams)'),
+    },
+    auth: 'read',
+    tags: ['live'],
+  },
+  {
+    method: 'get',
+    path: '/v1/admin/lag',
+    summary: 'Consumer lag per partition of the events topic, with the owner of each',
+    query: noQuerySchema,
+    responses: { 200: { description: 'the lag', schema: lagReportSchema }, 400: { description: 'an unknown parameter', schema: errorSchema }, 503: unavailable('Kafka did not answer (kafka_unavailable)') },
+    auth: 'admin',
+    tags: ['live'],
+  },
+];
 
 /**
  * The live routes.

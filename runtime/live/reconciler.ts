@@ -15,14 +15,15 @@
 //    their newest occurredAt, merged with ZADD GT so a concurrent flush is never undone)
 //    only when Redis says it may be wrong: the `built` marker is missing or names another
 //    Redis run (Redis restarted or lost its data), a worker flagged a failed update, or a
-//    flush's in-flight token is older than INFLIGHT_STALE_MS (its process died). The merge
+//    flush's in-flight token belongs to a writer whose alive key expired (its process died)
+//    or is older than INFLIGHT_STALE_MS. The merge
 //    is a WATCHed transaction: an erasure or a new failure flag since the store was read
 //    discards it, and the next round rebuilds again.
 // The request path never reads PostgreSQL: only this does.
 import type { Redis } from 'ioredis';
 import { liveMinuteCounts, usersActiveSince, type Sql } from '../../db/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
-import { INFLIGHT_STALE_MS, LIVE_MINUTES, LIVE_TTL_SECONDS, MINUTE_MS, liveKeys, minuteOf } from './keys.ts';
+import { INFLIGHT_STALE_MS, LIVE_MINUTES, LIVE_TTL_SECONDS, MINUTE_MS, liveKeys, minuteOf, writerOf } from './keys.ts';
 
 export type ReconcilerOptions = {
   readonly sql: Sql;
@@ -94,15 +95,27 @@ export class LiveReconciler {
     const [store, runId, state] = await Promise.all([
       liveMinuteCounts(sql, from, to),
       redisRunId(redis),
-      redis.multi().get(k.activeBuilt).get(k.rebuild).zrangebyscore(k.inflight, '-inf', now - INFLIGHT_STALE_MS).get(k.erasures).exec(),
+      redis.multi().get(k.activeBuilt).get(k.rebuild).zrange(k.inflight, 0, -1, 'WITHSCORES').get(k.erasures).exec(),
     ]);
     const minutesCorrected = await this.#replaceMinutes(from, to, store);
 
-    const [built, flagged, stale, erasures] = (state ?? []).map(([, v]) => v) as [string | null, string | null, string[], string | null];
+    const [built, flagged, inflight, erasures] = (state ?? []).map(([, v]) => v) as [string | null, string | null, string[], string | null];
+    const stale = await this.#staleTokens(inflight, now);
     const why = built !== runId ? 'missing' : flagged !== null ? 'flagged' : stale.length > 0 ? 'inflight' : undefined;
     if (why === undefined) return { ran: true, minutesCorrected };
     const retried = !(await this.#rebuildActive(now, runId, erasures, flagged, stale));
     return { ran: true, minutesCorrected, rebuilt: why, ...(retried ? { rebuildRetried: true } : {}) };
+  }
+
+  /** In-flight tokens whose flush is surely over without its live update. */
+  async #staleTokens(inflight: readonly string[], now: number): Promise<string[]> {
+    if (inflight.length === 0) return [];
+    const tokens: { token: string; at: number; writer: string }[] = [];
+    for (let i = 0; i + 1 < inflight.length; i += 2) tokens.push({ token: inflight[i]!, at: Number(inflight[i + 1]), writer: writerOf(inflight[i]!) });
+    const writers = [...new Set(tokens.map((t) => t.writer))];
+    const alive = await this.#o.redis.mget(...writers.map((w) => this.#keys.alive(w)));
+    const gone = new Set(writers.filter((_, i) => alive[i] === null));
+    return tokens.filter((t) => gone.has(t.writer) || now - t.at > INFLIGHT_STALE_MS).map((t) => t.token);
   }
 
   async #replaceMinutes(from: number, to: number, store: Awaited<ReturnType<typeof liveMinuteCounts>>): Promise<number> {

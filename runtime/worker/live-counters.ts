@@ -11,11 +11,13 @@
 //   `live:inflight` and removes it in the same pipeline as its update. A token left behind
 //   (the process died between the flush and its update, or the flush failed in an unknown
 //   state) and a failed update (`live:rebuild`, written as soon as Redis answers again)
-//   both make the reconciler rebuild the set from the store.
+//   both make the reconciler rebuild the set from the store. The token names this writer,
+//   which refreshes `live:alive:<writer>` every second: once that key expires (the process
+//   died), its tokens are lost at once instead of after INFLIGHT_STALE_MS.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { encodeEvent, type KeyflowEvent } from '../../actors/index.ts';
-import { LIVE_MINUTES, LIVE_TTL_SECONDS, MINUTE_MS, liveKeys, minuteOf, type FeedItem } from '../live/keys.ts';
+import { LIVE_MINUTES, LIVE_TTL_SECONDS, MINUTE_MS, WRITER_ALIVE_MS, liveKeys, minuteOf, type FeedItem } from '../live/keys.ts';
 
 /** An event the flush inserted, with where it came from. */
 export type InsertedEvent = { readonly event: KeyflowEvent; readonly partition: number; readonly offset: string };
@@ -39,6 +41,8 @@ export class LiveWriter {
   #lastFlagAttempt = 0;
   #feedUntil = 0;
   #sub: Redis | undefined;
+  readonly #writer = randomUUID();
+  #lastAlive = 0;
 
   constructor(redis: Redis, prefix: string, onFailure: (e: unknown) => void = () => undefined) {
     this.#redis = redis;
@@ -64,9 +68,14 @@ export class LiveWriter {
 
   /** Before a flush: record it as in flight. Answers its token, or undefined if Redis did not take it. */
   async begin(): Promise<string | undefined> {
-    const token = randomUUID();
+    const token = `${this.#writer}/${randomUUID()}`;
     try {
-      await withTimeout(this.#redis.zadd(this.#keys.inflight, Date.now(), token), BEGIN_TIMEOUT_MS);
+      const now = Date.now();
+      const p = this.#redis.multi().zadd(this.#keys.inflight, now, token);
+      // The alive key is always set before a token that names it.
+      if (now - this.#lastAlive > 500) p.set(this.#keys.alive(this.#writer), '1', 'PX', WRITER_ALIVE_MS);
+      await withTimeout(p.exec(), BEGIN_TIMEOUT_MS);
+      if (now - this.#lastAlive > 500) this.#lastAlive = now;
       return token;
     } catch (e) {
       this.#fail(e);
@@ -118,6 +127,10 @@ export class LiveWriter {
 
   /** Between flushes: a failed update is reported as soon as Redis answers again. */
   tick(now = Date.now()): void {
+    if (now - this.#lastAlive >= 1_000) {
+      this.#lastAlive = now;
+      this.#redis.set(this.#keys.alive(this.#writer), '1', 'PX', WRITER_ALIVE_MS).catch(() => undefined);
+    }
     if (!this.#dirty || now - this.#lastFlagAttempt < 1_000) return;
     this.#lastFlagAttempt = now;
     this.#redis.set(this.#keys.rebuild, String(now)).then(
@@ -129,6 +142,7 @@ export class LiveWriter {
   }
 
   close(): void {
+    this.#redis.del(this.#keys.alive(this.#writer)).catch(() => undefined);
     this.#sub?.disconnect();
   }
 
