@@ -151,7 +151,7 @@ export type EdgeDeps = {
   readonly decoder?: BodyDecoder;
   /** The live view and lag; absent: the live routes answer 404. */
   readonly live?: LivePort;
-  /** Limits of `GET /v1/stream` (defaults: 100 clients, 512 KiB queued per client). */
+  /** Limits of `GET /v1/stream` (defaults: 100 clients, 1 MiB queued per client). */
   readonly stream?: StreamOptions;
   readonly options: EdgeOptions;
 };

@@ -126,7 +126,7 @@ export const liveDocs: RouteDoc[] = [
  * The live routes.
  *
  * @example
- * app.route('/', liveRoutes(deps.live, { maxClients: 100, maxQueuedBytes: 512 * 1024 }));
+ * app.route('/', liveRoutes(deps.live, { maxClients: 100, maxQueuedBytes: 1024 * 1024 }));
  */
 export function liveRoutes(live: LivePort, stream: StreamOptions): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
