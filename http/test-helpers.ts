@@ -57,6 +57,8 @@ export function appWith(overrides: Partial<Omit<EdgeDeps, 'options'>> & { option
     health: overrides.health ?? healthMustNotBeCalled,
     metrics: overrides.metrics ?? metricsMustNotBeCalled,
     actors: overrides.actors ?? actorsMustNotBeCalled,
+    ...(overrides.live === undefined ? {} : { live: overrides.live }),
+    ...(overrides.stream === undefined ? {} : { stream: overrides.stream }),
     options: { ...defaultOptions, ...overrides.options },
   });
 }

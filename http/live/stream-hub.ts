@@ -137,6 +137,11 @@ export class StreamHub {
     return true;
   }
 
+  /** Give back a slot from tryAcquire() that will not be served. */
+  release(): void {
+    this.#slots--;
+  }
+
   /**
    * Serve one client, in a slot from tryAcquire(), until `signal` fires or its sink closes.
    * With a filter, the client also gets every newly stored event that matches; the first
@@ -165,6 +170,11 @@ export class StreamHub {
       if (filter !== undefined && --this.#eventClients === 0) await this.#unsubscribeFeed();
       if (this.#clients.size === 0) this.#stopTimers();
     }
+  }
+
+  /** Subscribe to the feed ahead of serve() (so a Redis failure can still be a 503). */
+  async ensureFeed(): Promise<void> {
+    await this.#subscribe();
   }
 
   #subscribe(): Promise<() => void> {

@@ -156,6 +156,14 @@ export function liveRoutes(live: LivePort, stream: StreamOptions): Hono<EdgeEnv>
       stream.onRejected?.();
       throw new TooManyStreamsError(`${stream.maxClients} stream clients are connected already (KEYFLOW_MAX_STREAM_CLIENTS)`);
     }
+    if (filter !== undefined) {
+      try {
+        await hub.ensureFeed();
+      } catch (e) {
+        hub.release();
+        throw new LiveUnavailableError('the event feed (Redis) is not reachable', { cause: e });
+      }
+    }
     c.header('X-Accel-Buffering', 'no');
     const signal = c.req.raw.signal;
     return streamSSE(c, async (s) => {
@@ -170,7 +178,11 @@ export function liveRoutes(live: LivePort, stream: StreamOptions): Hono<EdgeEnv>
       };
       stream.signal?.addEventListener('abort', shutdown, { once: true });
       ended.signal.addEventListener('abort', () => stream.signal?.removeEventListener('abort', shutdown), { once: true });
-      await hub.serve({ write: (frame) => s.write(frame), get closed() { return s.closed || s.aborted; } }, filter, ended.signal);
+      try {
+        await hub.serve({ write: (frame) => s.write(frame), get closed() { return s.closed || s.aborted; } }, filter, ended.signal);
+      } catch {
+        // the feed went away (Redis); the client reconnects, as EventSource does by itself
+      }
     });
   });
   return app;

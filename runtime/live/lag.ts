@@ -11,6 +11,8 @@ import type { Config } from '../config/index.ts';
 import { assignmentKey, type PartitionOwner } from '../worker/assignment.ts';
 
 const CACHE_MS = 1_000;
+/** Longest wait for the admin calls (kafkajs retries a broker that is down for much longer). */
+const TIMEOUT_MS = 5_000;
 /** The client id of a worker thread's consumer (runtime/worker/entry.ts). */
 const WORKER_CLIENT_ID = /^keyflow-worker-(\d+)-(\d+)$/;
 
@@ -32,7 +34,11 @@ export class LagReader {
   read(): Promise<LagReport> {
     const now = Date.now();
     if (this.#cached !== undefined && now - this.#cached.at < CACHE_MS) return this.#cached.report;
-    const report = this.#read();
+    let timer: NodeJS.Timeout | undefined;
+    const report = Promise.race([
+      this.#read(),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`Kafka did not answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS))),
+    ]).finally(() => clearTimeout(timer));
     this.#cached = { at: now, report };
     report.catch(() => {
       if (this.#cached?.report === report) this.#cached = undefined;
