@@ -5,6 +5,7 @@ import { deadLetterDocs } from '../routes/dead-letters.ts';
 import { eventListDocs } from '../routes/event-list.ts';
 import { eventStreamDocs } from '../routes/event-stream.ts';
 import { eventDocs } from '../routes/events.ts';
+import { liveDocs } from '../routes/live.ts';
 import { healthDocs } from '../routes/health.ts';
 import { metricsDocs } from '../routes/metrics.ts';
 import { openApiDocs } from '../routes/openapi.ts';
@@ -24,4 +25,5 @@ export const allRouteDocs: readonly RouteDoc[] = [
   ...eventListDocs,
   ...userDocs,
   ...eventStreamDocs,
+  ...liveDocs,
 ];

@@ -9,11 +9,12 @@ import { Redis } from 'ioredis';
 import { connectDb, getEvent, getUserProfile, listDeadLetters, listEvents, migrate, reportEvents, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
 import { answerErrors, createApp, deriveInternalToken, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
 import { traceRequests } from '../../http/middleware/trace.ts';
-import { createMetrics, metricsContentType, postgresAttributes, renderAggregated, withDbSpans, type KeyflowMetrics, type Tracing } from '../../otel/index.ts';
+import { createMetrics, defineLiveMetrics, metricsContentType, postgresAttributes, renderAggregated, withDbSpans, type KeyflowMetrics, type Tracing } from '../../otel/index.ts';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { hostname } from 'node:os';
 import { createActorDirectory, createDecodePool, createRateLimiter, createReadiness, type DecodePool } from '../edge/index.ts';
 import { createKafka, ensureTopic, EventPublisher, watchLag } from '../kafka/index.ts';
+import { FeedSubscriber, LagReader, LiveReconciler, readSummary } from '../live/index.ts';
 import { createLogger, errorFields, type Logger } from '../log/index.ts';
 import { Supervisor } from '../supervisor/index.ts';
 import type { LifecycleState } from '../protocol.ts';
@@ -83,6 +84,26 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   redis.on('error', () => undefined); // readiness reports it; ioredis keeps reconnecting
   redis.connect().catch((e: unknown) => log.warn('redis not reachable yet', errorFields(e)));
 
+  const lagReader = new LagReader(kafka, redis, config);
+  const liveMetrics = defineLiveMetrics(registry, { consumerLag: async () => (await lagReader.read()).partitions });
+  // The reconciler WATCHes keys, which is per connection: it gets a connection of its own.
+  const reconcilerRedis = redis.duplicate();
+  reconcilerRedis.on('error', () => undefined);
+  const reconciler = new LiveReconciler({
+    sql,
+    redis: reconcilerRedis,
+    prefix: config.redisPrefix,
+    intervalMs: config.liveReconcileMs,
+    log: log.child({ component: 'live-reconciler' }),
+    onRound: (r) => {
+      liveMetrics.reconcileRounds.inc();
+      if (r.minutesCorrected > 0) liveMetrics.minutesCorrected.inc(r.minutesCorrected);
+      if (r.rebuilt !== undefined) liveMetrics.activeRebuilds.inc({ reason: r.rebuilt });
+    },
+  });
+  const feed = new FeedSubscriber(redis, config.redisPrefix);
+  const streamsClosing = new AbortController();
+
   const onMaintained = (r: MaintenanceResult): void => metrics.eventsDefaultPartitionRows.set(r.defaultRows);
   await prepareDatabase(sql, config, log, onMaintained);
   const partitionCount = await untilUp('kafka', log, () => ensureTopic(kafka, config.topic, config.partitions, config.replicationFactor, log));
@@ -118,13 +139,17 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       }, config.shutdownTimeoutMs + 500);
       hard.unref();
       try {
+        streamsClosing.abort();
         await held.server?.close();
         await held.stopLag?.();
+        await reconciler.stop();
+        await lagReader.close();
         await sup?.drain();
         await held.publisher?.close();
         await held.decoder?.close();
         await readiness.close();
         redis.disconnect();
+        reconcilerRedis.disconnect();
         await sql.end({ timeout: 2 });
         await tracing.shutdown();
       } catch (e) {
@@ -145,6 +170,17 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       timeoutMs: config.publishTimeoutMs,
       partitionCount,
       onPublished: (seconds, outcome) => metrics.kafkaPublishDuration.observe({ outcome }, seconds),
+      stats: {
+        onAcknowledged: (n, seconds) => {
+          liveMetrics.producerRequests.inc();
+          liveMetrics.producerMessages.inc(n);
+          liveMetrics.producerDuration.observe(seconds);
+        },
+        onFailed: () => {
+          liveMetrics.producerRequests.inc();
+          liveMetrics.producerErrors.inc();
+        },
+      },
     });
     const publisher = held.publisher;
     await untilUp('kafka producer', log, () => publisher.connect());
@@ -190,6 +226,20 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     ...(held.decoder ? { decoder: held.decoder } : {}),
     actors: createActorDirectory({ config, redis, partitionCount, internalToken, selfUrl: () => advertiseUrl, ...(sup ? { supervisor: sup } : {}) }),
     ...(rateLimit ? { rateLimit } : {}),
+    live: {
+      summary: () => readSummary(redis, config.redisPrefix, Date.now()),
+      subscribe: (listener) => feed.subscribe(listener),
+      lag: () => lagReader.read(),
+    },
+    stream: {
+      maxClients: config.maxStreamClients,
+      maxQueuedBytes: config.streamQueueBytes,
+      signal: streamsClosing.signal,
+      onClients: (n) => liveMetrics.streamClients.set(n),
+      onDropped: (n) => liveMetrics.streamEventsDropped.inc(n),
+      onSent: (n) => liveMetrics.streamEventsSent.inc(n),
+      onRejected: () => liveMetrics.streamRejected.inc(),
+    },
     options: {
       maxBodyBytes: config.maxBodyBytes,
       maxBatchEvents: 1000,
@@ -230,7 +280,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       for (const l of lags) metrics.consumerLag.set({ topic: config.topic, partition: String(l.partition) }, l.lag);
     }, (e) => log.debug('consumer lag not fetched', errorFields(e)));
   }
-
+  reconciler.start();
   try {
     await sup?.start({ advertiseUrl, partitionCount });
   } catch (e) {

@@ -19,9 +19,18 @@ export class KafkaUnavailableError extends Error {
   readonly code = 'KEYFLOW_KAFKA_UNAVAILABLE';
 }
 
+/** Producer statistics hooks (seed E's "producer stats": throughput, latency, errors). */
+export type ProducerStats = {
+  /** A produce request was acknowledged: how many messages it carried and how long it took. */
+  onAcknowledged?(messages: number, seconds: number): void;
+  /** A produce request failed. */
+  onFailed?(messages: number): void;
+};
+
 export type PublisherOptions = {
   readonly topic: string;
   readonly timeoutMs: number;
+  readonly stats?: ProducerStats;
   /** The topic's partitions, to name each message's partition and offset on the publish span. */
   readonly partitionCount?: number;
   /** Told how long each publish took, from the call until Kafka acknowledged (or it failed). */
@@ -143,14 +152,20 @@ export class EventPublisher {
     this.#sending = true;
     this.#sends++;
     const messages = batch.length === 1 ? batch[0]!.messages : batch.flatMap((b) => b.messages);
+    const started = performance.now();
+    const stats = this.#options.stats;
     this.#producer
       .send({ topic: this.#options.topic, acks: -1, messages })
       .then(
         (metadata) => {
+          stats?.onAcknowledged?.(messages.length, (performance.now() - started) / 1000);
           const placements = this.#place(batch, metadata);
           batch.forEach((b, i) => b.resolve(placements?.[i]));
         },
-        (e: unknown) => batch.forEach((b) => b.reject(e)),
+        (e: unknown) => {
+          stats?.onFailed?.(messages.length);
+          batch.forEach((b) => b.reject(e));
+        },
       )
       .finally(() => {
         this.#sending = false;

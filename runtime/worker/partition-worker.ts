@@ -26,7 +26,7 @@ import type { Config } from '../config/index.ts';
 import { partitionOf, RECEIVED_AT_HEADER } from '../kafka/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import type { ActorLocation, LifecycleState, WorkerStatus } from '../protocol.ts';
-import { publishLiveCounters } from './live-counters.ts';
+import { LiveWriter } from './live-counters.ts';
 import { storeBatch, type Meta } from './store-batch.ts';
 
 /** One flush's worth of work. */
@@ -45,6 +45,10 @@ export type PartitionWorkerDeps = {
   readonly partitionCount: number;
   /** Told the partitions of each new assignment. */
   readonly onAssigned?: (partitions: readonly number[]) => void;
+  /** Told, after each flush that stored events, the newest occurredAt it stored per partition. */
+  readonly onStored?: (newestByPartition: ReadonlyMap<number, number>) => void;
+  /** Told of every consumer crash kafkajs reports. */
+  readonly onConsumerError?: () => void;
 };
 
 /** kafkajs signals a rebalance in progress through the heartbeat. */
@@ -98,9 +102,14 @@ export class PartitionWorker {
   #stopped: Promise<void> | undefined;
   readonly #pgAttributes: Attributes;
   readonly #redisAttributes: Attributes;
+  readonly #live: LiveWriter;
 
   constructor(deps: PartitionWorkerDeps) {
     this.#d = deps;
+    this.#live = new LiveWriter(deps.redis, deps.config.redisPrefix, (e) => {
+      deps.metrics.liveUpdateFailures.inc();
+      deps.log.debug('live view not updated', errorFields(e));
+    });
     const c = deps.config;
     this.#pgAttributes = postgresAttributes(c.databaseUrl);
     this.#redisAttributes = redisAttributes(c.redisUrl);
@@ -153,8 +162,10 @@ export class PartitionWorker {
       this.#d.onAssigned?.(this.#partitions);
     });
     this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
+      this.#d.onConsumerError?.();
       this.#d.log.error('consumer crashed', { error: payload.error.message, restart: payload.restart });
     });
+    this.#live.listenForDemand();
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topic: config.topic, fromBeginning: true });
     await this.#consumer.run({
@@ -276,6 +287,7 @@ export class PartitionWorker {
     const due = this.#dirtySince !== undefined && now - this.#dirtySince >= config.flushIntervalMs;
     const retryDue = this.#retry !== undefined && now >= this.#retryAt;
     if ((due || retryDue) && this.#flushing === undefined) void this.flush();
+    this.#live.tick(now);
     if (this.#flushing === undefined) {
       this.#resumeIfDrained();
       this.#registry.passivate(now);
@@ -337,6 +349,8 @@ export class PartitionWorker {
 
   async #storeCommitPublish(batch: Batch, generation: number, span: Span): Promise<boolean> {
     const { metrics, log, config } = this.#d;
+    // Evidence for the live view's reconciler, should this process die before the live update.
+    const liveToken = batch.entries.length > 0 ? await this.#live.begin() : undefined;
     const stopTimer = metrics.flushDuration.startTimer();
     let storeSeconds = 0;
     let inserted: Pending<Meta>[];
@@ -374,14 +388,17 @@ export class PartitionWorker {
       kind: SpanKind.CLIENT,
       attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'settle', 'messaging.operation.name': 'commit', 'messaging.destination.name': config.topic, 'messaging.consumer.group.name': config.groupId },
     }, () => this.#commit(batch.offsets, generation));
-    try {
+    // The live update never rejects (it counts its own failures): Redis is a view.
+    if (batch.entries.length > 0) {
       await inSpan(`PIPELINE ${config.redisPrefix}live`, {
         kind: SpanKind.CLIENT,
         attributes: { ...this.#redisAttributes, 'db.operation.name': 'PIPELINE', 'db.query.summary': 'live counters', 'keyflow.live.events': inserted.length },
-      }, () => publishLiveCounters(this.#d.redis, config.redisPrefix, inserted.map((e) => e.event)));
-    } catch (e) {
-      metrics.liveUpdateFailures.inc();
-      log.debug('live counters not updated', errorFields(e));
+      }, () => this.#live.commit(liveToken, inserted.map((e) => ({ event: e.event, partition: e.meta.partition, offset: e.meta.offset }))));
+    }
+    if (inserted.length > 0 && this.#d.onStored !== undefined) {
+      const newest = new Map<number, number>();
+      for (const e of inserted) if (e.event.occurredAt > (newest.get(e.meta.partition) ?? -Infinity)) newest.set(e.meta.partition, e.event.occurredAt);
+      this.#d.onStored(newest);
     }
     log.debug('flushed', { events: batch.entries.length, inserted: inserted.length, deadLetters: batch.deadLetters.length, storeMs: Math.round(storeSeconds * 1000) });
     span.end();
@@ -429,6 +446,7 @@ export class PartitionWorker {
       try {
         await this.drain();
       } finally {
+        this.#live.close();
         await this.#consumer.disconnect();
         if (this.#state === 'draining') this.#transition('stopped');
       }
