@@ -23,3 +23,5 @@ export type {
 export { MigrationChecksumError, MigrationFailedError, InvalidCursorError } from './errors.ts';
 export { coverWindow } from './cover.ts';
 export type { Cover, CoverOptions, Range } from './cover.ts';
+export { recordErasure, eraseUser, getErasure, erasureFences } from './erasure.ts';
+export type { ErasureView, EraseCommand, EraseResult } from './erasure.ts';

@@ -10,6 +10,7 @@ import { apiKeyAuth } from './middleware/api-key.ts';
 import type { EdgeDeps } from './ports.ts';
 import { actorRoutes } from './routes/actors.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
+import { erasureRoutes } from './routes/erasures.ts';
 import { eventStreamRoutes } from './routes/event-stream.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -40,6 +41,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   if (deps.actors !== undefined) app.route('/', actorRoutes(deps.actors));
   app.route('/v1/reports', reportRoutes(deps.queries, options.now ?? Date.now));
   app.route('/v1/dead-letters', deadLetterRoutes(deps.queries));
+  if (deps.erasures !== undefined) app.route('/', erasureRoutes(deps.erasures, options));
   app.route('/', healthRoutes(deps.health));
   app.route('/', metricsRoutes(deps.metrics));
   app.route('/', openApiRoutes());

@@ -4,9 +4,10 @@
 // Rule: on SIGTERM or SIGINT the process stops accepting requests, drains its workers
 // (flush, commit), closes its connections and exits 0 — or exits 1 if that takes longer
 // than KEYFLOW_SHUTDOWN_TIMEOUT_MS.
+import { COMMAND_HEADER, ERASE_USER, encodeEraseUser } from '../../actors/index.ts';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
-import { connectDb, getEvent, listDeadLetters, migrate, reportEvents, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
+import { connectDb, getErasure, getEvent, listDeadLetters, migrate, recordErasure, reportEvents, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
 import { createApp, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
 import { traceRequests } from '../../http/middleware/trace.ts';
 import { createMetrics, metricsContentType, renderAggregated, type Tracing } from '../../otel/index.ts';
@@ -155,6 +156,15 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     health: readiness,
     metrics: { contentType: metricsContentType, render: async () => renderAggregated(registry, sup ? await sup.metrics() : []) },
     ...(held.decoder ? { decoder: held.decoder } : {}),
+    erasures: {
+      produce: (r, signal) => {
+        if (pub === undefined) throw new Error('this process does not ingest (keyflow worker)');
+        const value = encodeEraseUser({ type: ERASE_USER, ...r });
+        return pub.publish([{ id: r.erasureId, key: r.userId, value }], signal, { [COMMAND_HEADER]: ERASE_USER });
+      },
+      record: (r) => recordErasure(sql, { erasureId: r.erasureId, userId: r.userId, requestedAt: new Date(r.requestedAt) }),
+      get: (id) => getErasure(sql, id),
+    },
     actors: createActorDirectory({ config, redis, partitionCount, selfUrl: () => advertiseUrl, ...(sup ? { supervisor: sup } : {}) }),
     options: {
       maxBodyBytes: config.maxBodyBytes,

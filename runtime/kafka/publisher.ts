@@ -64,14 +64,16 @@ export class EventPublisher {
    *
    * @example
    * await publisher.publish([{ id: 'e-1', key: 'u-1', value: '{"id":"e-1",…}' }]);
+   * // a command: the same path, with its marking header
+   * await publisher.publish([{ id: erasureId, key: 'u-1', value }], signal, { 'keyflow-command': 'erase-user' });
    */
-  async publish(events: readonly EncodedEvent[], signal?: AbortSignal): Promise<void> {
+  async publish(events: readonly EncodedEvent[], signal?: AbortSignal, extraHeaders?: Readonly<Record<string, string>>): Promise<void> {
     if (events.length === 0) return;
     const span = tracer().startSpan(`${this.#options.topic} publish`, {
       kind: SpanKind.PRODUCER,
       attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': this.#options.topic, 'messaging.batch.message_count': events.length },
     });
-    const headers = injectHeaders(trace.setSpan(context.active(), span));
+    const headers = { ...injectHeaders(trace.setSpan(context.active(), span)), ...extraHeaders };
     const messages = events.map((e) => ({ key: e.key, value: e.value, headers }));
     let timer: NodeJS.Timeout | undefined;
     let entry: Queued | undefined;
