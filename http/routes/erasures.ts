@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { EdgeEnv } from '../env.ts';
 import { HttpError, KafkaUnavailableError, NotFoundError, RETRY_AFTER_SECONDS, ValidationFailedError } from '../errors.ts';
 import type { RouteDoc } from '../openapi/route-doc.ts';
+import { count, errorSchema, isoInstant } from '../openapi/schemas.ts';
 import type { EdgeOptions, ErasurePort } from '../ports.ts';
 
 const MAX_USER_ID_LENGTH = 128;
@@ -28,15 +29,17 @@ export class ErasureNotRecordedError extends HttpError {
   override readonly retryAfterSeconds = RETRY_AFTER_SECONDS;
 }
 
-export const erasureAcceptedSchema = z.object({ erasureId: z.string(), status: z.literal('pending') });
-export const erasureSchema = z.object({
-  id: z.string(),
-  userId: z.string(),
-  status: z.enum(['pending', 'done']),
-  eventsErased: z.number().int().nonnegative(),
-  requestedAt: z.iso.datetime(),
-  doneAt: z.iso.datetime().optional(),
-});
+export const erasureAcceptedSchema = z.object({ erasureId: z.string(), status: z.literal('pending') }).meta({ id: 'ErasureAccepted' });
+export const erasureSchema = z
+  .object({
+    id: z.string(),
+    userId: z.string(),
+    status: z.enum(['pending', 'done']),
+    eventsErased: count.describe('events erased (0 while pending, and for a user keyflow never saw)'),
+    requestedAt: isoInstant,
+    doneAt: isoInstant.optional().describe('present once done'),
+  })
+  .meta({ id: 'Erasure' });
 
 /**
  * The erasure routes, mounted at the root.
@@ -88,7 +91,7 @@ export function erasureRoutes(erasures: ErasurePort, options: EdgeOptions): Hono
 
 const userParams = z.object({ userId: z.string().min(1).max(MAX_USER_ID_LENGTH) });
 
-export const erasureDocs: RouteDoc[] = [
+export const erasureDocs: readonly RouteDoc[] = [
   {
     method: 'delete',
     path: '/v1/users/:userId',
@@ -99,9 +102,9 @@ export const erasureDocs: RouteDoc[] = [
     params: userParams,
     responses: {
       202: { description: 'the command is acknowledged and recorded as pending', schema: erasureAcceptedSchema },
-      400: { description: 'userId longer than 128 characters' },
-      409: { description: 'KEYFLOW_PARTITION_KEY=id: erasure is not available' },
-      503: { description: 'Kafka did not acknowledge (nothing requested), or the store could not record it (the command will still run)' },
+      400: { description: 'userId longer than 128 characters (validation_failed)', schema: errorSchema },
+      409: { description: 'KEYFLOW_PARTITION_KEY=id: erasure is not available (erasure_unsupported)', schema: errorSchema },
+      503: { description: 'Kafka did not acknowledge (kafka_unavailable: nothing requested), or the store could not record it (store_unavailable: the command will still run)', schema: errorSchema },
     },
     auth: 'admin',
     tags: ['erasure'],
@@ -113,7 +116,7 @@ export const erasureDocs: RouteDoc[] = [
     params: z.object({ id: z.string().min(1).max(MAX_ERASURE_ID_LENGTH) }),
     responses: {
       200: { description: 'the erasure', schema: erasureSchema },
-      404: { description: 'no erasure with this id' },
+      404: { description: 'no erasure with this id (not_found)', schema: errorSchema },
     },
     auth: 'read',
     tags: ['erasure'],
