@@ -14,6 +14,7 @@ import { allRouteDocs } from './openapi/routes.ts';
 import type { EdgeDeps, EdgeOptions } from './ports.ts';
 import { actorRoutes } from './routes/actors.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
+import { erasureRoutes } from './routes/erasures.ts';
 import { eventListRoutes } from './routes/event-list.ts';
 import { eventStreamRoutes } from './routes/event-stream.ts';
 import { eventRoutes } from './routes/events.ts';
@@ -63,6 +64,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.route('/v1/reports', reportRoutes(deps.queries, options.now ?? Date.now));
   app.route('/v1/dead-letters', deadLetterRoutes(deps.queries));
   if (deps.live !== undefined) app.route('/', liveRoutes(deps.live, deps.stream ?? { maxClients: 100, maxQueuedBytes: 1024 * 1024 }));
+  if (deps.erasures !== undefined) app.route('/', erasureRoutes(deps.erasures, options));
   app.route('/', healthRoutes(deps.health));
   app.route('/', metricsRoutes(deps.metrics));
   app.route('/', openApiRoutes(openApiDocument()));

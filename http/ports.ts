@@ -3,6 +3,7 @@
 // the edge never imports runtime/ and can be exercised without sockets.
 import type { PartitionKeyMode } from '../actors/index.ts';
 import type {
+  ErasureView as DbErasureView,
   EventListPage as DbEventListPage,
   EventListQuery as DbEventListQuery,
   EventsReport as DbEventsReport,
@@ -206,6 +207,25 @@ export interface ActorsPort {
   locateHere(key: string): Promise<ActorView | undefined>;
 }
 
+/** An erasure the edge asks for: its id, the user, and when (epoch ms). */
+export type ErasureRequest = { readonly erasureId: string; readonly userId: string; readonly requestedAt: number };
+
+/** An erasure as GET /v1/erasures/:id shows it (db/'s own shape). */
+export type ErasureView = DbErasureView;
+
+/** Erasures: the command through Kafka, the row in the store. */
+export interface ErasurePort {
+  /**
+   * Produce the erasure command on the user's partition key; resolves only after Kafka
+   * acknowledged it (throws like IngestPort.publish otherwise).
+   */
+  produce(r: ErasureRequest, signal?: AbortSignal): Promise<void>;
+  /** Record the erasure as pending (after the acknowledgement); a no-op once it is done. */
+  record(r: ErasureRequest): Promise<void>;
+  /** The erasure with this id, or undefined. */
+  get(id: string): Promise<ErasureView | undefined>;
+}
+
 export type EdgeDeps = {
   readonly ingest: IngestPort;
   readonly queries: QueryPort;
@@ -221,6 +241,8 @@ export type EdgeDeps = {
   readonly live?: LivePort;
   /** Limits of `GET /v1/stream` (defaults: 100 clients, 1 MiB queued per client). */
   readonly stream?: StreamOptions;
+  /** Absent: DELETE /v1/users/:userId and GET /v1/erasures/:id answer 404. */
+  readonly erasures?: ErasurePort;
   readonly options: EdgeOptions;
 };
 

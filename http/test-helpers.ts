@@ -8,7 +8,7 @@ import type { Hono } from 'hono';
 import { createApp } from './app.ts';
 import type { EdgeEnv } from './env.ts';
 import { checkResponse, responseChecker, type ResponseChecker } from './openapi/conformance.ts';
-import type { ActorsPort, EdgeDeps, EncodedEvent, EdgeOptions, HealthPort, IngestPort, LivePort, MetricsPort, QueryPort } from './ports.ts';
+import type { ActorsPort, EdgeDeps, EncodedEvent, EdgeOptions, ErasurePort, HealthPort, IngestPort, LivePort, MetricsPort, QueryPort } from './ports.ts';
 
 /** A valid event as a producer writes it. */
 export function eventInput(i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -63,6 +63,13 @@ export const liveMustNotBeCalled: LivePort = {
   lag: () => Promise.reject(new Error('live.lag must not be called')),
 };
 
+/** An erasures port that fails the test if asked. */
+export const erasuresMustNotBeCalled: ErasurePort = {
+  produce: () => Promise.reject(new Error('erasures.produce must not be called')),
+  record: () => Promise.reject(new Error('erasures.record must not be called')),
+  get: () => Promise.reject(new Error('erasures.get must not be called')),
+};
+
 export function appWith(overrides: Partial<Omit<EdgeDeps, 'options'>> & { options?: Partial<EdgeOptions> } = {}) {
   return conforming(createApp({
     ingest: overrides.ingest ?? ingestMustNotBeCalled,
@@ -74,6 +81,7 @@ export function appWith(overrides: Partial<Omit<EdgeDeps, 'options'>> & { option
     ...(overrides.decoder ? { decoder: overrides.decoder } : {}),
     live: overrides.live ?? liveMustNotBeCalled,
     ...(overrides.stream === undefined ? {} : { stream: overrides.stream }),
+    erasures: overrides.erasures ?? erasuresMustNotBeCalled,
     options: { ...defaultOptions, ...overrides.options },
   }));
 }

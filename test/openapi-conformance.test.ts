@@ -30,6 +30,8 @@ const events = [
 
 /** `METHOD /openapi/{path}` of every answer checked, with its status. */
 const answered: { operation: string; status: number }[] = [];
+/** The erasure DELETE /v1/users/{userId} asked for, which GET /v1/erasures/{id} reads. */
+let erasureId = '';
 
 /** Call keyflow and check the answer against the served document; returns the response. */
 async function call(method: string, path: string, init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Response> {
@@ -103,6 +105,18 @@ const EXERCISES: Record<string, () => Promise<void>> = {
   'GET /internal/v1/actors/{key}': async () => {
     assert.equal((await call('GET', `/internal/v1/actors/${USER}`)).status, 200);
     assert.equal((await call('GET', '/internal/v1/actors/never-seen-key')).status, 404);
+  },
+  'DELETE /v1/users/{userId}': async () => {
+    const r = await json<{ erasureId: string }>('DELETE', '/v1/users/u-conf-erased');
+    assert.equal(r.status, 202);
+    erasureId = r.body.erasureId;
+    assert.equal((await call('DELETE', `/v1/users/${'x'.repeat(129)}`)).status, 400);
+  },
+  'GET /v1/erasures/{id}': async () => {
+    assert.equal((await call('GET', `/v1/erasures/${erasureId}`)).status, 200);
+    await eventually(async () => (await json<{ status: string }>('GET', `/v1/erasures/${erasureId}`)).body.status, (s) => s === 'done');
+    assert.equal((await call('GET', `/v1/erasures/${erasureId}`)).status, 200, 'done');
+    assert.equal((await call('GET', '/v1/erasures/none')).status, 404);
   },
   'GET /healthz': async () => {
     assert.equal((await call('GET', '/healthz')).status, 200);

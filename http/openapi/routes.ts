@@ -1,5 +1,6 @@
 // Every route the edge serves, as its own module describes it. Rule: a route module that is
 // mounted in app.ts appends its RouteDoc[] here, and /openapi.json is generated from this list.
+import { erasureDocs } from '../routes/erasures.ts';
 import { actorDocs } from '../routes/actors.ts';
 import { deadLetterDocs } from '../routes/dead-letters.ts';
 import { eventListDocs } from '../routes/event-list.ts';
@@ -26,4 +27,5 @@ export const allRouteDocs: readonly RouteDoc[] = [
   ...userDocs,
   ...eventStreamDocs,
   ...liveDocs,
+  ...erasureDocs,
 ];

@@ -4,9 +4,10 @@
 // Rule: on SIGTERM or SIGINT the process stops accepting requests, drains its workers
 // (flush, commit), closes its connections and exits 0 — or exits 1 if that takes longer
 // than KEYFLOW_SHUTDOWN_TIMEOUT_MS.
+import { COMMAND_HEADER, ERASE_USER, encodeEraseUser } from '../../actors/index.ts';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
-import { connectDb, getEvent, getUserProfile, listDeadLetters, listEvents, migrate, reportEvents, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
+import { connectDb, getErasure, getEvent, getUserProfile, listDeadLetters, listEvents, migrate, recordErasure, reportEvents, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
 import { answerErrors, createApp, deriveInternalToken, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
 import { traceRequests } from '../../http/middleware/trace.ts';
 import { createMetrics, defineLiveMetrics, metricsContentType, postgresAttributes, renderAggregated, withDbSpans, type KeyflowMetrics, type Tracing } from '../../otel/index.ts';
@@ -239,6 +240,15 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       onDropped: (n) => liveMetrics.streamEventsDropped.inc(n),
       onSent: (n) => liveMetrics.streamEventsSent.inc(n),
       onRejected: () => liveMetrics.streamRejected.inc(),
+    },
+    erasures: {
+      produce: (r, signal) => {
+        if (pub === undefined) throw new Error('this process does not ingest (keyflow worker)');
+        const value = encodeEraseUser({ type: ERASE_USER, ...r });
+        return pub.publish([{ id: r.erasureId, key: r.userId, value }], signal, { [COMMAND_HEADER]: ERASE_USER });
+      },
+      record: (r) => recordErasure(sql, { erasureId: r.erasureId, userId: r.userId, requestedAt: new Date(r.requestedAt) }),
+      get: (id) => getErasure(sql, id),
     },
     options: {
       maxBodyBytes: config.maxBodyBytes,

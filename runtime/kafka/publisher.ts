@@ -86,8 +86,10 @@ export class EventPublisher {
    *
    * @example
    * await publisher.publish([{ id: 'e-1', key: 'u-1', value: '{"id":"e-1",…}' }]);
+   * // a command: the same path, with its marking header
+   * await publisher.publish([{ id: erasureId, key: 'u-1', value }], signal, { 'keyflow-command': 'erase-user' });
    */
-  async publish(events: readonly EncodedEvent[], signal?: AbortSignal): Promise<void> {
+  async publish(events: readonly EncodedEvent[], signal?: AbortSignal, extraHeaders?: Readonly<Record<string, string>>): Promise<void> {
     if (events.length === 0) return;
     const started = performance.now();
     const span = tracer().startSpan(`${this.#options.topic} publish`, {
@@ -101,7 +103,7 @@ export class EventPublisher {
         ...(events.length === 1 ? { 'messaging.kafka.message.key': events[0]!.key } : {}),
       },
     });
-    const headers = { ...injectHeaders(trace.setSpan(context.active(), span)), [RECEIVED_AT_HEADER]: String(Date.now()) };
+    const headers = { ...injectHeaders(trace.setSpan(context.active(), span)), [RECEIVED_AT_HEADER]: String(Date.now()), ...extraHeaders };
     const messages = events.map((e) => ({ key: e.key, value: e.value, headers }));
     let outcome: 'ok' | 'error' = 'error';
     let timer: NodeJS.Timeout | undefined;

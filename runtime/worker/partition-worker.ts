@@ -13,21 +13,28 @@
 // once a flush brought the pending work below half of that. When the group starts to
 // rebalance, the worker flushes and commits before it lets its partitions go.
 //
+// Commands (a message with the keyflow-command header, see actors/command): an erasure is
+// run where it sits in its partition — everything consumed before it is flushed first, then
+// the erase transaction runs, then its offset is committed by the next flush, all before the
+// next message of the batch is handled. A command that cannot be decoded, or that the store
+// refuses for its data, is dead-lettered, so no command blocks a partition.
+//
 // Tracing: each message's `process` span continues the producer's trace (Kafka headers); a
 // flush span is a child of its first event's and links to the others (up to 128), and the
 // store, the offset commit and the live update are client spans inside it.
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import { SpanKind, SpanStatusCode, context, trace, type Attributes, type Link, type Span, type SpanContext } from '@opentelemetry/api';
-import { ActorRegistry, decodeEvent, expiredMessage, partitionKeyOf, retentionCutoffMs, type Pending } from '../../actors/index.ts';
-import type { DeadLetterRow, Sql } from '../../db/index.ts';
+import { ActorRegistry, decodeCommand, decodeEvent, expiredMessage, partitionKeyOf, retentionCutoffMs, type Pending } from '../../actors/index.ts';
+import { eraseUser, type DeadLetterRow, type Sql } from '../../db/index.ts';
 import { extractHeaders, inSpan, postgresAttributes, redisAttributes, tracer, type KeyflowMetrics } from '../../otel/index.ts';
 import type { Config } from '../config/index.ts';
 import { partitionOf, RECEIVED_AT_HEADER } from '../kafka/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import type { ActorLocation, LifecycleState, WorkerStatus } from '../protocol.ts';
 import { LiveWriter } from './live-counters.ts';
-import { storeBatch, type Meta } from './store-batch.ts';
+import { commandOf, ErasureFences, forgetLiveUser } from './erasure.ts';
+import { isDataError, storeBatch, type Meta } from './store-batch.ts';
 
 /** One flush's worth of work. */
 type Batch = { entries: Pending<Meta>[]; deadLetters: DeadLetterRow[]; offsets: Map<number, string> };
@@ -103,6 +110,7 @@ export class PartitionWorker {
   readonly #pgAttributes: Attributes;
   readonly #redisAttributes: Attributes;
   readonly #live: LiveWriter;
+  readonly #fences = new ErasureFences();
 
   constructor(deps: PartitionWorkerDeps) {
     this.#d = deps;
@@ -154,6 +162,7 @@ export class PartitionWorker {
     this.#consumer.on(this.#consumer.events.GROUP_JOIN, ({ payload }) => {
       const assigned = payload.memberAssignment[config.topic] ?? [];
       this.#generation++;
+      this.#fences.reset();
       this.#partitions = [...assigned].sort((a, b) => a - b);
       // Offsets of partitions this worker lost are not ours to commit any more; their
       // pending events are still flushed, and the new owner's replay deduplicates them.
@@ -185,9 +194,17 @@ export class PartitionWorker {
 
   async #eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { config } = this.#d;
+    const live = (): boolean => this.#state === 'running' && isRunning() && !isStale();
     for (const message of batch.messages) {
       // Unresolved messages are fetched again once the partition is resumed or reassigned.
       if (this.#state !== 'running' || this.#paused || !isRunning() || isStale()) return;
+      if (!this.#fences.loaded(batch.partition) && !(await this.#loadFences(batch.topic, batch.partition, message.offset, live, heartbeat))) return;
+      const command = commandOf(message.headers);
+      if (command !== undefined) {
+        if (!(await this.#runCommand(batch.topic, batch.partition, message, command, live, heartbeat))) return;
+        resolveOffset(message.offset);
+        continue;
+      }
       this.#handle(batch.topic, batch.partition, message);
       resolveOffset(message.offset);
       if (this.#workCount() >= config.maxPendingEvents) {
@@ -271,8 +288,95 @@ export class PartitionWorker {
       span = s.spanContext();
       s.end();
     }
-    const outcome = this.#registry.offer(partitionKeyOf(event, config.partitionKey), event, { partition, offset: message.offset, span, receivedAtMs: receivedAtOf(message, now) }, now);
+    const key = partitionKeyOf(event, config.partitionKey);
+    // Replayed from before a done erasure of this key: that erasure already erased it.
+    if (this.#fences.drops(partition, key, message.offset)) return;
+    const outcome = this.#registry.offer(key, event, { partition, offset: message.offset, span, receivedAtMs: receivedAtOf(message, now) }, now);
     if (outcome === 'duplicate') metrics.eventsDeduplicated.inc({ stage: 'memory' });
+  }
+
+  /** Load the partition's erasure fences, retrying while the store is down; false: give up the batch. */
+  async #loadFences(topic: string, partition: number, offset: string, live: () => boolean, heartbeat: () => Promise<void>): Promise<boolean> {
+    for (let failures = 0; live(); failures++) {
+      try {
+        await this.#fences.load(this.#d.sql, topic, partition, offset);
+        return true;
+      } catch (e) {
+        this.#d.log.warn('erasure fences not loaded; will retry', { ...errorFields(e), partition });
+        if (!(await this.#pauseBriefly(failures, heartbeat))) return false;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Run one command at its place in the partition (the module rule). True when it is done or
+   * dead-lettered and its offset may be resolved; false when the batch was given up (a
+   * rebalance, a drain) — it is fetched again, and a replayed erasure is skipped by the store.
+   */
+  async #runCommand(topic: string, partition: number, message: KafkaMessage, name: string, live: () => boolean, heartbeat: () => Promise<void>): Promise<boolean> {
+    const { log, metrics, sql, config } = this.#d;
+    const decoded = decodeCommand(name, message.value);
+    const key = message.key?.toString();
+    const deadLetter = (reason: string, error: string): true => {
+      this.#deadLetters.push({ topic, partition, offset: message.offset, key: message.key, raw: message.value, reason, error });
+      metrics.deadLetters.inc({ reason });
+      this.#consumed.set(partition, message.offset);
+      this.#dirtySince ??= Date.now();
+      return true;
+    };
+    if (!decoded.ok) return deadLetter('bad-command', decoded.message);
+    const cmd = decoded.command;
+    // Only a command on its user's key is ordered after that user's events.
+    if (key !== cmd.userId) return deadLetter('bad-command', `command key ${JSON.stringify(key ?? null)} is not its userId`);
+
+    // Everything consumed before the command is stored first, so the erase sees it.
+    for (let failures = 0; ; failures++) {
+      if (!live()) return false;
+      await this.flush();
+      if (this.#retry === undefined && this.#registry.pendingCount === 0 && this.#deadLetters.length === 0) break;
+      if (!(await this.#pauseBriefly(failures, heartbeat))) return false;
+    }
+    const startedAt = Date.now();
+    let result;
+    for (let failures = 0; ; failures++) {
+      if (!live()) return false;
+      try {
+        result = await eraseUser(sql, { erasureId: cmd.erasureId, userId: cmd.userId, requestedAt: new Date(cmd.requestedAt), topic, partition, offset: message.offset });
+        break;
+      } catch (e) {
+        if (isDataError(e)) return deadLetter('command-rejected', (e as Error).message);
+        log.warn('erasure failed; will retry', { ...errorFields(e), erasureId: cmd.erasureId, failures });
+        if (!(await this.#pauseBriefly(failures, heartbeat))) return false;
+      }
+    }
+    this.#registry.forget(cmd.userId, result.identities);
+    try {
+      await forgetLiveUser(this.#d.redis, config.redisPrefix, cmd.userId);
+    } catch (e) {
+      metrics.liveUpdateFailures.inc();
+      log.debug('live view did not forget the erased user', errorFields(e));
+    }
+    log.info(result.ran ? 'erasure done' : 'erasure replayed; it was done already', {
+      erasureId: cmd.erasureId, partition, offset: message.offset, eventsErased: result.eventsErased, ms: Date.now() - startedAt,
+    });
+    this.#consumed.set(partition, message.offset);
+    this.#dirtySince ??= Date.now();
+    await this.flush(); // commits the command's offset
+    return true;
+  }
+
+  /** Back off (capped at 2 s) while staying in the group; false when the group is rebalancing. */
+  async #pauseBriefly(failures: number, heartbeat: () => Promise<void>): Promise<boolean> {
+    await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** Math.min(failures, 5))));
+    try {
+      await heartbeat();
+      return true;
+    } catch (e) {
+      if (!isRebalancing(e)) throw e;
+      await this.flush();
+      return false;
+    }
   }
 
   #workCount(): number {
