@@ -27,3 +27,8 @@ export type { UserProfile } from './users-profile.ts';
 export { MigrationChecksumError, MigrationFailedError, InvalidCursorError } from './errors.ts';
 export { coverWindow } from './cover.ts';
 export type { Cover, CoverOptions, Range } from './cover.ts';
+export { timeseries, MAX_POINTS } from './timeseries.ts';
+export type { Interval, TimeseriesPoint, TimeseriesQuery } from './timeseries.ts';
+export { funnel } from './funnel.ts';
+export type { FunnelQuery, FunnelStep } from './funnel.ts';
+export { formatInZone, isTimeZone, TooManyBucketsError } from './tz.ts';
