@@ -1,6 +1,7 @@
 // Every route the edge serves, as its own module describes it. Rule: a route module that is
 // mounted in app.ts appends its RouteDoc[] here, and /openapi.json is generated from this list.
 import { actorDocs } from '../routes/actors.ts';
+import { analyticsDocs } from '../routes/analytics.ts';
 import { deadLetterDocs } from '../routes/dead-letters.ts';
 import { eventListDocs } from '../routes/event-list.ts';
 import { eventStreamDocs } from '../routes/event-stream.ts';
@@ -24,4 +25,5 @@ export const allRouteDocs: readonly RouteDoc[] = [
   ...eventListDocs,
   ...userDocs,
   ...eventStreamDocs,
+  ...analyticsDocs,
 ];

@@ -6,7 +6,7 @@
 // than KEYFLOW_SHUTDOWN_TIMEOUT_MS.
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
-import { connectDb, getEvent, getUserProfile, listDeadLetters, listEvents, migrate, reportEvents, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
+import { connectDb, funnel, timeseries, getEvent, getUserProfile, listDeadLetters, listEvents, migrate, reportEvents, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
 import { createApp, notFound, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
 import { traceRequests } from '../../http/middleware/trace.ts';
 import { createMetrics, metricsContentType, renderAggregated, type Tracing } from '../../otel/index.ts';
@@ -157,6 +157,8 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       listDeadLetters: (q) => listDeadLetters(sql, q),
       listEvents: (q) => listEvents(sql, q),
       getUserProfile: (userId) => getUserProfile(sql, userId),
+      timeseries: (q) => timeseries(sql, q),
+      funnel: (q) => funnel(sql, q),
     },
     health: readiness,
     metrics: { contentType: metricsContentType, render: async () => renderAggregated(registry, sup ? await sup.metrics() : []) },
