@@ -16,6 +16,9 @@ test('tzOffsetMs - fixed, half-hour, 45-minute and DST offsets', () => {
   assert.equal(tzOffsetMs('America/New_York', Z('2026-03-08T07:00:00Z')), -4 * 3_600_000);
   assert.equal(tzOffsetMs('America/New_York', Z('2026-11-01T05:59:59.999Z')), -4 * 3_600_000);
   assert.equal(tzOffsetMs('America/New_York', Z('2026-11-01T06:00:00Z')), -5 * 3_600_000);
+  // Year 1 (printed as 1 BC locally) and local mean time with seconds: -04:56:02.
+  assert.equal(tzOffsetMs('America/New_York', Z('0001-01-01T00:00:00Z')), -(4 * 3600 + 56 * 60 + 2) * 1000);
+  assert.equal(formatInZone('America/New_York', Z('0001-01-01T00:00:00Z')), '0001-01-01T00:00:00.000Z');
 });
 
 test('isTimeZone - IANA names yes, anything else no', () => {
