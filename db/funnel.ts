@@ -126,8 +126,8 @@ export async function funnel(sql: Sql, q: FunnelQuery): Promise<FunnelStep[]> {
     select user_id as u, (extract(epoch from occurred_at) * 1000)::bigint::text as ms, type
     from events
     where user_id is not null and occurred_at >= ${q.from} and occurred_at < ${q.to}
-      and type = any(${sql.array([...new Set(q.steps)])}::text[])
-      ${q.source !== undefined ? sql`and source = any(${sql.array([...q.source])}::text[])` : sql``}
+      and type in (select jsonb_array_elements_text(${JSON.stringify([...new Set(q.steps)])}::text::jsonb))
+      ${q.source !== undefined ? sql`and source in (select jsonb_array_elements_text(${JSON.stringify([...q.source])}::text::jsonb))` : sql``}
       ${q.funnelStage !== undefined ? sql`and funnel_stage = ${q.funnelStage}` : sql``}
     order by user_id, occurred_at, id collate "C"`.cursor(5000);
   for await (const batch of rows) {

@@ -4,7 +4,8 @@
 // distinct users from user_activity_day/hour plus raw `events` at sub-hour edges — so cost
 // grows with the buckets touched, never with the span or the number of events; and all parts
 // go to PostgreSQL in one statement as arrays (part index, from, to) per level, never one
-// query per bucket. Revenue is the exact decimal sum in canonical form (no trailing zeros).
+// query per bucket (each level's parts travel as one JSON array of {i, f, t}, instants as
+// RFC 3339 text, exact to the millisecond). Revenue is the exact decimal sum in canonical form (no trailing zeros).
 import type { Sql } from './connect.ts';
 import { coverWindow, type Range } from './cover.ts';
 import { seriesBuckets, type BucketPart, type Interval } from './tz.ts';
@@ -35,14 +36,11 @@ export type TimeseriesPoint = {
 /** The most points a series may have (DESIGN.md). */
 export const MAX_POINTS = 10_000;
 
-type Parts = { i: number[]; from: Date[]; to: Date[] };
-const parts = (): Parts => ({ i: [], from: [], to: [] });
+type Part = { i: number; f: string; t: string };
+type Parts = Part[];
+const parts = (): Parts => [];
 const push = (p: Parts, i: number, ranges: readonly Range[]): void => {
-  for (const r of ranges) {
-    p.i.push(i);
-    p.from.push(r.from);
-    p.to.push(r.to);
-  }
+  for (const r of ranges) p.push({ i, f: r.from.toISOString(), t: r.to.toISOString() });
 };
 
 /**
@@ -67,10 +65,10 @@ export async function timeseries(sql: Sql, q: TimeseriesQuery): Promise<Timeseri
     push(ua.raw, i, u.raw);
   });
   const filters = sql`
-    ${q.source !== undefined ? sql`and x.source = any(${sql.array([...q.source])}::text[])` : sql``}
-    ${q.type !== undefined ? sql`and x.type = any(${sql.array([...q.type])}::text[])` : sql``}
+    ${q.source !== undefined ? sql`and x.source in (select jsonb_array_elements_text(${JSON.stringify([...q.source])}::text::jsonb))` : sql``}
+    ${q.type !== undefined ? sql`and x.type in (select jsonb_array_elements_text(${JSON.stringify([...q.type])}::text::jsonb))` : sql``}
     ${q.funnelStage !== undefined ? sql`and x.funnel_stage = ${q.funnelStage}` : sql``}`;
-  const arr = (p: Parts) => sql`unnest(${sql.array(p.i)}::int[], ${sql.array(p.from)}::timestamptz[], ${sql.array(p.to)}::timestamptz[]) as p(i, f, t)`;
+  const arr = (p: Parts) => sql`jsonb_to_recordset(${JSON.stringify(p)}::text::jsonb) as p(i int, f timestamptz, t timestamptz)`;
   const level = (table: string, p: Parts) => sql`
     select p.i, x.currency, x.events, x.revenue from ${arr(p)}
     join ${sql(table)} x on x.bucket >= p.f and x.bucket < p.t where true ${filters}`;
