@@ -34,7 +34,39 @@ export interface IngestPort {
 /** Decodes large request bodies off the event loop (a worker pool, in production). */
 export interface BodyDecoder {
   /** The same answer as `decodeBody(bytes, …)` inline; may take ownership of `bytes`. */
-  decode(bytes: Uint8Array): Promise<DecodedBody>;
+  decode(bytes: Uint8Array, per?: PerRequestDecodeOptions): Promise<DecodedBody>;
+}
+
+/** What a decode depends on that changes with each request (the clock). */
+export type PerRequestDecodeOptions = { readonly retention?: { readonly cutoffMs: number; readonly days: number } };
+
+/** What an API key may do (DESIGN.md; the route → scope rule is http/auth/access.ts). */
+export type Scope = 'ingest' | 'read' | 'admin';
+
+/** A configured API key. Its `name` goes into logs and metrics; its secret never does. */
+export type ApiKey = { readonly name: string; readonly secret: string; readonly scopes: readonly Scope[] };
+
+/** What the rate limiter decided for one request. */
+export type RateLimitDecision = {
+  readonly allowed: boolean;
+  /** The policy: a bucket of `burst` requests refilled at `perSec` per second. */
+  readonly burst: number;
+  readonly perSec: number;
+  /** Whole requests left in the bucket after this one. */
+  readonly remaining: number;
+  /** Seconds until the bucket is full again. */
+  readonly resetSeconds: number;
+  /** Seconds until the next request would pass (0 when allowed). */
+  readonly retryAfterSeconds: number;
+};
+
+/** Per-key token buckets shared by every edge process (Redis, in production). */
+export interface RateLimitPort {
+  /**
+   * Take one request from the bucket of `keyName`. Never rejects: when the shared store is
+   * unreachable it answers undefined (the request passes: ingestion never depends on it).
+   */
+  take(keyName: string): Promise<RateLimitDecision | undefined>;
 }
 
 // The shapes of stored events and reports are the store's own (db/ owns the queries); the
@@ -130,7 +162,7 @@ export interface MetricsPort {
 }
 
 /** What a request was, for the unexpected-error hook. */
-export type RequestInfo = { readonly requestId: string; readonly method: string; readonly path: string };
+export type RequestInfo = { readonly requestId: string; readonly method: string; readonly path: string; readonly key?: string };
 
 export type EdgeOptions = {
   /** Largest request body, in bytes, counted while reading. */
@@ -141,8 +173,19 @@ export type EdgeOptions = {
   readonly partitionKey?: PartitionKeyMode;
   /** Bodies at least this large go to `EdgeDeps.decoder` when there is one. */
   readonly decodeInPoolFromBytes?: number;
-  /** When non-empty, every /v1/* route needs one of these keys. */
-  readonly apiKeys: readonly string[];
+  /**
+   * When non-empty, every /v1/* route needs one of these keys with the route's scope. A bare
+   * string is a secret with every scope (named key-1, key-2… by position).
+   */
+  readonly apiKeys: readonly (string | ApiKey)[];
+  /** Required on /internal/* (X-Keyflow-Internal-Token); derived from the keys when absent. */
+  readonly internalToken?: string;
+  /** Refuse events older than this many whole UTC days before today (KEYFLOW_RETENTION_DAYS). */
+  readonly retentionDays?: number;
+  /** The longest a client may take to send a request body, in ms (408 past it). */
+  readonly bodyTimeoutMs?: number;
+  /** Called once per /v1 or /internal request with the key name and the status answered. */
+  onRequest?(info: { readonly key: string; readonly status: number }): void;
   /** Called with the number of events published by a request that answered 202. */
   onAccepted?(n: number): void;
   /** Called with the number of events that failed validation. */
@@ -189,5 +232,7 @@ export type EdgeDeps = {
   readonly actors?: ActorsPort;
   /** Decodes large bodies off the event loop; without it every body is decoded inline. */
   readonly decoder?: BodyDecoder;
+  /** Per-key rate limits; absent = unlimited. */
+  readonly rateLimit?: RateLimitPort;
   readonly options: EdgeOptions;
 };

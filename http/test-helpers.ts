@@ -66,6 +66,8 @@ export function appWith(overrides: Partial<Omit<EdgeDeps, 'options'>> & { option
     health: overrides.health ?? healthMustNotBeCalled,
     metrics: overrides.metrics ?? metricsMustNotBeCalled,
     actors: overrides.actors ?? actorsMustNotBeCalled,
+    ...(overrides.rateLimit ? { rateLimit: overrides.rateLimit } : {}),
+    ...(overrides.decoder ? { decoder: overrides.decoder } : {}),
     options: { ...defaultOptions, ...overrides.options },
   }));
 }

@@ -25,6 +25,8 @@ function defineMetrics(registry: Registry) {
     partitionResumes: new Counter({ name: 'keyflow_partition_resumes_total', help: 'Times a worker resumed its partitions after flushing', registers }),
     offsetCommitsFenced: new Counter({ name: 'keyflow_offset_commits_fenced_total', help: 'Offset commits skipped because the group rebalanced after the flush began', registers }),
     workerRestarts: new Counter({ name: 'keyflow_worker_restarts_total', help: 'Worker threads replaced by the supervisor', registers }),
+    apiRequests: new Counter({ name: 'keyflow_api_requests_total', help: 'Requests to /v1 and /internal, by API key name (never the secret) and status', labelNames: ['key', 'status'] as const, registers }),
+    rateLimitFailOpen: new Counter({ name: 'keyflow_rate_limit_fail_open_total', help: 'Requests let through unlimited because Redis (the shared token buckets) did not answer', registers }),
     eventsDefaultPartitionRows: new Gauge({ name: 'keyflow_events_default_partition_rows', help: 'Rows in events_default, outside every daily partition (late beyond retention or far-future events), as of the last maintenance run', registers }),
   };
 }

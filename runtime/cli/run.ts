@@ -7,12 +7,12 @@
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import { connectDb, funnel, timeseries, getEvent, getUserProfile, listDeadLetters, listEvents, migrate, reportEvents, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
-import { createApp, notFound, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
+import { answerErrors, createApp, deriveInternalToken, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
 import { traceRequests } from '../../http/middleware/trace.ts';
 import { createMetrics, metricsContentType, renderAggregated, type Tracing } from '../../otel/index.ts';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { hostname } from 'node:os';
-import { createActorDirectory, createDecodePool, createReadiness, type DecodePool } from '../edge/index.ts';
+import { createActorDirectory, createDecodePool, createRateLimiter, createReadiness, type DecodePool } from '../edge/index.ts';
 import { createKafka, ensureTopic, EventPublisher } from '../kafka/index.ts';
 import { createLogger, errorFields, type Logger } from '../log/index.ts';
 import { Supervisor } from '../supervisor/index.ts';
@@ -144,6 +144,18 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   if (pub !== undefined && config.ingestPoolThreads > 0) {
     held.decoder = createDecodePool(config.ingestPoolThreads, { maxBatchEvents: 1000, partitionKey: config.partitionKey });
   }
+  const internalToken = config.internalToken ?? deriveInternalToken(config.apiKeys);
+  const perSec = config.rateLimitPerSec;
+  const rateLimit =
+    perSec === undefined
+      ? undefined
+      : createRateLimiter({
+          redis,
+          prefix: config.redisPrefix,
+          perSec,
+          burst: config.rateLimitBurst ?? Math.max(1, Math.ceil(perSec)),
+          onFailOpen: () => metrics.rateLimitFailOpen.inc(),
+        });
   const deps: EdgeDeps = {
     ingest: {
       publish: (events, signal) => {
@@ -163,7 +175,8 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     health: readiness,
     metrics: { contentType: metricsContentType, render: async () => renderAggregated(registry, sup ? await sup.metrics() : []) },
     ...(held.decoder ? { decoder: held.decoder } : {}),
-    actors: createActorDirectory({ config, redis, partitionCount, selfUrl: () => advertiseUrl, ...(sup ? { supervisor: sup } : {}) }),
+    actors: createActorDirectory({ config, redis, partitionCount, internalToken, selfUrl: () => advertiseUrl, ...(sup ? { supervisor: sup } : {}) }),
+    ...(rateLimit ? { rateLimit } : {}),
     options: {
       maxBodyBytes: config.maxBodyBytes,
       maxBatchEvents: 1000,
@@ -171,6 +184,10 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       decodeInPoolFromBytes: config.ingestPoolMinBytes,
       apiKeys: config.apiKeys,
       ...(config.cursorSecret === '' ? {} : { cursorSecret: config.cursorSecret }),
+      ...(internalToken === undefined ? {} : { internalToken }),
+      retentionDays: config.retentionDays,
+      bodyTimeoutMs: config.bodyTimeoutMs,
+      onRequest: ({ key, status }) => metrics.apiRequests.inc({ key, status: String(status) }),
       onAccepted: (n) => metrics.eventsAccepted.inc(n),
       onRejected: (n) => metrics.eventsRejected.inc(n),
       onError: (e, request) => log.warn('request failed', { ...errorFields(e), ...request }),
@@ -178,10 +195,11 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   };
   const root = new Hono();
   root.use('*', traceRequests());
-  if (config.faultsEnabled && sup !== undefined) root.route('/', faultRoutes(sup, log));
   root.route('/', createApp(deps));
-  // The edge's own notFound is not consulted once it is mounted: unknown paths answer the error body here.
-  root.notFound(notFound);
+  // After the edge, so its guard (admin scope) covers them too.
+  if (config.faultsEnabled && sup !== undefined) root.route('/', faultRoutes(sup, log));
+  // The root answers unknown routes and errors itself: in the error body, like the edge.
+  answerErrors(root, deps.options);
   // The socket is bound before the workers start, so /healthz answers during start-up and
   // /readyz says what is still missing; the workers learn the URL they advertise.
   const server = (held.server = await serveApp(root, { port: config.port, host: config.host }));

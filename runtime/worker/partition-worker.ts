@@ -15,7 +15,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import { SpanKind, SpanStatusCode, context, trace, type Link, type SpanContext } from '@opentelemetry/api';
-import { ActorRegistry, decodeEvent, partitionKeyOf, type Pending } from '../../actors/index.ts';
+import { ActorRegistry, decodeEvent, expiredMessage, partitionKeyOf, retentionCutoffMs, type Pending } from '../../actors/index.ts';
 import type { DeadLetterRow, Sql } from '../../db/index.ts';
 import { extractHeaders, tracer, type KeyflowMetrics } from '../../otel/index.ts';
 import type { Config } from '../config/index.ts';
@@ -204,6 +204,16 @@ export class PartitionWorker {
       return;
     }
     const event = decoded.event;
+    // Retention as of when the message was produced (the edge accepted it then), never
+    // later than now: what the edge accepted is kept, an expired event straight from Kafka
+    // is a dead letter rather than a row the next maintenance silently drops.
+    const producedAt = Number(message.timestamp);
+    const cutoff = retentionCutoffMs(Number.isFinite(producedAt) && producedAt > 0 ? Math.min(producedAt, now) : now, config.retentionDays);
+    if (event.occurredAt < cutoff) {
+      this.#deadLetters.push({ topic, partition, offset: message.offset, key: message.key, raw: message.value, reason: 'expired', error: `occurredAt ${expiredMessage(cutoff, config.retentionDays)}` });
+      metrics.deadLetters.inc({ reason: 'expired' });
+      return;
+    }
     let span: SpanContext | undefined;
     if (this.#d.tracingEnabled) {
       const s = tracer().startSpan(`${topic} process`, {
