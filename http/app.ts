@@ -18,6 +18,7 @@ import { eventListRoutes } from './routes/event-list.ts';
 import { eventStreamRoutes } from './routes/event-stream.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
+import { liveRoutes } from './routes/live.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { reportRoutes } from './routes/reports.ts';
@@ -63,6 +64,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.route('/v1/reports', reportRoutes(deps.queries, options.now ?? Date.now));
   app.route('/v1/analytics', analyticsRoutes(deps.queries, options.now ?? Date.now));
   app.route('/v1/dead-letters', deadLetterRoutes(deps.queries));
+  if (deps.live !== undefined) app.route('/', liveRoutes(deps.live, deps.stream ?? { maxClients: 100, maxQueuedBytes: 1024 * 1024 }));
   app.route('/', healthRoutes(deps.health));
   app.route('/', metricsRoutes(deps.metrics));
   app.route('/', openApiRoutes(openApiDocument()));

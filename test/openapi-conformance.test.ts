@@ -125,6 +125,17 @@ const EXERCISES: Record<string, () => Promise<void>> = {
   'GET /metrics': async () => {
     assert.equal((await call('GET', '/metrics')).status, 200);
   },
+  'GET /v1/analytics/summary': async () => {
+    assert.equal((await call('GET', '/v1/analytics/summary')).status, 200);
+    assert.equal((await call('GET', '/v1/analytics/summary?window=5m')).status, 400);
+  },
+  'GET /v1/stream': async () => {
+    assert.equal((await call('GET', '/v1/stream?events=true&type=page.view')).status, 200);
+    assert.equal((await call('GET', '/v1/stream?type=page.view')).status, 400);
+  },
+  'GET /v1/admin/lag': async () => {
+    assert.equal((await call('GET', '/v1/admin/lag')).status, 200);
+  },
   'GET /openapi.json': async () => {
     assert.equal((await call('GET', '/openapi.json')).status, 200);
   },

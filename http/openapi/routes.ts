@@ -6,6 +6,7 @@ import { deadLetterDocs } from '../routes/dead-letters.ts';
 import { eventListDocs } from '../routes/event-list.ts';
 import { eventStreamDocs } from '../routes/event-stream.ts';
 import { eventDocs } from '../routes/events.ts';
+import { liveDocs } from '../routes/live.ts';
 import { healthDocs } from '../routes/health.ts';
 import { metricsDocs } from '../routes/metrics.ts';
 import { openApiDocs } from '../routes/openapi.ts';
@@ -26,4 +27,5 @@ export const allRouteDocs: readonly RouteDoc[] = [
   ...userDocs,
   ...eventStreamDocs,
   ...analyticsDocs,
+  ...liveDocs,
 ];
