@@ -23,6 +23,7 @@ import { liveRoutes } from './routes/live.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { reportRoutes } from './routes/reports.ts';
+import { analyticsRoutes } from './routes/analytics.ts';
 import { userRoutes } from './routes/users.ts';
 
 const MAX_REQUEST_ID_LENGTH = 128;
@@ -62,6 +63,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.route('/v1/users', userRoutes(deps.queries));
   if (deps.actors !== undefined) app.route('/', actorRoutes(deps.actors));
   app.route('/v1/reports', reportRoutes(deps.queries, options.now ?? Date.now));
+  app.route('/v1/analytics', analyticsRoutes(deps.queries, options.now ?? Date.now));
   app.route('/v1/dead-letters', deadLetterRoutes(deps.queries));
   if (deps.live !== undefined) app.route('/', liveRoutes(deps.live, deps.stream ?? { maxClients: 100, maxQueuedBytes: 1024 * 1024 }));
   if (deps.erasures !== undefined) app.route('/', erasureRoutes(deps.erasures, options));

@@ -7,6 +7,10 @@ import type {
   EventListPage as DbEventListPage,
   EventListQuery as DbEventListQuery,
   EventsReport as DbEventsReport,
+  FunnelQuery as DbFunnelQuery,
+  FunnelStep as DbFunnelStep,
+  TimeseriesPoint as DbTimeseriesPoint,
+  TimeseriesQuery as DbTimeseriesQuery,
   ReportEventsQuery,
   ReportGroupKey,
   StoredEvent as DbStoredEvent,
@@ -83,6 +87,15 @@ export type EventListPage = DbEventListPage;
 /** `GET /v1/users/:userId`: the user's current profile, counts, revenue and newest events. */
 export type UserProfile = DbUserProfile;
 
+/** A validated time-series query (zone validated, interval 1m/1h/1d). */
+export type TimeseriesQuery = DbTimeseriesQuery;
+/** One point: `t` the bucket start in epoch ms; the edge prints it in the zone. */
+export type TimeseriesPoint = DbTimeseriesPoint;
+/** A validated funnel query; `windowMs` from step 1. */
+export type FunnelQuery = DbFunnelQuery;
+/** One funnel step's figures. */
+export type FunnelStep = DbFunnelStep;
+
 /** Read-only queries over the store (db/ in production). */
 export interface QueryPort {
   /** The stored event with this id, or undefined. */
@@ -101,6 +114,10 @@ export interface QueryPort {
   listEvents(q: EventListQuery): Promise<EventListPage>;
   /** The profile of a user, or undefined when no event of that user is stored. */
   getUserProfile(userId: string): Promise<UserProfile | undefined>;
+  /** Every bucket meeting the window, zero-filled; rejects with TooManyBucketsError past 10,000. */
+  timeseries(q: TimeseriesQuery): Promise<readonly TimeseriesPoint[]>;
+  /** The funnel's steps, in the query's order. */
+  funnel(q: FunnelQuery): Promise<readonly FunnelStep[]>;
 }
 
 /** A validated `GET /v1/dead-letters` query. */

@@ -37,6 +37,8 @@ export const queriesMustNotBeCalled: QueryPort = {
   listDeadLetters: () => assert.fail('listDeadLetters must not be called'),
   listEvents: () => assert.fail('listEvents must not be called'),
   getUserProfile: () => assert.fail('getUserProfile must not be called'),
+  timeseries: () => assert.fail('timeseries must not be called'),
+  funnel: () => assert.fail('funnel must not be called'),
 };
 
 export const healthMustNotBeCalled: HealthPort = {

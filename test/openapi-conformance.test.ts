@@ -93,6 +93,18 @@ const EXERCISES: Record<string, () => Promise<void>> = {
     assert.equal((await call('GET', '/v1/reports/events?groupBy=type,source,funnelStage')).status, 200);
     assert.equal((await call('GET', '/v1/reports/events?groupBy=colour')).status, 400);
   },
+  'GET /v1/analytics/timeseries': async () => {
+    const r = await json<{ points: { events: number }[] }>('GET', '/v1/analytics/timeseries?interval=1h&tz=Asia/Kolkata');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.points.reduce((n, p) => n + p.events, 0), events.length);
+    assert.equal((await call('GET', '/v1/analytics/timeseries?interval=1h', { headers: { accept: 'text/csv' } })).status, 200);
+    assert.equal((await call('GET', '/v1/analytics/timeseries?tz=Mars/Olympus')).status, 400);
+  },
+  'GET /v1/analytics/funnel': async () => {
+    const r = await json<{ steps: { users: number }[] }>('GET', '/v1/analytics/funnel?steps=ad.view,checkout.complete,refund&window=1h');
+    assert.deepEqual([r.status, r.body.steps.map((s) => s.users)], [200, [1, 1, 1]]);
+    assert.equal((await call('GET', '/v1/analytics/funnel?steps=ad.view')).status, 400);
+  },
   'GET /v1/dead-letters': async () => {
     const r = await json<{ items: unknown[] }>('GET', '/v1/dead-letters?limit=10');
     assert.equal(r.status, 200);

@@ -2,6 +2,7 @@
 // mounted in app.ts appends its RouteDoc[] here, and /openapi.json is generated from this list.
 import { erasureDocs } from '../routes/erasures.ts';
 import { actorDocs } from '../routes/actors.ts';
+import { analyticsDocs } from '../routes/analytics.ts';
 import { deadLetterDocs } from '../routes/dead-letters.ts';
 import { eventListDocs } from '../routes/event-list.ts';
 import { eventStreamDocs } from '../routes/event-stream.ts';
@@ -26,6 +27,7 @@ export const allRouteDocs: readonly RouteDoc[] = [
   ...eventListDocs,
   ...userDocs,
   ...eventStreamDocs,
+  ...analyticsDocs,
   ...liveDocs,
   ...erasureDocs,
 ];

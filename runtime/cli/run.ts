@@ -7,7 +7,7 @@
 import { COMMAND_HEADER, ERASE_USER, encodeEraseUser } from '../../actors/index.ts';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
-import { connectDb, getErasure, getEvent, getUserProfile, listDeadLetters, listEvents, migrate, recordErasure, reportEvents, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
+import { connectDb, funnel, timeseries, getErasure, getEvent, getUserProfile, listDeadLetters, listEvents, migrate, recordErasure, reportEvents, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
 import { answerErrors, createApp, deriveInternalToken, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
 import { traceRequests } from '../../http/middleware/trace.ts';
 import { createMetrics, defineLiveMetrics, metricsContentType, postgresAttributes, renderAggregated, withDbSpans, type KeyflowMetrics, type Tracing } from '../../otel/index.ts';
@@ -215,6 +215,8 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       listDeadLetters: (q) => listDeadLetters(sql, q),
       listEvents: (q) => listEvents(sql, q),
       getUserProfile: (userId) => getUserProfile(sql, userId),
+      timeseries: (q) => timeseries(sql, q),
+      funnel: (q) => funnel(sql, q),
     },
     health: readiness,
     metrics: {
