@@ -1,8 +1,10 @@
 // The one place a PostgreSQL pool is made. Rule: every keyflow connection behaves the same —
 // a small bounded pool, sessions in UTC (so minute and day boundaries are UTC boundaries),
-// `undefined` sent as NULL, server NOTICEs kept out of the logs — so that no caller can
-// quietly get a different clock or a different NULL.
+// `undefined` sent as NULL, server NOTICEs kept out of the logs, timestamps read back
+// exactly (any year) — so that no caller can quietly get a different clock, a different
+// NULL or a different instant.
 import postgres from 'postgres';
+import { parsePgTimestamp } from './timestamps.ts';
 
 /** A postgres.js pool (or transaction, or reserved connection) as the rest of db/ uses it. */
 export type Sql = postgres.Sql;
@@ -36,8 +38,20 @@ export function connectDb(url: string, opts: ConnectOptions = {}): Sql {
     connect_timeout: opts.connectTimeoutS ?? 10,
     prepare: true,
     transform: { undefined: null },
+    // Instants round-trip exactly, year 0001 included (see timestamps.ts).
+    types: {
+      date: {
+        to: 1184,
+        from: [1082, 1114, 1184],
+        serialize: (x: Date | string | number) => (x instanceof Date ? x : new Date(x)).toISOString(),
+        parse: parsePgTimestamp,
+      },
+    },
     onnotice: opts.onnotice ?? ignore,
-    connection: { application_name: 'keyflow', TimeZone: 'UTC' },
+    // JIT off: a report over many daily partitions is estimated expensive (a nested loop over
+    // every partition) though it touches few rows, and JIT then spends seconds compiling for a
+    // query that runs in milliseconds (measured: time series 1m over the last hour, 4 s → 0.16 s).
+    connection: { application_name: 'keyflow', TimeZone: 'UTC', jit: 'off' },
   });
 }
 

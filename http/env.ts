@@ -1,5 +1,6 @@
 // The Hono environment every route of the edge shares: the request id set by the first
-// middleware, so handlers and error hooks can name the request they answer.
+// middleware and the name of the API key that authenticated the request (never its
+// secret), so handlers and error hooks can name the request they answer.
 import type { RequestIdVariables } from 'hono/request-id';
 
-export type EdgeEnv = { Variables: RequestIdVariables };
+export type EdgeEnv = { Variables: RequestIdVariables & { apiKeyName?: string } };

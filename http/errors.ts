@@ -77,6 +77,53 @@ export class UnauthorizedError extends HttpError {
   readonly code = 'unauthorized';
 }
 
+/** The request carries a valid API key that lacks the route's scope. */
+export class ForbiddenError extends HttpError {
+  override readonly name = 'ForbiddenError';
+  readonly status = 403;
+  readonly code = 'forbidden';
+}
+
+/** The API key's token bucket is empty. */
+export class RateLimitedError extends HttpError {
+  override readonly name = 'RateLimitedError';
+  readonly status = 429;
+  readonly code = 'rate_limited';
+  override readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number, options: HttpErrorOptions = {}) {
+    super(message, options);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** A path segment cannot be a value keyflow stores (NUL, an unpaired surrogate). */
+export class InvalidPathError extends HttpError {
+  override readonly name = 'InvalidPathError';
+  readonly status = 400;
+  readonly code = 'invalid_path';
+}
+
+/** A value PostgreSQL refused as data (a safety net: validation should have caught it). */
+export class InvalidInputError extends HttpError {
+  override readonly name = 'InvalidInputError';
+  readonly status = 400;
+  readonly code = 'invalid_input';
+}
+
+/** The client did not send the whole body before the body deadline. */
+export class RequestTimeoutError extends HttpError {
+  override readonly name = 'RequestTimeoutError';
+  readonly status = 408;
+  readonly code = 'request_timeout';
+}
+
+/** The body is in a Content-Encoding keyflow does not decode. */
+export class UnsupportedEncodingError extends HttpError {
+  override readonly name = 'UnsupportedEncodingError';
+  readonly status = 415;
+  readonly code = 'unsupported_encoding';
+}
+
 /** No such route, or no such resource. */
 export class NotFoundError extends HttpError {
   override readonly name = 'NotFoundError';
@@ -136,7 +183,7 @@ export function errorResponse(c: Context, err: unknown): Response {
   if (e.retryAfterSeconds !== undefined) c.header('Retry-After', String(e.retryAfterSeconds));
   // The rest of an oversized body may still be in flight; the server drops the connection
   // after answering, so tell the client not to reuse it for its next request.
-  if (e.status === 413) c.header('Connection', 'close');
+  if (e.status === 413 || e.status === 408) c.header('Connection', 'close');
   return c.json(e.toBody(), e.status);
 }
 
@@ -148,7 +195,17 @@ export function isExpected(err: unknown): boolean {
 function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof HTTPException) return fromHttpException(err);
+  if (isPostgresDataException(err)) return new InvalidInputError('a value of the request is not one PostgreSQL can take', { cause: err });
   return new InternalError('internal server error', { cause: err });
+}
+
+/**
+ * PostgreSQL's class 22 (data exception: 22021 bad character, 22008 date out of range…) is
+ * raised by the values a request sent, never by the store being down: a 400, not a 500.
+ */
+function isPostgresDataException(err: unknown): boolean {
+  const e = err as { name?: unknown; code?: unknown } | null;
+  return e?.name === 'PostgresError' && typeof e.code === 'string' && e.code.startsWith('22');
 }
 
 const statusCodes: Partial<Record<number, string>> = {
@@ -178,4 +235,28 @@ function fromHttpException(err: HTTPException): HttpError {
   const status = err.status as ContentfulStatusCode;
   if (status >= 500) return new InternalError('internal server error', { cause: err });
   return new GenericHttpError(status, statusCodes[status] ?? 'http_error', err.message || 'request failed', err);
+}
+
+/** Redis, which holds the live view, did not answer. */
+export class LiveUnavailableError extends HttpError {
+  override readonly name = 'LiveUnavailableError';
+  readonly status = 503;
+  readonly code = 'redis_unavailable';
+  override readonly retryAfterSeconds = RETRY_AFTER_SECONDS;
+}
+
+/** Kafka's admin API did not answer. */
+export class LagUnavailableError extends HttpError {
+  override readonly name = 'LagUnavailableError';
+  readonly status = 503;
+  readonly code = 'kafka_unavailable';
+  override readonly retryAfterSeconds = RETRY_AFTER_SECONDS;
+}
+
+/** As many stream clients as allowed are connected already. */
+export class TooManyStreamsError extends HttpError {
+  override readonly name = 'TooManyStreamsError';
+  readonly status = 503;
+  readonly code = 'too_many_streams';
+  override readonly retryAfterSeconds = RETRY_AFTER_SECONDS;
 }

@@ -1,12 +1,18 @@
 // The door of http/: what the composition root and tests may use.
-export { createApp, notFound, openApiDocument } from './app.ts';
+export { createApp, answerErrors, openApiDocument } from './app.ts';
+export { deriveInternalToken, INTERNAL_TOKEN_HEADER, requiredAccess, ACCESS_RULES } from './auth/index.ts';
 export { serveApp } from './serve.ts';
 export type { Fetchable, ServedApp, ServeOptions } from './serve.ts';
 export { decodeBody } from './ingest/decode-body.ts';
 export type { DecodeOptions } from './ingest/decode-body.ts';
 export type {
   ActorsPort,
+  ApiKey,
   BodyDecoder,
+  PerRequestDecodeOptions,
+  RateLimitDecision,
+  RateLimitPort,
+  Scope,
   DecodedBody,
   EncodedEvent,
   ActorView,
@@ -21,6 +27,12 @@ export type {
   EventsReportQuery,
   HealthPort,
   IngestPort,
+  LagReport,
+  LiveEvent,
+  LivePort,
+  LiveSummary,
+  PartitionLag,
+  StreamOptions,
   MetricsPort,
   QueryPort,
   Readiness,
@@ -42,6 +54,12 @@ export {
   TooManyEventsError,
   UnauthorizedError,
   ValidationFailedError,
+  ForbiddenError,
+  RateLimitedError,
+  InvalidPathError,
+  InvalidInputError,
+  RequestTimeoutError,
+  UnsupportedEncodingError,
   RETRY_AFTER_SECONDS,
 } from './errors.ts';
 export type { ErrorBody } from './errors.ts';

@@ -4,10 +4,15 @@
 import type { PartitionKeyMode } from '../actors/index.ts';
 import type {
   DemographicsReport as DbDemographicsReport,
+  ErasureView as DbErasureView,
   EventListPage as DbEventListPage,
   EventListQuery as DbEventListQuery,
   EventsReport as DbEventsReport,
+  FunnelQuery as DbFunnelQuery,
+  FunnelStep as DbFunnelStep,
   ReportDemographicsQuery,
+  TimeseriesPoint as DbTimeseriesPoint,
+  TimeseriesQuery as DbTimeseriesQuery,
   ReportEventsQuery,
   ReportGroupKey,
   ReportRevenueQuery,
@@ -34,7 +39,39 @@ export interface IngestPort {
 /** Decodes large request bodies off the event loop (a worker pool, in production). */
 export interface BodyDecoder {
   /** The same answer as `decodeBody(bytes, …)` inline; may take ownership of `bytes`. */
-  decode(bytes: Uint8Array): Promise<DecodedBody>;
+  decode(bytes: Uint8Array, per?: PerRequestDecodeOptions): Promise<DecodedBody>;
+}
+
+/** What a decode depends on that changes with each request (the clock). */
+export type PerRequestDecodeOptions = { readonly retention?: { readonly cutoffMs: number; readonly days: number } };
+
+/** What an API key may do (DESIGN.md; the route → scope rule is http/auth/access.ts). */
+export type Scope = 'ingest' | 'read' | 'admin';
+
+/** A configured API key. Its `name` goes into logs and metrics; its secret never does. */
+export type ApiKey = { readonly name: string; readonly secret: string; readonly scopes: readonly Scope[] };
+
+/** What the rate limiter decided for one request. */
+export type RateLimitDecision = {
+  readonly allowed: boolean;
+  /** The policy: a bucket of `burst` requests refilled at `perSec` per second. */
+  readonly burst: number;
+  readonly perSec: number;
+  /** Whole requests left in the bucket after this one. */
+  readonly remaining: number;
+  /** Seconds until the bucket is full again. */
+  readonly resetSeconds: number;
+  /** Seconds until the next request would pass (0 when allowed). */
+  readonly retryAfterSeconds: number;
+};
+
+/** Per-key token buckets shared by every edge process (Redis, in production). */
+export interface RateLimitPort {
+  /**
+   * Take one request from the bucket of `keyName`. Never rejects: when the shared store is
+   * unreachable it answers undefined (the request passes: ingestion never depends on it).
+   */
+  take(keyName: string): Promise<RateLimitDecision | undefined>;
 }
 
 // The shapes of stored events and reports are the store's own (db/ owns the queries); the
@@ -62,6 +99,15 @@ export type EventListPage = DbEventListPage;
 /** `GET /v1/users/:userId`: the user's current profile, counts, revenue and newest events. */
 export type UserProfile = DbUserProfile;
 
+/** A validated time-series query (zone validated, interval 1m/1h/1d). */
+export type TimeseriesQuery = DbTimeseriesQuery;
+/** One point: `t` the bucket start in epoch ms; the edge prints it in the zone. */
+export type TimeseriesPoint = DbTimeseriesPoint;
+/** A validated funnel query; `windowMs` from step 1. */
+export type FunnelQuery = DbFunnelQuery;
+/** One funnel step's figures. */
+export type FunnelStep = DbFunnelStep;
+
 /** Read-only queries over the store (db/ in production). */
 export interface QueryPort {
   /** The stored event with this id, or undefined. */
@@ -84,6 +130,10 @@ export interface QueryPort {
   listEvents(q: EventListQuery): Promise<EventListPage>;
   /** The profile of a user, or undefined when no event of that user is stored. */
   getUserProfile(userId: string): Promise<UserProfile | undefined>;
+  /** Every bucket meeting the window, zero-filled; rejects with TooManyBucketsError past 10,000. */
+  timeseries(q: TimeseriesQuery): Promise<readonly TimeseriesPoint[]>;
+  /** The funnel's steps, in the query's order. */
+  funnel(q: FunnelQuery): Promise<readonly FunnelStep[]>;
 }
 
 /** A validated `GET /v1/dead-letters` query. */
@@ -129,7 +179,7 @@ export interface MetricsPort {
 }
 
 /** What a request was, for the unexpected-error hook. */
-export type RequestInfo = { readonly requestId: string; readonly method: string; readonly path: string };
+export type RequestInfo = { readonly requestId: string; readonly method: string; readonly path: string; readonly key?: string };
 
 export type EdgeOptions = {
   /** Largest request body, in bytes, counted while reading. */
@@ -140,8 +190,19 @@ export type EdgeOptions = {
   readonly partitionKey?: PartitionKeyMode;
   /** Bodies at least this large go to `EdgeDeps.decoder` when there is one. */
   readonly decodeInPoolFromBytes?: number;
-  /** When non-empty, every /v1/* route needs one of these keys. */
-  readonly apiKeys: readonly string[];
+  /**
+   * When non-empty, every /v1/* route needs one of these keys with the route's scope. A bare
+   * string is a secret with every scope (named key-1, key-2… by position).
+   */
+  readonly apiKeys: readonly (string | ApiKey)[];
+  /** Required on /internal/* (X-Keyflow-Internal-Token); derived from the keys when absent. */
+  readonly internalToken?: string;
+  /** Refuse events older than this many whole UTC days before today (KEYFLOW_RETENTION_DAYS). */
+  readonly retentionDays?: number;
+  /** The longest a client may take to send a request body, in ms (408 past it). */
+  readonly bodyTimeoutMs?: number;
+  /** Called once per /v1 or /internal request with the key name and the status answered. */
+  onRequest?(info: { readonly key: string; readonly status: number }): void;
   /** Called with the number of events published by a request that answered 202. */
   onAccepted?(n: number): void;
   /** Called with the number of events that failed validation. */
@@ -179,6 +240,25 @@ export interface ActorsPort {
   locateHere(key: string): Promise<ActorView | undefined>;
 }
 
+/** An erasure the edge asks for: its id, the user, and when (epoch ms). */
+export type ErasureRequest = { readonly erasureId: string; readonly userId: string; readonly requestedAt: number };
+
+/** An erasure as GET /v1/erasures/:id shows it (db/'s own shape). */
+export type ErasureView = DbErasureView;
+
+/** Erasures: the command through Kafka, the row in the store. */
+export interface ErasurePort {
+  /**
+   * Produce the erasure command on the user's partition key; resolves only after Kafka
+   * acknowledged it (throws like IngestPort.publish otherwise).
+   */
+  produce(r: ErasureRequest, signal?: AbortSignal): Promise<void>;
+  /** Record the erasure as pending (after the acknowledgement); a no-op once it is done. */
+  record(r: ErasureRequest): Promise<void>;
+  /** The erasure with this id, or undefined. */
+  get(id: string): Promise<ErasureView | undefined>;
+}
+
 export type EdgeDeps = {
   readonly ingest: IngestPort;
   readonly queries: QueryPort;
@@ -188,5 +268,94 @@ export type EdgeDeps = {
   readonly actors?: ActorsPort;
   /** Decodes large bodies off the event loop; without it every body is decoded inline. */
   readonly decoder?: BodyDecoder;
+  /** Per-key rate limits; absent = unlimited. */
+  readonly rateLimit?: RateLimitPort;
+  /** The live view and lag; absent: the live routes answer 404. */
+  readonly live?: LivePort;
+  /** Limits of `GET /v1/stream` (defaults: 100 clients, 1 MiB queued per client). */
+  readonly stream?: StreamOptions;
+  /** Absent: DELETE /v1/users/:userId and GET /v1/erasures/:id answer 404. */
+  readonly erasures?: ErasurePort;
   readonly options: EdgeOptions;
+};
+
+/** `GET /v1/analytics/summary` (DESIGN.md *Live*); the rules of each number are in runtime/live/summary.ts. */
+export type LiveSummary = {
+  /** When the summary was taken (RFC 3339). */
+  readonly at: string;
+  /** Events that occurred in the last closed minute. */
+  readonly eventsLastMinute: number;
+  /** eventsLastMinute / 60. */
+  readonly eventsPerSecond: number;
+  /** Distinct userIds with an event that occurred in the last 1, 5 and 30 minutes. */
+  readonly activeUsers: { readonly '1m': number; readonly '5m': number; readonly '30m': number };
+  /** Events per type over the last 5 closed minutes, most first. */
+  readonly topTypes: readonly { readonly type: string; readonly events: number }[];
+};
+
+/** A newly stored event on the live feed: where it was in Kafka, and the event (occurredAt as RFC 3339). */
+export type LiveEvent = {
+  readonly partition: number;
+  /** The Kafka offset, a decimal string. */
+  readonly offset: string;
+  readonly event: Readonly<Record<string, unknown>> & { readonly id?: unknown; readonly type?: unknown; readonly source?: unknown; readonly userId?: unknown };
+};
+
+/** The consumer group's position on one partition. */
+export type PartitionLag = {
+  readonly partition: number;
+  /** The group's committed offset (the next message it will read); null when it never committed. */
+  readonly committedOffset: number | null;
+  /** The partition's high watermark (the offset the next produced message gets). */
+  readonly highWatermark: number;
+  /** highWatermark − committedOffset (from the log start when nothing was committed). */
+  readonly lag: number;
+  /** The process and worker thread that hold the partition now, or null (none, or rebalancing). */
+  readonly owner: { readonly process: string; readonly workerId: number } | null;
+};
+
+/** `GET /v1/admin/lag`. */
+export type LagReport = {
+  readonly group: string;
+  readonly topic: string;
+  readonly totalLag: number;
+  readonly maxLag: number;
+  readonly partitions: readonly PartitionLag[];
+};
+
+/** The live view (Redis) and the consumer group's lag (Kafka), for the live routes. */
+export interface LivePort {
+  /**
+   * The live summary, from Redis only. Rejects (typically with `code: 'KEYFLOW_REDIS_UNAVAILABLE'`)
+   * when Redis does not answer; the edge then answers 503.
+   */
+  summary(): Promise<LiveSummary>;
+  /**
+   * Receive every newly stored event (after its flush committed) until the answer is
+   * called. Resolves once events stored from now on are sure to arrive.
+   *
+   * @example
+   * const stop = await live.subscribe((events) => console.log(events.length));
+   */
+  subscribe(listener: (events: readonly LiveEvent[]) => void): Promise<() => void>;
+  /** The group's lag on every partition of the events topic. */
+  lag(): Promise<LagReport>;
+}
+
+/** Limits and hooks of `GET /v1/stream`. */
+export type StreamOptions = {
+  /** Most concurrent stream clients of this process; beyond, 503. */
+  readonly maxClients: number;
+  /** Most bytes queued for one client; events beyond are dropped for that client (and counted). */
+  readonly maxQueuedBytes: number;
+  /** Milliseconds between summaries (1000). */
+  readonly summaryEveryMs?: number;
+  /** Milliseconds between keep-alive comment lines (15000). */
+  readonly keepAliveEveryMs?: number;
+  /** Ends every stream when it fires (shutdown). */
+  readonly signal?: AbortSignal;
+  onClients?(n: number): void;
+  onDropped?(n: number): void;
+  onSent?(n: number): void;
+  onRejected?(): void;
 };

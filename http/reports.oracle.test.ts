@@ -14,7 +14,7 @@ import type { EdgeEnv } from './env.ts';
 import { oracleDemographics, oracleEvents, oracleRevenue, storedOnce, type OracleQuery } from '../test/support/report-oracle.ts';
 import { demographicsReportSchema, eventsReportSchema, revenueReportSchema } from './routes/report-schemas.ts';
 import { appWith } from './test-helpers.ts';
-import { getEvent, getUserProfile, listDeadLetters, listEvents, reportDemographics, reportEvents, reportRevenue } from '../db/index.ts';
+import { funnel, getEvent, getUserProfile, listDeadLetters, listEvents, reportDemographics, reportEvents, reportRevenue, timeseries } from '../db/index.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -111,6 +111,8 @@ before(async () => {
       reportDemographics: (q) => reportDemographics(db.sql, q),
       listEvents: (q) => listEvents(db.sql, q),
       getUserProfile: (id) => getUserProfile(db.sql, id),
+      timeseries: (q) => timeseries(db.sql, q),
+      funnel: (q) => funnel(db.sql, q),
     },
   });
 });

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Producer } from 'kafkajs';
-import { decodeEvent, encodeEvent, identityOf, MAX_EVENT_BYTES, type EventInput } from '../actors/index.ts';
+import { decodeEvent, encodeEvent, identityOf, MAX_EVENT_BYTES, retentionCutoffMs, type EventInput } from '../actors/index.ts';
 import { prng } from './support/events.ts';
 import { eventually, getJson } from './support/http.ts';
 import { metricValue, testProducer } from './support/kafka.ts';
@@ -178,15 +178,19 @@ test(`fuzz - ${INVALID} malformed messages among ${VALID} valid events: each val
   const kinds = new Set<string>();
   const deadHashes: string[] = [];
   /** Queue a message; its expected fate is the domain's verdict on its exact bytes. */
+  // Retention (KEYFLOW_RETENTION_DAYS, 30 by default): an older event is a dead letter too.
+  const cutoff = retentionCutoffMs(Date.now(), 30);
   const add = (key: Message['key'], value: Buffer | null): boolean => {
-    const verdict = decodeEvent(value);
+    const decoded = decodeEvent(value);
+    const verdict = decoded.ok && decoded.event.occurredAt < cutoff ? { ok: false as const, reason: 'expired' } : decoded;
     if (verdict.ok) identities.add(identityOf(verdict.event));
     else {
       reasons.set(verdict.reason, (reasons.get(verdict.reason) ?? 0) + 1);
       deadHashes.push(sha(value));
     }
     messages.push({ key, value });
-    return verdict.ok;
+    // The schema's verdict: an expired event is a well-formed event all the same.
+    return decoded.ok;
   };
 
   for (let i = 0; i < VALID; i++) {
@@ -212,7 +216,7 @@ test(`fuzz - ${INVALID} malformed messages among ${VALID} valid events: each val
   }
   const dead = deadHashes.length;
   assert.equal(kinds.size, 13, `every kind of malformed message is in the mix: ${[...kinds].join(', ')}`);
-  assert.deepEqual([...reasons.keys()].sort(), ['empty', 'not-json', 'schema', 'too-large']);
+  assert.deepEqual([...reasons.keys()].sort(), ['empty', 'expired', 'not-json', 'schema', 'too-large']);
   t.diagnostic(`${messages.length} messages: ${identities.size} distinct events, ${dead} to dead-letter (${JSON.stringify(Object.fromEntries(reasons))})`);
 
   // Straight to the topic, shuffled; a message near the broker's size limit goes alone.

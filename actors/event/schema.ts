@@ -2,20 +2,24 @@
 // over HTTP or straight to Kafka, passes this one schema, and what it yields is normalized
 // (occurredAt as epoch milliseconds) so that a retry in another spelling is the same event.
 import { z } from 'zod';
+import { isStorableText, UNSTORABLE_MESSAGE } from './text.ts';
 
 const MAX_PROPERTIES = 64;
 
 // PostgreSQL text cannot hold NUL, and JSON with a lone UTF-16 surrogate is not valid
 // Unicode: an event carrying either would fail every flush of its batch, so it is refused
-// here, where it becomes a rejection (HTTP) or a dead letter (Kafka) instead.
-// eslint-disable-next-line no-control-regex -- matching NUL is the point
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// here, where it becomes a rejection (HTTP) or a dead letter (Kafka) instead. Lengths are
+// code points (zod's min/max count them; see text.ts).
 const text = (min: number, max: number) =>
   z
     .string()
     .min(min)
     .max(max)
-    .refine((s) => !UNSTORABLE.test(s), { message: 'must not contain NUL characters or unpaired surrogates' });
+    .refine(isStorableText, { message: UNSTORABLE_MESSAGE });
+
+// JSON.parse makes "__proto__" an own key, but a plain object built from it drops the key
+// (assigning __proto__ sets the prototype): refused by name rather than silently lost.
+const propertyKey = text(1, 64).refine((k) => k !== '__proto__', { message: 'the property name "__proto__" is reserved' });
 
 const occurredAt = z
   .union([
@@ -59,7 +63,11 @@ export const eventSchema = z.strictObject({
     })
     .optional(),
   properties: z
-    .record(text(1, 64), propertyValue)
+    .custom<Record<string, unknown>>((p) => !(typeof p === 'object' && p !== null && Object.hasOwn(p, '__proto__')), {
+      message: 'the property name "__proto__" is reserved',
+      path: ['__proto__'],
+    })
+    .pipe(z.record(propertyKey, propertyValue))
     .refine((p) => Object.keys(p).length <= MAX_PROPERTIES, { message: `at most ${MAX_PROPERTIES} properties` })
     // The refinement is opaque to JSON Schema; this says the same for /openapi.json.
     .meta({ maxProperties: MAX_PROPERTIES })

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateEvent, decodeEvent, encodeEvent, partitionKeyOf, identityOf, MAX_EVENT_BYTES } from './index.ts';
+import { validateEvent, decodeEvent, encodeEvent, partitionKeyOf, identityOf, MAX_EVENT_BYTES, codePointLength, retentionCutoffMs } from './index.ts';
 
 const base = { id: 'e-1', type: 'checkout.complete', source: 'facebook', occurredAt: '2026-11-20T12:00:00Z' };
 
@@ -111,4 +111,30 @@ test('validateEvent - NUL characters and unpaired surrogates, which the store ca
     assert.equal(validateEvent({ ...base, properties: { [bad]: 1 } }).ok, false);
   }
   assert.equal(validateEvent({ ...base, type: 'emoji \ud83d\ude00 ok' }).ok, true);
+});
+
+test('decodeEvent - a Kafka message with a property named __proto__ is refused by name, not stored without it', () => {
+  const d = decodeEvent('{"id":"e","type":"t","source":"s","occurredAt":0,"properties":{"a":1,"__proto__":{"nested":true}}}');
+  assert.ok(!d.ok);
+  assert.equal(d.reason, 'schema');
+  assert.match(d.message, /properties\.__proto__: the property name "__proto__" is reserved/);
+  assert.ok(decodeEvent('{"id":"e","type":"t","source":"s","occurredAt":0,"properties":{"constructor":1,"toString":"x"}}').ok, 'other Object.prototype names are ordinary keys');
+});
+
+test('validateEvent - lengths count code points: 128 astral characters fit an id, 129 do not', () => {
+  assert.equal(codePointLength('😀'.repeat(128)), 128);
+  assert.equal(codePointLength('a\ud800'), 2);
+  assert.equal(validateEvent({ ...base, id: '😀'.repeat(128) }).ok, true);
+  assert.equal(validateEvent({ ...base, id: '😀'.repeat(129) }).ok, false);
+});
+
+test('validateEvent - with a retention window, an event before its first whole day is refused on occurredAt', () => {
+  const cutoffMs = retentionCutoffMs(Date.parse('2026-11-20T12:00:00Z'), 30);
+  assert.equal(new Date(cutoffMs).toISOString(), '2026-10-21T00:00:00.000Z');
+  const retention = { cutoffMs, days: 30 };
+  assert.equal(validateEvent({ ...base, occurredAt: '2026-10-21T00:00:00Z' }, { retention }).ok, true);
+  const old = validateEvent({ ...base, occurredAt: '2026-10-20T23:59:59.999Z' }, { retention });
+  assert.ok(!old.ok);
+  assert.deepEqual(old.errors.map((e) => e.path), ['occurredAt']);
+  assert.equal(validateEvent({ ...base, occurredAt: '2026-10-20T23:59:59.999Z' }).ok, true, 'no window, no refusal');
 });

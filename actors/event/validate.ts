@@ -1,7 +1,14 @@
 // Validation and the wire encoding of events. Expected failures are values, not exceptions:
 // a bad event yields its field errors, and a caller decides whether to reject it (HTTP) or
 // dead-letter it (Kafka).
+import { expiredMessage } from './retention.ts';
 import { eventSchema, type FieldError, type KeyflowEvent } from './schema.ts';
+
+/** What validation needs beyond the schema: the retention window, when there is one. */
+export type ValidateOptions = {
+  /** Events whose occurredAt is before `cutoffMs` are refused (see retentionCutoffMs). */
+  readonly retention?: { readonly cutoffMs: number; readonly days: number };
+};
 
 export type Validation =
   | { readonly ok: true; readonly event: KeyflowEvent }
@@ -14,9 +21,13 @@ export type Validation =
  * const v = validateEvent({ id: 'e1', type: 'ad.click', source: 'tiktok', occurredAt: 0 });
  * if (v.ok) v.event.occurredAt; // 0
  */
-export function validateEvent(input: unknown): Validation {
+export function validateEvent(input: unknown, opts: ValidateOptions = {}): Validation {
   const r = eventSchema.safeParse(input);
   if (r.success) {
+    const { retention } = opts;
+    if (retention !== undefined && r.data.occurredAt < retention.cutoffMs) {
+      return { ok: false, errors: [{ path: 'occurredAt', message: expiredMessage(retention.cutoffMs, retention.days) }] };
+    }
     // What the edge accepts, a worker must be able to take: the wire form has a size limit.
     const bytes = wireBytesAbove(r.data, MAX_EVENT_BYTES);
     if (bytes !== undefined) return { ok: false, errors: [{ path: '(event)', message: `encodes to ${bytes} bytes; at most ${MAX_EVENT_BYTES}` }] };

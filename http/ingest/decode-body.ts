@@ -13,7 +13,12 @@ export type DecodedBody =
   | { readonly ok: true; readonly events: readonly EncodedEvent[]; readonly rejected: readonly RejectedEvent[]; readonly total: number }
   | { readonly ok: false; readonly code: 'invalid_json' | 'invalid_body' | 'too_many_events'; readonly message: string; readonly received?: number };
 
-export type DecodeOptions = { readonly maxBatchEvents: number; readonly partitionKey: PartitionKeyMode };
+export type DecodeOptions = {
+  readonly maxBatchEvents: number;
+  readonly partitionKey: PartitionKeyMode;
+  /** Refuse events older than the retention window (cutoff as of the request). */
+  readonly retention?: { readonly cutoffMs: number; readonly days: number };
+};
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -56,7 +61,7 @@ export function decodeBody(bytes: Uint8Array, options: DecodeOptions): DecodedBo
   const events: EncodedEvent[] = [];
   const rejected: RejectedEvent[] = [];
   items.forEach((item, index) => {
-    const v = validateEvent(item);
+    const v = validateEvent(item, options.retention === undefined ? {} : { retention: options.retention });
     if (v.ok) events.push({ id: v.event.id, key: partitionKeyOf(v.event, options.partitionKey), value: encodeEvent(v.event) });
     else rejected.push({ index, errors: v.errors });
   });

@@ -4,6 +4,7 @@
 // PostgreSQL as they are; every other input is a 400 that names the offending parameter, and
 // a parameter the route does not know is refused by name.
 import { z } from 'zod';
+import { isStorableText, UNSTORABLE_MESSAGE } from '../../actors/index.ts';
 import { InvalidQueryError } from '../errors.ts';
 
 const MINUTE_MS = 60_000;
@@ -14,17 +15,17 @@ export const MIN_INSTANT_MS = -62_135_596_800_000;
 export const MAX_INSTANT_MS = 253_402_300_799_999;
 
 // PostgreSQL text holds neither NUL nor an unpaired surrogate: such a filter can match
-// nothing stored, and sending it would be a server error instead of the client's.
-// eslint-disable-next-line no-control-regex -- matching NUL is the point
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// nothing stored, and sending it would be a server error instead of the client's. The one
+// rule (actors/event/text.ts) is also applied to every parameter of every route by
+// http/middleware/safe-input.ts; this keeps a schema used elsewhere just as strict.
 
-/** A string parameter PostgreSQL can compare: 1..max UTF-16 units, no NUL, no lone surrogate. */
+/** A string parameter PostgreSQL can compare: 1..max code points (the unit of every limit), no NUL, no lone surrogate. */
 export const queryText = (max: number) =>
   z
     .string()
     .min(1)
     .max(max)
-    .refine((s) => !UNSTORABLE.test(s), { message: 'must not contain NUL characters or unpaired surrogates' });
+    .refine(isStorableText, { message: UNSTORABLE_MESSAGE });
 
 /** An instant as RFC 3339 or epoch milliseconds, between years 0001 and 9999. */
 export const instant = z
@@ -36,7 +37,7 @@ export const instant = z
   .transform((ms) => new Date(ms));
 
 /**
- * A comma list of 1..max-unit values (`type=a,b`): trimmed, empty items dropped, duplicates
+ * A comma list of values of 1..max code points (`type=a,b`): trimmed, empty items dropped, duplicates
  * removed, order kept.
  */
 export const commaList = (max: number) =>

@@ -12,6 +12,8 @@ import type { EdgeEnv } from '../env.ts';
 import { InvalidBodyError, KafkaUnavailableError, ValidationFailedError } from '../errors.ts';
 import { decodeBody, type EncodedEvent } from '../ingest/decode-body.ts';
 import { ndjsonLines } from '../ingest/ndjson-lines.ts';
+import { bodyChunks } from '../ingest/read-body.ts';
+import { retentionCutoffMs } from '../../actors/index.ts';
 import type { RouteDoc } from '../openapi/route-doc.ts';
 import type { EdgeOptions, IngestPort } from '../ports.ts';
 
@@ -43,9 +45,13 @@ export type StreamSummary = z.infer<typeof streamSummarySchema>;
 export function eventStreamRoutes(ingest: IngestPort, options: EdgeOptions): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
   app.post('/', async (c) => {
-    const body = c.req.raw.body;
+    // gzip is inflated as it is read; another Content-Encoding is a 415 (read-body.ts).
+    const body = bodyChunks(c.req.raw);
     const signal = c.req.raw.signal;
-    const decodeOptions = { maxBatchEvents: 1, partitionKey: options.partitionKey ?? 'userId' } as const;
+    // Retention as of the start of the stream, as for POST /v1/events (hardening, issue 12).
+    const days = options.retentionDays;
+    const retention = days === undefined ? undefined : { cutoffMs: retentionCutoffMs((options.now ?? Date.now)(), days), days };
+    const decodeOptions = { maxBatchEvents: 1, partitionKey: options.partitionKey ?? 'userId', ...(retention === undefined ? {} : { retention }) } as const;
     const summary: StreamSummary = { accepted: 0, rejected: [], rejectedCount: 0, lines: 0 };
     const reject = (line: number, errors: { path: string; message: string }[]): void => {
       summary.rejectedCount++;

@@ -2,16 +2,16 @@
 // was acknowledged by Kafka — the answer is written only after publish resolved, and when
 // publish fails nothing of the request is reported as accepted.
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
+import { retentionCutoffMs, truncateCodePoints } from '../../actors/index.ts';
 import { decodeBody, type RejectedEvent } from '../ingest/decode-body.ts';
+import { readBody } from '../ingest/read-body.ts';
 import type { EdgeEnv } from '../env.ts';
 import {
   InvalidBodyError,
   InvalidJsonError,
   KafkaUnavailableError,
   NotFoundError,
-  PayloadTooLargeError,
   TooManyEventsError,
   ValidationFailedError,
 } from '../errors.ts';
@@ -29,8 +29,10 @@ export type IngestSummary = {
   readonly rejected: readonly RejectedEvent[];
 };
 
+/** In code points, as the event schema counts it. */
 const MAX_EVENT_ID_LENGTH = 128;
 const MAX_BATCH_EVENTS = 1000;
+const DEFAULT_BODY_TIMEOUT_MS = 15_000;
 
 /** The three bodies POST /v1/events takes (the envelope is checked by decodeBody, each event by eventSchema). */
 const ingestBodySchema = z.union([
@@ -76,7 +78,11 @@ export const eventDocs: readonly RouteDoc[] = [
         schema: ingestErrorSchema,
       },
       401: { description: 'API key missing or wrong (unauthorized)', schema: errorSchema },
+      403: { description: 'The API key lacks the ingest scope (forbidden)', schema: errorSchema },
+      408: { description: 'The body did not arrive within KEYFLOW_BODY_TIMEOUT_MS (request_timeout)', schema: errorSchema },
       413: { description: 'Body larger than the limit (payload_too_large) or more than 1000 events (too_many_events)', schema: errorSchema },
+      415: { description: 'A Content-Encoding other than gzip or identity (unsupported_encoding)', schema: errorSchema },
+      429: { description: 'The API key is over its rate limit (rate_limited), with Retry-After', schema: errorSchema },
       503: { description: 'Kafka did not acknowledge (kafka_unavailable); nothing was accepted, a retry is safe', schema: ingestErrorSchema },
     },
   },
@@ -101,20 +107,18 @@ export const eventDocs: readonly RouteDoc[] = [
  */
 export function eventRoutes(ingest: IngestPort, queries: QueryPort, options: EdgeOptions, decoder?: BodyDecoder): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
-  const tooLarge = (): never => {
-    throw new PayloadTooLargeError(`the body exceeds ${options.maxBodyBytes} bytes`, {
-      details: { maxBodyBytes: options.maxBodyBytes },
-    });
-  };
+  const now = options.now ?? Date.now;
 
-  app.post('/', bodyLimit({ maxSize: options.maxBodyBytes, onError: tooLarge }), async (c) => {
-    const bytes = new Uint8Array(await c.req.arrayBuffer());
-    // bodyLimit trusts a Content-Length header; this catches a body longer than it claimed.
-    if (bytes.byteLength > options.maxBodyBytes) tooLarge();
+  app.post('/', async (c) => {
+    const bytes = await readBody(c.req.raw, { maxBytes: options.maxBodyBytes, deadlineMs: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS });
+    // The retention window as of this request: what is accepted is never dropped by the
+    // next maintenance run (DESIGN.md, Guarantees).
+    const days = options.retentionDays;
+    const per = days === undefined ? {} : { retention: { cutoffMs: retentionCutoffMs(now(), days), days } };
     // Large bodies are decoded off the event loop, so one 1000-event batch cannot stall
     // every other request; small ones are cheaper inline than a thread hop.
     const pooled = decoder !== undefined && bytes.byteLength >= (options.decodeInPoolFromBytes ?? Number.POSITIVE_INFINITY);
-    const decoded = pooled ? await decoder.decode(bytes) : decodeBody(bytes, { maxBatchEvents: options.maxBatchEvents, partitionKey: options.partitionKey ?? 'userId' });
+    const decoded = pooled ? await decoder.decode(bytes, per) : decodeBody(bytes, { maxBatchEvents: options.maxBatchEvents, partitionKey: options.partitionKey ?? 'userId', ...per });
     if (!decoded.ok) {
       if (decoded.code === 'invalid_json') throw new InvalidJsonError(decoded.message);
       if (decoded.code === 'invalid_body') throw new InvalidBodyError(decoded.message);
@@ -134,7 +138,7 @@ export function eventRoutes(ingest: IngestPort, queries: QueryPort, options: Edg
     try {
       await ingest.publish(events, c.req.raw.signal);
     } catch (cause) {
-      options.onError?.(cause, { requestId: c.get('requestId'), method: c.req.method, path: c.req.path });
+      options.onError?.(cause, { requestId: c.get('requestId'), method: c.req.method, path: c.req.path, ...keyOf(c.get('apiKeyName')) });
       const summary: IngestSummary = { accepted: 0, ids: [], rejected };
       throw new KafkaUnavailableError('Kafka did not acknowledge the events; none was accepted, retry the whole request', {
         cause,
@@ -149,8 +153,9 @@ export function eventRoutes(ingest: IngestPort, queries: QueryPort, options: Edg
 
   app.get('/:id', async (c) => {
     const id = c.req.param('id');
+    // An id no event can have (longer than 128 code points, the schema's unit; NUL) matches nothing.
     const event = eventIdParams.safeParse({ id }).success ? await queries.getEvent(id) : undefined;
-    if (event === undefined) throw new NotFoundError(`no event with id ${JSON.stringify(truncate(id))}`);
+    if (event === undefined) throw new NotFoundError(`no event with id ${JSON.stringify(truncateCodePoints(id, 64))}`);
     return c.json(event);
   });
 
@@ -161,6 +166,6 @@ function describe(rejected: readonly RejectedEvent[]): string {
   return (rejected[0]?.errors ?? []).map((e) => `${e.path}: ${e.message}`).join('; ');
 }
 
-function truncate(s: string): string {
-  return s.length > 64 ? `${s.slice(0, 64)}…` : s;
+function keyOf(name: string | undefined): { key?: string } {
+  return name === undefined ? {} : { key: name };
 }

@@ -15,7 +15,10 @@ test('config - values are parsed into their types', () => {
   const c = loadConfig({ KEYFLOW_WORKERS: '3', KAFKA_BROKERS: 'a:1, b:2', KEYFLOW_API_KEYS: 'k1,k2', KEYFLOW_FAULTS: '1' });
   assert.equal(c.workers, 3);
   assert.deepEqual(c.kafkaBrokers, ['a:1', 'b:2']);
-  assert.deepEqual(c.apiKeys, ['k1', 'k2']);
+  assert.deepEqual(c.apiKeys, [
+    { name: 'key-1', secret: 'k1', scopes: ['ingest', 'read', 'admin'] },
+    { name: 'key-2', secret: 'k2', scopes: ['ingest', 'read', 'admin'] },
+  ]);
   assert.equal(c.faultsEnabled, true);
 });
 
@@ -29,4 +32,32 @@ test('config - an invalid value stops start-up with a message naming the variabl
 
 test('config - an unknown KEYFLOW_ variable is rejected by name', () => {
   assert.throws(() => loadConfig({ KEYFLOW_WORKRES: '2' }), /KEYFLOW_WORKRES: unknown variable/);
+});
+
+test('config - API keys are name:secret:scope+scope entries; bad ones are refused by entry', () => {
+  const c = loadConfig({ KEYFLOW_API_KEYS: 'ci:s1:ingest, dash:s2:read+admin, legacy, ops:s4' });
+  assert.deepEqual(c.apiKeys, [
+    { name: 'ci', secret: 's1', scopes: ['ingest'] },
+    { name: 'dash', secret: 's2', scopes: ['read', 'admin'] },
+    { name: 'key-3', secret: 'legacy', scopes: ['ingest', 'read', 'admin'] },
+    { name: 'ops', secret: 's4', scopes: ['ingest', 'read', 'admin'] },
+  ]);
+  assert.throws(() => loadConfig({ KEYFLOW_API_KEYS: 'ci:s1:write' }), /KEYFLOW_API_KEYS=.*unknown scope "write"/);
+  assert.throws(() => loadConfig({ KEYFLOW_API_KEYS: 'a:s1:read,a:s2:read' }), /"a" appears twice/);
+  assert.throws(() => loadConfig({ KEYFLOW_API_KEYS: 'a:s1:read,b:s1:read' }), /share one secret/);
+  assert.throws(() => loadConfig({ KEYFLOW_API_KEYS: 'a::read' }), /secret is empty/);
+  assert.throws(() => loadConfig({ KEYFLOW_API_KEYS: 'a:b:c:d' }), /expected name:secret:scope/);
+});
+
+test('config - rate limits are off unless a rate is set; a burst alone is refused', () => {
+  const off = loadConfig({});
+  assert.equal(off.rateLimitPerSec, undefined);
+  assert.equal(off.rateLimitBurst, undefined);
+  const on = loadConfig({ KEYFLOW_RATE_LIMIT_PER_SEC: '2.5', KEYFLOW_RATE_LIMIT_BURST: '10' });
+  assert.equal(on.rateLimitPerSec, 2.5);
+  assert.equal(on.rateLimitBurst, 10);
+  assert.throws(() => loadConfig({ KEYFLOW_RATE_LIMIT_BURST: '10' }), /KEYFLOW_RATE_LIMIT_BURST: needs KEYFLOW_RATE_LIMIT_PER_SEC/);
+  assert.throws(() => loadConfig({ KEYFLOW_RATE_LIMIT_PER_SEC: '0' }), /KEYFLOW_RATE_LIMIT_PER_SEC/);
+  assert.throws(() => loadConfig({ KEYFLOW_INTERNAL_TOKEN: 'short' }), /KEYFLOW_INTERNAL_TOKEN.*16/);
+  assert.equal(loadConfig({}).bodyTimeoutMs, 15_000);
 });

@@ -32,9 +32,16 @@ const variables = {
   KEYFLOW_MAX_PENDING_EVENTS: ['maxPendingEvents', int(1, 10_000_000), '20000'],
   KEYFLOW_PARTITION_KEY: ['partitionKey', z.enum(['userId', 'id']), 'userId'],
   KEYFLOW_MAX_BODY_BYTES: ['maxBodyBytes', int(1024, 64 * 1024 * 1024), String(1024 * 1024)],
-  KEYFLOW_API_KEYS: ['apiKeys', list, ''],
+  KEYFLOW_API_KEYS: ['apiKeys', list.transform(parseApiKeys), ''],
   // Signs GET /v1/events cursors; '' = a random secret per process (set one shared value for several edges).
   KEYFLOW_CURSOR_SECRET: ['cursorSecret', z.string(), ''],
+  // Token bucket per API key, shared by every edge through Redis; unset = unlimited.
+  KEYFLOW_RATE_LIMIT_PER_SEC: ['rateLimitPerSec', z.union([z.literal('').transform(() => undefined), z.coerce.number().positive().max(1_000_000)]), ''],
+  KEYFLOW_RATE_LIMIT_BURST: ['rateLimitBurst', z.union([z.literal('').transform(() => undefined), int(1, 10_000_000)]), ''],
+  // Shared by the processes of one deployment for /internal/*; derived from the API keys when unset.
+  KEYFLOW_INTERNAL_TOKEN: ['internalToken', z.union([z.literal('').transform(() => undefined), z.string().min(16, 'at least 16 characters')]), ''],
+  // The longest a client may take to send a POST /v1/events body (408 past it).
+  KEYFLOW_BODY_TIMEOUT_MS: ['bodyTimeoutMs', int(100, 600_000), '15000'],
   KEYFLOW_INGEST_POOL_THREADS: ['ingestPoolThreads', int(0, 64), String(Math.max(1, Math.floor(availableParallelism() / 2)))],
   KEYFLOW_INGEST_POOL_MIN_BYTES: ['ingestPoolMinBytes', int(0, 64 * 1024 * 1024), '65536'],
   KEYFLOW_RETENTION_DAYS: ['retentionDays', int(1, 36_500), '30'],
@@ -50,6 +57,9 @@ const variables = {
   KEYFLOW_FAULTS: ['faultsEnabled', z.enum(['0', '1']).transform((v) => v === '1'), '0'],
   // Minute rollups answer reports long after the raw events are dropped (never shorter than KEYFLOW_RETENTION_DAYS).
   KEYFLOW_ROLLUP_RETENTION_DAYS: ['rollupRetentionDays', int(1, 36_500), '400'],
+  KEYFLOW_MAX_STREAM_CLIENTS: ['maxStreamClients', int(0, 100_000), '100'],
+  KEYFLOW_STREAM_QUEUE_BYTES: ['streamQueueBytes', int(1024, 64 * 1024 * 1024), String(1024 * 1024)],
+  KEYFLOW_LIVE_RECONCILE_MS: ['liveReconcileMs', int(100, 600_000), '2000'],
 } as const;
 
 /**
@@ -65,7 +75,46 @@ const foreign = new Set([
   'KEYFLOW_KAFKA_CONTROLLER_PORT',
   'KEYFLOW_JAEGER_OTLP_PORT',
   'KEYFLOW_JAEGER_UI_PORT',
+  'KEYFLOW_PROMETHEUS_PORT',
 ]);
+
+/** The scopes an API key may carry (DESIGN.md: erasure, dead letters and lag need admin). */
+export const API_KEY_SCOPES = ['ingest', 'read', 'admin'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+/** One configured API key: a name for logs and metrics, the secret, what it may do. */
+export type ApiKeyConfig = { readonly name: string; readonly secret: string; readonly scopes: readonly ApiKeyScope[] };
+
+const KEY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * `name:secret:scope+scope` entries; a bare `secret` (or `name:secret`) has every scope.
+ * A bare secret is named by its position (`key-1`, `key-2`…), never by itself.
+ */
+function parseApiKeys(entries: string[], ctx: z.RefinementCtx): ApiKeyConfig[] {
+  const keys: ApiKeyConfig[] = [];
+  entries.forEach((entry, i) => {
+    const parts = entry.split(':');
+    if (parts.length > 3) {
+      ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: expected name:secret:scope+scope or a bare secret` });
+      return;
+    }
+    const [name, secret, scopeList] = parts.length === 1 ? [`key-${i + 1}`, parts[0] ?? '', undefined] : [parts[0] ?? '', parts[1] ?? '', parts[2]];
+    if (!KEY_NAME.test(name)) ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: the name must match ${KEY_NAME.source}` });
+    if (secret === '') ctx.addIssue({ code: 'custom', message: `entry ${i + 1} (${name}): the secret is empty` });
+    const scopes = scopeList === undefined ? [...API_KEY_SCOPES] : [...new Set(scopeList.split('+').map((s) => s.trim()))];
+    for (const s of scopes) {
+      if (!(API_KEY_SCOPES as readonly string[]).includes(s)) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} (${name}): unknown scope "${s}" (known: ${API_KEY_SCOPES.join(', ')})` });
+    }
+    keys.push({ name, secret, scopes: scopes as ApiKeyScope[] });
+  });
+  const names = keys.map((k) => k.name);
+  const dupName = names.find((n, i) => names.indexOf(n) !== i);
+  if (dupName !== undefined) ctx.addIssue({ code: 'custom', message: `the key name "${dupName}" appears twice` });
+  const secrets = keys.map((k) => k.secret);
+  if (new Set(secrets).size !== secrets.length) ctx.addIssue({ code: 'custom', message: 'two entries share one secret' });
+  return keys;
+}
 
 type Vars = typeof variables;
 type FieldOf<K extends keyof Vars> = Vars[K][0];
@@ -106,6 +155,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     const parsed = (schema as z.ZodType).safeParse(value);
     if (parsed.success) out[field] = parsed.data;
     else problems.push(`${name}=${JSON.stringify(value)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  if (out['rateLimitPerSec'] === undefined && out['rateLimitBurst'] !== undefined && problems.length === 0) {
+    problems.push('KEYFLOW_RATE_LIMIT_BURST: needs KEYFLOW_RATE_LIMIT_PER_SEC (without it requests are not limited)');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(out) as Config;

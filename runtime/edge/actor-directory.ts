@@ -3,7 +3,7 @@
 // supervisor, in another process through the owner recorded in Redis and its internal
 // HTTP port. A key nobody owns, or whose owner has no live actor for it, is a 404.
 import type { Redis } from 'ioredis';
-import type { ActorView, ActorsPort } from '../../http/index.ts';
+import { INTERNAL_TOKEN_HEADER, type ActorView, type ActorsPort } from '../../http/index.ts';
 import type { Config } from '../config/index.ts';
 import { partitionOf } from '../kafka/index.ts';
 import type { Supervisor } from '../supervisor/index.ts';
@@ -17,6 +17,8 @@ export type DirectoryOptions = {
   readonly selfUrl: () => string;
   readonly supervisor?: Supervisor;
   readonly askTimeoutMs?: number;
+  /** Sent to the owner's /internal/* as X-Keyflow-Internal-Token when set. */
+  readonly internalToken?: string | undefined;
 };
 
 /** The ActorsPort of the edge. */
@@ -34,8 +36,7 @@ export function createActorDirectory(o: DirectoryOptions): ActorsPort {
       const owner = await ownerOf(o.redis, o.config, partition);
       if (owner === undefined || owner.url === o.selfUrl()) return undefined;
       const headers: Record<string, string> = {};
-      const apiKey = o.config.apiKeys[0];
-      if (apiKey !== undefined) headers['authorization'] = `Bearer ${apiKey}`;
+      if (o.internalToken !== undefined) headers[INTERNAL_TOKEN_HEADER] = o.internalToken;
       const res = await fetch(`${owner.url}/internal/v1/actors/${encodeURIComponent(key)}`, { headers, signal: AbortSignal.timeout(o.askTimeoutMs ?? 2_000) });
       if (res.status === 404) return undefined;
       if (!res.ok) throw new Error(`the owner of partition ${partition} at ${owner.url} answered ${res.status}`);

@@ -30,3 +30,14 @@ test('decode pool - the pool really decodes (events are encoded with their parti
   assert.equal(r.events[14]?.key, 'u1');
   assert.equal(JSON.parse(r.events[0]!.value).occurredAt, new Date(1_763_640_000_000).toISOString());
 });
+
+test('decode pool - the retention window of the request applies in the pool as inline', async () => {
+  const retention = { cutoffMs: Date.parse('2026-11-01T00:00:00Z'), days: 30 };
+  const body = JSON.stringify([{ id: 'old', type: 't', source: 's', occurredAt: '2026-10-31T23:59:59Z' }, { id: 'new', type: 't', source: 's', occurredAt: '2026-11-01T00:00:00Z' }]);
+  const inline = decodeBody(new TextEncoder().encode(body), { ...options, retention });
+  const pooled = await pool.decode(new TextEncoder().encode(body), { retention });
+  assert.deepEqual(pooled, inline);
+  assert.ok(pooled.ok);
+  assert.deepEqual(pooled.events.map((e) => e.id), ['new']);
+  assert.deepEqual(pooled.rejected.map((r) => [r.index, r.errors[0]?.path]), [[0, 'occurredAt']]);
+});

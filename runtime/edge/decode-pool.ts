@@ -22,7 +22,7 @@ export function createDecodePool(threads: number, options: DecodeOptions): Decod
   const pool = new Piscina<DecodeTask, DecodedBody>({ filename, name: 'decode', minThreads: threads, maxThreads: threads, maxQueue: 'auto', idleTimeout: 60_000, resourceLimits: { maxOldGenerationSizeMb: 128 } });
   let closed: Promise<void> | undefined;
   return {
-    decode: (bytes) => pool.run({ bytes, options }, { transferList: [bytes.buffer as ArrayBuffer] }),
+    decode: (bytes, per) => pool.run({ bytes, options: { ...options, ...per } }, { transferList: [bytes.buffer as ArrayBuffer] }),
     close: () => (closed ??= pool.close()),
   };
 }

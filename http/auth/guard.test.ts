@@ -1,0 +1,150 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ApiKey, QueryPort, RateLimitDecision, RateLimitPort } from '../ports.ts';
+import { appWith, eventInput, postJson, queriesMustNotBeCalled, recordingIngest } from '../test-helpers.ts';
+import { requiredAccess } from './access.ts';
+import { deriveInternalToken, INTERNAL_TOKEN_HEADER } from './keys.ts';
+
+type Json = { error?: { code: string; message: string; details?: unknown } };
+
+const keys: ApiKey[] = [
+  { name: 'producer', secret: 'p-secret', scopes: ['ingest'] },
+  { name: 'dashboard', secret: 'd-secret', scopes: ['read'] },
+  { name: 'ops', secret: 'o-secret', scopes: ['admin'] },
+  { name: 'all', secret: 'a-secret', scopes: ['ingest', 'read', 'admin'] },
+];
+
+const okQueries: QueryPort = {
+  ...queriesMustNotBeCalled,
+  listEvents: () => Promise.resolve({ events: [] }),
+  getUserProfile: () => Promise.resolve(undefined),
+  getEvent: () => Promise.resolve(undefined),
+  reportEvents: () => Promise.resolve({ total: 0, groups: [] }),
+  listDeadLetters: () => Promise.resolve({ items: [], nextCursor: null }),
+};
+
+function app(extra: { rateLimit?: RateLimitPort; seen?: { key: string; status: number }[] } = {}) {
+  return appWith({
+    ingest: recordingIngest(),
+    queries: okQueries,
+    actors: { locate: () => Promise.resolve(undefined), locateHere: () => Promise.resolve(undefined) },
+    ...(extra.rateLimit ? { rateLimit: extra.rateLimit } : {}),
+    options: { apiKeys: keys, onRequest: (i) => extra.seen?.push(i) },
+  });
+}
+
+const bearer = (secret: string) => ({ Authorization: `Bearer ${secret}` });
+
+test('access - routes get their scope by method and path prefix, whole segments only', () => {
+  const cases: [string, string, string][] = [
+    ['POST', '/v1/events', 'ingest'],
+    ['POST', '/v1/events/stream', 'ingest'],
+    ['GET', '/v1/events/e-1', 'read'],
+    ['GET', '/v1/events', 'read'],
+    ['GET', '/v1/reports/revenue', 'read'],
+    ['GET', '/v1/analytics/funnel', 'read'],
+    ['GET', '/v1/users/u-1', 'read'],
+    ['GET', '/v1/stream', 'read'],
+    ['HEAD', '/v1/actors/k', 'read'],
+    ['DELETE', '/v1/users/u-1', 'admin'],
+    ['GET', '/v1/erasures/x', 'admin'],
+    ['GET', '/v1/dead-letters', 'admin'],
+    ['GET', '/v1/admin/lag', 'admin'],
+    ['POST', '/v1/admin/faults/workers/1/exit', 'admin'],
+    ['PUT', '/v1/reports/events', 'admin'],
+    ['POST', '/v1/eventsx', 'admin'],
+    ['GET', '/v1/erasuresx', 'read'],
+  ];
+  for (const [m, p, scope] of cases) assert.deepEqual(requiredAccess(m, p), { kind: 'scope', scope }, `${m} ${p}`);
+  assert.deepEqual(requiredAccess('GET', '/internal/v1/actors/k'), { kind: 'internal' });
+  for (const p of ['/healthz', '/readyz', '/metrics', '/openapi.json', '/', '/v2/x']) assert.deepEqual(requiredAccess('GET', p), { kind: 'public' }, p);
+});
+
+test('guard - each scope opens exactly its routes: 401 without a valid key, 403 without the scope', async () => {
+  const a = app();
+  const post = (secret: string) => a.request('/v1/events', postJson(eventInput(1), bearer(secret)));
+  const read = (secret: string) => a.request('/v1/reports/events', { headers: bearer(secret) });
+  const admin = (secret: string) => a.request('/v1/dead-letters', { headers: bearer(secret) });
+  const expect: [string, number, number, number][] = [
+    ['p-secret', 202, 403, 403],
+    ['d-secret', 403, 200, 403],
+    ['o-secret', 403, 403, 200],
+    ['a-secret', 202, 200, 200],
+  ];
+  for (const [secret, p, r, ad] of expect) {
+    assert.deepEqual([(await post(secret)).status, (await read(secret)).status, (await admin(secret)).status], [p, r, ad], secret);
+  }
+  const denied = await read('p-secret');
+  const body = (await denied.json()) as Json;
+  assert.equal(body.error?.code, 'forbidden');
+  assert.match(body.error?.message ?? '', /"producer" lacks the scope "read"/);
+  assert.doesNotMatch(JSON.stringify(body), /p-secret/, 'the secret is never echoed');
+
+  for (const headers of [{}, bearer('nope'), { 'X-API-Key': 'p-secre' }, { Authorization: 'Basic p-secret' }]) {
+    const res = await a.request('/v1/reports/events', { headers });
+    assert.equal(res.status, 401, JSON.stringify(headers));
+    assert.equal(((await res.json()) as Json).error?.code, 'unauthorized');
+  }
+  assert.equal((await a.request('/v1/reports/events', { headers: { 'X-API-Key': 'd-secret' } })).status, 200, 'X-API-Key works too');
+});
+
+test('guard - a bare secret keeps every scope, and requests are counted under key names, never secrets', async () => {
+  const seen: { key: string; status: number }[] = [];
+  const a = appWith({ ingest: recordingIngest(), queries: okQueries, options: { apiKeys: ['legacy'], onRequest: (i) => seen.push(i) } });
+  assert.equal((await a.request('/v1/events', postJson(eventInput(1), bearer('legacy')))).status, 202);
+  assert.equal((await a.request('/v1/dead-letters', { headers: bearer('legacy') })).status, 200);
+  assert.equal((await a.request('/v1/dead-letters', { headers: bearer('wrong') })).status, 401);
+  assert.equal((await a.request('/healthz')).status, 200);
+  assert.deepEqual(seen, [
+    { key: 'key-1', status: 202 },
+    { key: 'key-1', status: 200 },
+    { key: 'none', status: 401 },
+  ]);
+});
+
+test('guard - /internal/* needs the deployment token when keys are set; API keys do not open it', async () => {
+  const a = app();
+  const token = deriveInternalToken(keys);
+  assert.ok(token !== undefined && token.length === 64);
+  assert.ok(!keys.some((k) => token.includes(k.secret)));
+  for (const headers of [{}, bearer('a-secret'), { [INTERNAL_TOKEN_HEADER]: 'guess' }]) {
+    const res = await a.request('/internal/v1/actors/k', { headers });
+    assert.equal(res.status, 401, JSON.stringify(headers));
+    assert.equal(((await res.json()) as Json).error?.code, 'unauthorized');
+  }
+  const ok = await a.request('/internal/v1/actors/k', { headers: { [INTERNAL_TOKEN_HEADER]: token } });
+  assert.equal(ok.status, 404, 'past the guard: no live actor');
+  // An explicit token wins over the derived one.
+  const explicit = appWith({ actors: { locate: () => Promise.resolve(undefined), locateHere: () => Promise.resolve(undefined) }, options: { apiKeys: keys, internalToken: 'x'.repeat(20) } });
+  assert.equal((await explicit.request('/internal/v1/actors/k', { headers: { [INTERNAL_TOKEN_HEADER]: token } })).status, 401);
+  assert.equal((await explicit.request('/internal/v1/actors/k', { headers: { [INTERNAL_TOKEN_HEADER]: 'x'.repeat(20) } })).status, 404);
+});
+
+test('guard - over the limit is a 429 with Retry-After and the RateLimit fields; under it the fields ride along', async () => {
+  const decisions: RateLimitDecision[] = [
+    { allowed: true, burst: 5, perSec: 2, remaining: 4, resetSeconds: 0.5, retryAfterSeconds: 0 },
+    { allowed: false, burst: 5, perSec: 2, remaining: 0, resetSeconds: 2.5, retryAfterSeconds: 0.4 },
+  ];
+  const asked: string[] = [];
+  const seen: { key: string; status: number }[] = [];
+  const a = app({ seen, rateLimit: { take: (k) => (asked.push(k), Promise.resolve(decisions.shift())) } });
+  const ok = await a.request('/v1/reports/events', { headers: bearer('d-secret') });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.headers.get('RateLimit-Policy'), '"per-key";q=5;w=3');
+  assert.equal(ok.headers.get('RateLimit'), '"per-key";r=4;t=1');
+  const limited = await a.request('/v1/reports/events', { headers: bearer('d-secret') });
+  assert.equal(limited.status, 429);
+  assert.equal(limited.headers.get('Retry-After'), '1');
+  assert.equal(limited.headers.get('RateLimit'), '"per-key";r=0;t=3');
+  const body = (await limited.json()) as Json;
+  assert.equal(body.error?.code, 'rate_limited');
+  assert.deepEqual(body.error?.details, { key: 'dashboard', perSec: 2, burst: 5, retryAfterSeconds: 1 });
+  // Public routes and refused keys never take a token; a limiter that failed open lets it pass.
+  await a.request('/healthz');
+  await a.request('/v1/reports/events', { headers: bearer('nope') });
+  const open = await a.request('/v1/reports/events', { headers: bearer('d-secret') });
+  assert.equal(open.status, 200);
+  assert.equal(open.headers.get('RateLimit'), null);
+  assert.deepEqual(asked, ['dashboard', 'dashboard', 'dashboard']);
+  assert.deepEqual(seen.map((s) => `${s.key}:${s.status}`), ['dashboard:200', 'dashboard:429', 'none:401', 'dashboard:200']);
+});
