@@ -30,7 +30,7 @@ export class MetricsScraper {
       const text = await res.text();
       const pending = metric(text, 'keyflow_pending_events');
       const consumed = metric(text, 'keyflow_events_consumed_total');
-      const heap = metric(text, 'keyflow_process_nodejs_heap_size_used_bytes') ?? metric(text, 'nodejs_heap_size_used_bytes');
+      const heap = metric(text, 'nodejs_heap_size_used_bytes');
       if (pending !== undefined || consumed !== undefined) {
         this.points.push({ t: Date.now(), pending: pending ?? 0, consumed: consumed ?? 0, mainHeapMiB: (heap ?? 0) / 2 ** 20 });
       }

@@ -48,7 +48,10 @@ export function connectDb(url: string, opts: ConnectOptions = {}): Sql {
       },
     },
     onnotice: opts.onnotice ?? ignore,
-    connection: { application_name: 'keyflow', TimeZone: 'UTC' },
+    // JIT off: a report over many daily partitions is estimated expensive (a nested loop over
+    // every partition) though it touches few rows, and JIT then spends seconds compiling for a
+    // query that runs in milliseconds (measured: time series 1m over the last hour, 4 s → 0.16 s).
+    connection: { application_name: 'keyflow', TimeZone: 'UTC', jit: 'off' },
   });
 }
 

@@ -25,5 +25,14 @@ export type { EventListQuery, EventListPage, EventPosition } from './event-list.
 export { getUserProfile, RECENT_EVENTS } from './users-profile.ts';
 export type { UserProfile } from './users-profile.ts';
 export { MigrationChecksumError, MigrationFailedError, InvalidCursorError } from './errors.ts';
+export { liveMinuteCounts, usersActiveSince } from './live.ts';
+export type { LiveMinuteCounts } from './live.ts';
 export { coverWindow } from './cover.ts';
 export type { Cover, CoverOptions, Range } from './cover.ts';
+export { recordErasure, eraseUser, getErasure, erasureFences } from './erasure.ts';
+export type { ErasureView, EraseCommand, EraseResult } from './erasure.ts';
+export { timeseries, MAX_POINTS } from './timeseries.ts';
+export type { Interval, TimeseriesPoint, TimeseriesQuery } from './timeseries.ts';
+export { funnel } from './funnel.ts';
+export type { FunnelQuery, FunnelStep } from './funnel.ts';
+export { formatInZone, isTimeZone, TooManyBucketsError } from './tz.ts';

@@ -14,13 +14,16 @@ import { allRouteDocs } from './openapi/routes.ts';
 import type { EdgeDeps, EdgeOptions } from './ports.ts';
 import { actorRoutes } from './routes/actors.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
+import { erasureRoutes } from './routes/erasures.ts';
 import { eventListRoutes } from './routes/event-list.ts';
 import { eventStreamRoutes } from './routes/event-stream.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
+import { liveRoutes } from './routes/live.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { reportRoutes } from './routes/reports.ts';
+import { analyticsRoutes } from './routes/analytics.ts';
 import { userRoutes } from './routes/users.ts';
 
 const MAX_REQUEST_ID_LENGTH = 128;
@@ -60,7 +63,10 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.route('/v1/users', userRoutes(deps.queries));
   if (deps.actors !== undefined) app.route('/', actorRoutes(deps.actors));
   app.route('/v1/reports', reportRoutes(deps.queries, options.now ?? Date.now));
+  app.route('/v1/analytics', analyticsRoutes(deps.queries, options.now ?? Date.now));
   app.route('/v1/dead-letters', deadLetterRoutes(deps.queries));
+  if (deps.live !== undefined) app.route('/', liveRoutes(deps.live, deps.stream ?? { maxClients: 100, maxQueuedBytes: 1024 * 1024 }));
+  if (deps.erasures !== undefined) app.route('/', erasureRoutes(deps.erasures, options));
   app.route('/', healthRoutes(deps.health));
   app.route('/', metricsRoutes(deps.metrics));
   app.route('/', openApiRoutes(openApiDocument()));

@@ -236,3 +236,27 @@ function fromHttpException(err: HTTPException): HttpError {
   if (status >= 500) return new InternalError('internal server error', { cause: err });
   return new GenericHttpError(status, statusCodes[status] ?? 'http_error', err.message || 'request failed', err);
 }
+
+/** Redis, which holds the live view, did not answer. */
+export class LiveUnavailableError extends HttpError {
+  override readonly name = 'LiveUnavailableError';
+  readonly status = 503;
+  readonly code = 'redis_unavailable';
+  override readonly retryAfterSeconds = RETRY_AFTER_SECONDS;
+}
+
+/** Kafka's admin API did not answer. */
+export class LagUnavailableError extends HttpError {
+  override readonly name = 'LagUnavailableError';
+  readonly status = 503;
+  readonly code = 'kafka_unavailable';
+  override readonly retryAfterSeconds = RETRY_AFTER_SECONDS;
+}
+
+/** As many stream clients as allowed are connected already. */
+export class TooManyStreamsError extends HttpError {
+  override readonly name = 'TooManyStreamsError';
+  readonly status = 503;
+  readonly code = 'too_many_streams';
+  override readonly retryAfterSeconds = RETRY_AFTER_SECONDS;
+}

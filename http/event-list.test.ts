@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { partitionKeyOf, type KeyflowEvent } from '../actors/index.ts';
-import { flushBatch, getEvent, getUserProfile, listDeadLetters, listEvents, reportEvents } from '../db/index.ts';
+import { flushBatch, funnel, getEvent, getUserProfile, listDeadLetters, listEvents, reportEvents, timeseries } from '../db/index.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing.ts';
 import type { QueryPort, StoredEvent } from './ports.ts';
 import { appWith } from './test-helpers.ts';
@@ -30,6 +30,8 @@ before(async () => {
     listDeadLetters: (q) => listDeadLetters(db.sql, q),
     listEvents: (q) => listEvents(db.sql, q),
     getUserProfile: (id) => getUserProfile(db.sql, id),
+    timeseries: (q) => timeseries(db.sql, q),
+    funnel: (q) => funnel(db.sql, q),
   };
   app = appWith({ queries, options: { cursorSecret: 'test-secret' } });
 });

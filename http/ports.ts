@@ -3,9 +3,14 @@
 // the edge never imports runtime/ and can be exercised without sockets.
 import type { PartitionKeyMode } from '../actors/index.ts';
 import type {
+  ErasureView as DbErasureView,
   EventListPage as DbEventListPage,
   EventListQuery as DbEventListQuery,
   EventsReport as DbEventsReport,
+  FunnelQuery as DbFunnelQuery,
+  FunnelStep as DbFunnelStep,
+  TimeseriesPoint as DbTimeseriesPoint,
+  TimeseriesQuery as DbTimeseriesQuery,
   ReportEventsQuery,
   ReportGroupKey,
   StoredEvent as DbStoredEvent,
@@ -82,6 +87,15 @@ export type EventListPage = DbEventListPage;
 /** `GET /v1/users/:userId`: the user's current profile, counts, revenue and newest events. */
 export type UserProfile = DbUserProfile;
 
+/** A validated time-series query (zone validated, interval 1m/1h/1d). */
+export type TimeseriesQuery = DbTimeseriesQuery;
+/** One point: `t` the bucket start in epoch ms; the edge prints it in the zone. */
+export type TimeseriesPoint = DbTimeseriesPoint;
+/** A validated funnel query; `windowMs` from step 1. */
+export type FunnelQuery = DbFunnelQuery;
+/** One funnel step's figures. */
+export type FunnelStep = DbFunnelStep;
+
 /** Read-only queries over the store (db/ in production). */
 export interface QueryPort {
   /** The stored event with this id, or undefined. */
@@ -100,6 +114,10 @@ export interface QueryPort {
   listEvents(q: EventListQuery): Promise<EventListPage>;
   /** The profile of a user, or undefined when no event of that user is stored. */
   getUserProfile(userId: string): Promise<UserProfile | undefined>;
+  /** Every bucket meeting the window, zero-filled; rejects with TooManyBucketsError past 10,000. */
+  timeseries(q: TimeseriesQuery): Promise<readonly TimeseriesPoint[]>;
+  /** The funnel's steps, in the query's order. */
+  funnel(q: FunnelQuery): Promise<readonly FunnelStep[]>;
 }
 
 /** A validated `GET /v1/dead-letters` query. */
@@ -206,6 +224,25 @@ export interface ActorsPort {
   locateHere(key: string): Promise<ActorView | undefined>;
 }
 
+/** An erasure the edge asks for: its id, the user, and when (epoch ms). */
+export type ErasureRequest = { readonly erasureId: string; readonly userId: string; readonly requestedAt: number };
+
+/** An erasure as GET /v1/erasures/:id shows it (db/'s own shape). */
+export type ErasureView = DbErasureView;
+
+/** Erasures: the command through Kafka, the row in the store. */
+export interface ErasurePort {
+  /**
+   * Produce the erasure command on the user's partition key; resolves only after Kafka
+   * acknowledged it (throws like IngestPort.publish otherwise).
+   */
+  produce(r: ErasureRequest, signal?: AbortSignal): Promise<void>;
+  /** Record the erasure as pending (after the acknowledgement); a no-op once it is done. */
+  record(r: ErasureRequest): Promise<void>;
+  /** The erasure with this id, or undefined. */
+  get(id: string): Promise<ErasureView | undefined>;
+}
+
 export type EdgeDeps = {
   readonly ingest: IngestPort;
   readonly queries: QueryPort;
@@ -217,5 +254,92 @@ export type EdgeDeps = {
   readonly decoder?: BodyDecoder;
   /** Per-key rate limits; absent = unlimited. */
   readonly rateLimit?: RateLimitPort;
+  /** The live view and lag; absent: the live routes answer 404. */
+  readonly live?: LivePort;
+  /** Limits of `GET /v1/stream` (defaults: 100 clients, 1 MiB queued per client). */
+  readonly stream?: StreamOptions;
+  /** Absent: DELETE /v1/users/:userId and GET /v1/erasures/:id answer 404. */
+  readonly erasures?: ErasurePort;
   readonly options: EdgeOptions;
+};
+
+/** `GET /v1/analytics/summary` (DESIGN.md *Live*); the rules of each number are in runtime/live/summary.ts. */
+export type LiveSummary = {
+  /** When the summary was taken (RFC 3339). */
+  readonly at: string;
+  /** Events that occurred in the last closed minute. */
+  readonly eventsLastMinute: number;
+  /** eventsLastMinute / 60. */
+  readonly eventsPerSecond: number;
+  /** Distinct userIds with an event that occurred in the last 1, 5 and 30 minutes. */
+  readonly activeUsers: { readonly '1m': number; readonly '5m': number; readonly '30m': number };
+  /** Events per type over the last 5 closed minutes, most first. */
+  readonly topTypes: readonly { readonly type: string; readonly events: number }[];
+};
+
+/** A newly stored event on the live feed: where it was in Kafka, and the event (occurredAt as RFC 3339). */
+export type LiveEvent = {
+  readonly partition: number;
+  /** The Kafka offset, a decimal string. */
+  readonly offset: string;
+  readonly event: Readonly<Record<string, unknown>> & { readonly id?: unknown; readonly type?: unknown; readonly source?: unknown; readonly userId?: unknown };
+};
+
+/** The consumer group's position on one partition. */
+export type PartitionLag = {
+  readonly partition: number;
+  /** The group's committed offset (the next message it will read); null when it never committed. */
+  readonly committedOffset: number | null;
+  /** The partition's high watermark (the offset the next produced message gets). */
+  readonly highWatermark: number;
+  /** highWatermark − committedOffset (from the log start when nothing was committed). */
+  readonly lag: number;
+  /** The process and worker thread that hold the partition now, or null (none, or rebalancing). */
+  readonly owner: { readonly process: string; readonly workerId: number } | null;
+};
+
+/** `GET /v1/admin/lag`. */
+export type LagReport = {
+  readonly group: string;
+  readonly topic: string;
+  readonly totalLag: number;
+  readonly maxLag: number;
+  readonly partitions: readonly PartitionLag[];
+};
+
+/** The live view (Redis) and the consumer group's lag (Kafka), for the live routes. */
+export interface LivePort {
+  /**
+   * The live summary, from Redis only. Rejects (typically with `code: 'KEYFLOW_REDIS_UNAVAILABLE'`)
+   * when Redis does not answer; the edge then answers 503.
+   */
+  summary(): Promise<LiveSummary>;
+  /**
+   * Receive every newly stored event (after its flush committed) until the answer is
+   * called. Resolves once events stored from now on are sure to arrive.
+   *
+   * @example
+   * const stop = await live.subscribe((events) => console.log(events.length));
+   */
+  subscribe(listener: (events: readonly LiveEvent[]) => void): Promise<() => void>;
+  /** The group's lag on every partition of the events topic. */
+  lag(): Promise<LagReport>;
+}
+
+/** Limits and hooks of `GET /v1/stream`. */
+export type StreamOptions = {
+  /** Most concurrent stream clients of this process; beyond, 503. */
+  readonly maxClients: number;
+  /** Most bytes queued for one client; events beyond are dropped for that client (and counted). */
+  readonly maxQueuedBytes: number;
+  /** Milliseconds between summaries (1000). */
+  readonly summaryEveryMs?: number;
+  /** Milliseconds between keep-alive comment lines (15000). */
+  readonly keepAliveEveryMs?: number;
+  /** Ends every stream when it fires (shutdown). */
+  readonly signal?: AbortSignal;
+  onClients?(n: number): void;
+  onDropped?(n: number): void;
+  onSent?(n: number): void;
+  onRejected?(): void;
 };

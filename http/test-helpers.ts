@@ -8,7 +8,7 @@ import type { Hono } from 'hono';
 import { createApp } from './app.ts';
 import type { EdgeEnv } from './env.ts';
 import { checkResponse, responseChecker, type ResponseChecker } from './openapi/conformance.ts';
-import type { ActorsPort, EdgeDeps, EncodedEvent, EdgeOptions, HealthPort, IngestPort, MetricsPort, QueryPort } from './ports.ts';
+import type { ActorsPort, EdgeDeps, EncodedEvent, EdgeOptions, ErasurePort, HealthPort, IngestPort, LivePort, MetricsPort, QueryPort } from './ports.ts';
 
 /** A valid event as a producer writes it. */
 export function eventInput(i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -37,6 +37,8 @@ export const queriesMustNotBeCalled: QueryPort = {
   listDeadLetters: () => assert.fail('listDeadLetters must not be called'),
   listEvents: () => assert.fail('listEvents must not be called'),
   getUserProfile: () => assert.fail('getUserProfile must not be called'),
+  timeseries: () => assert.fail('timeseries must not be called'),
+  funnel: () => assert.fail('funnel must not be called'),
 };
 
 export const healthMustNotBeCalled: HealthPort = {
@@ -57,6 +59,19 @@ export const actorsMustNotBeCalled: ActorsPort = {
   locateHere: () => Promise.reject(new Error('actors.locateHere must not be called')),
 };
 
+export const liveMustNotBeCalled: LivePort = {
+  summary: () => Promise.reject(new Error('live.summary must not be called')),
+  subscribe: () => Promise.reject(new Error('live.subscribe must not be called')),
+  lag: () => Promise.reject(new Error('live.lag must not be called')),
+};
+
+/** An erasures port that fails the test if asked. */
+export const erasuresMustNotBeCalled: ErasurePort = {
+  produce: () => Promise.reject(new Error('erasures.produce must not be called')),
+  record: () => Promise.reject(new Error('erasures.record must not be called')),
+  get: () => Promise.reject(new Error('erasures.get must not be called')),
+};
+
 export function appWith(overrides: Partial<Omit<EdgeDeps, 'options'>> & { options?: Partial<EdgeOptions> } = {}) {
   return conforming(createApp({
     ingest: overrides.ingest ?? ingestMustNotBeCalled,
@@ -66,6 +81,9 @@ export function appWith(overrides: Partial<Omit<EdgeDeps, 'options'>> & { option
     actors: overrides.actors ?? actorsMustNotBeCalled,
     ...(overrides.rateLimit ? { rateLimit: overrides.rateLimit } : {}),
     ...(overrides.decoder ? { decoder: overrides.decoder } : {}),
+    live: overrides.live ?? liveMustNotBeCalled,
+    ...(overrides.stream === undefined ? {} : { stream: overrides.stream }),
+    erasures: overrides.erasures ?? erasuresMustNotBeCalled,
     options: { ...defaultOptions, ...overrides.options },
   }));
 }

@@ -1,14 +1,48 @@
 // keyflow's Prometheus metrics. Rule: every thread has its own registry with the same
 // metric definitions; the main thread answers /metrics with the sum of all of them, so a
-// worker's counters survive into the one answer without a per-event message.
+// worker's counters survive into the one answer without a per-event message. A value that
+// must not be summed across threads carries a label that tells the threads apart (`thread`,
+// `worker`). Names follow Prometheus' conventions: base units in the name (`_seconds`,
+// `_bytes`), `_total` on counters.
+import { getHeapStatistics } from 'node:v8';
 import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+
+/** Latency buckets, in seconds, shared by the request, publish and flush histograms. */
+const latencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** The metrics of one thread. */
 export type KeyflowMetrics = ReturnType<typeof defineMetrics>;
 
-function defineMetrics(registry: Registry) {
+function defineMetrics(registry: Registry, thread: string) {
   const registers = [registry];
   return {
+    httpRequestDuration: new Histogram({ name: 'keyflow_http_request_duration_seconds', help: 'HTTP requests by method, route (the pattern, not the path) and status code', labelNames: ['method', 'route', 'status_code'] as const, buckets: latencyBuckets, registers }),
+    kafkaPublishDuration: new Histogram({ name: 'keyflow_kafka_publish_duration_seconds', help: 'Time from handing events to the producer until Kafka acknowledged them (acks = all), by outcome', labelNames: ['outcome'] as const, buckets: latencyBuckets, registers }),
+    flushBatchEvents: new Histogram({ name: 'keyflow_flush_batch_events', help: 'Events in one flush transaction', buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000, 10000, 20000], registers }),
+    receiveToStore: new Histogram({ name: 'keyflow_event_receive_to_store_seconds', help: 'Time from the edge receiving an event (or Kafka timestamping it) until its flush transaction committed', buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300], registers }),
+    consumerLag: new Gauge({ name: 'keyflow_consumer_lag', help: 'Messages between the consumer group\'s committed offset and the high watermark, per partition', labelNames: ['topic', 'partition'] as const, registers }),
+    pausedPartitions: new Gauge({ name: 'keyflow_paused_partitions', help: 'Partitions a worker holds paused because too much is pending', labelNames: ['worker'] as const, registers }),
+    workerState: new Gauge({ name: 'keyflow_worker_state', help: 'Lifecycle of each worker thread: 1 for its current state, 0 for the others', labelNames: ['worker', 'state'] as const, registers }),
+    dependencyUp: new Gauge({ name: 'keyflow_dependency_up', help: 'Whether a dependency answered its readiness check at the last scrape (1) or not (0)', labelNames: ['dependency'] as const, registers }),
+    ready: new Gauge({ name: 'keyflow_ready', help: 'Whether this process was ready (GET /readyz 200) at the last scrape', registers }),
+    threadHeapUsed: new Gauge({
+      name: 'keyflow_thread_heap_used_bytes',
+      help: 'V8 heap in use, per thread (the main thread and each worker thread have their own heap)',
+      labelNames: ['thread'] as const,
+      registers,
+      collect() {
+        this.set({ thread }, getHeapStatistics().used_heap_size);
+      },
+    }),
+    threadHeapLimit: new Gauge({
+      name: 'keyflow_thread_heap_limit_bytes',
+      help: 'V8 heap size limit, per thread',
+      labelNames: ['thread'] as const,
+      registers,
+      collect() {
+        this.set({ thread }, getHeapStatistics().heap_size_limit);
+      },
+    }),
     eventsAccepted: new Counter({ name: 'keyflow_events_accepted_total', help: 'Events accepted by the edge and acknowledged by Kafka', registers }),
     eventsRejected: new Counter({ name: 'keyflow_events_rejected_total', help: 'Events the edge rejected as invalid', registers }),
     eventsConsumed: new Counter({ name: 'keyflow_events_consumed_total', help: 'Kafka messages consumed by workers', registers }),
@@ -32,16 +66,19 @@ function defineMetrics(registry: Registry) {
 }
 
 /**
- * Create a registry with keyflow's metric definitions.
+ * Create a registry with keyflow's metric definitions. `defaults` adds the standard process
+ * and Node.js metrics under their usual names (`process_resident_memory_bytes`,
+ * `nodejs_eventloop_lag_seconds`…): once per process, on the main thread, since they
+ * describe the whole process. `thread` labels this thread's heap gauges.
  *
  * @example
- * const { registry, metrics } = createMetrics({ defaults: true });
+ * const { registry, metrics } = createMetrics({ defaults: true, thread: 'main' });
  * metrics.eventsAccepted.inc(3);
  */
-export function createMetrics(options: { defaults?: boolean } = {}): { registry: Registry; metrics: KeyflowMetrics } {
+export function createMetrics(options: { defaults?: boolean; thread?: string } = {}): { registry: Registry; metrics: KeyflowMetrics } {
   const registry = new Registry();
-  if (options.defaults === true) collectDefaultMetrics({ register: registry, prefix: 'keyflow_process_' });
-  return { registry, metrics: defineMetrics(registry) };
+  if (options.defaults === true) collectDefaultMetrics({ register: registry });
+  return { registry, metrics: defineMetrics(registry, options.thread ?? 'main') };
 }
 
 /** A thread's metrics as plain data, safe to post across threads. */

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { decodeEvent, type KeyflowEvent } from '../actors/index.ts';
-import { flushBatch, getEvent, getUserProfile, listDeadLetters, listEvents, reportEvents } from '../db/index.ts';
+import { flushBatch, funnel, getEvent, getUserProfile, listDeadLetters, listEvents, reportEvents, timeseries } from '../db/index.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing.ts';
 import { createApp, type EdgeDeps } from '../http/index.ts';
 import { recordingIngest } from '../http/test-helpers.ts';
@@ -31,7 +31,7 @@ after(async () => {
 function appOver(sql: TestDatabase['sql'], apiKeys: EdgeDeps['options']['apiKeys'], ingest = recordingIngest()) {
   return createApp({
     ingest,
-    queries: { getEvent: (id) => getEvent(sql, id), reportEvents: (q) => reportEvents(sql, q), listDeadLetters: (q) => listDeadLetters(sql, q), listEvents: (q) => listEvents(sql, q), getUserProfile: (u) => getUserProfile(sql, u) },
+    queries: { getEvent: (id) => getEvent(sql, id), reportEvents: (q) => reportEvents(sql, q), listDeadLetters: (q) => listDeadLetters(sql, q), listEvents: (q) => listEvents(sql, q), getUserProfile: (u) => getUserProfile(sql, u), timeseries: (q) => timeseries(sql, q), funnel: (q) => funnel(sql, q) },
     health: { readiness: () => Promise.resolve({ ready: true, checks: {} }) },
     metrics: { contentType: 'text/plain', render: () => Promise.resolve('keyflow_up 1\n') },
     actors: { locate: () => Promise.resolve(undefined), locateHere: () => Promise.resolve(undefined) },

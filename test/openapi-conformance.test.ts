@@ -30,6 +30,8 @@ const events = [
 
 /** `METHOD /openapi/{path}` of every answer checked, with its status. */
 const answered: { operation: string; status: number }[] = [];
+/** The erasure DELETE /v1/users/{userId} asked for, which GET /v1/erasures/{id} reads. */
+let erasureId = '';
 
 /** Call keyflow and check the answer against the served document; returns the response. */
 async function call(method: string, path: string, init: { body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Response> {
@@ -91,6 +93,18 @@ const EXERCISES: Record<string, () => Promise<void>> = {
     assert.equal((await call('GET', '/v1/reports/events?groupBy=type,source,funnelStage')).status, 200);
     assert.equal((await call('GET', '/v1/reports/events?groupBy=colour')).status, 400);
   },
+  'GET /v1/analytics/timeseries': async () => {
+    const r = await json<{ points: { events: number }[] }>('GET', '/v1/analytics/timeseries?interval=1h&tz=Asia/Kolkata');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.points.reduce((n, p) => n + p.events, 0), events.length);
+    assert.equal((await call('GET', '/v1/analytics/timeseries?interval=1h', { headers: { accept: 'text/csv' } })).status, 200);
+    assert.equal((await call('GET', '/v1/analytics/timeseries?tz=Mars/Olympus')).status, 400);
+  },
+  'GET /v1/analytics/funnel': async () => {
+    const r = await json<{ steps: { users: number }[] }>('GET', '/v1/analytics/funnel?steps=ad.view,checkout.complete,refund&window=1h');
+    assert.deepEqual([r.status, r.body.steps.map((s) => s.users)], [200, [1, 1, 1]]);
+    assert.equal((await call('GET', '/v1/analytics/funnel?steps=ad.view')).status, 400);
+  },
   'GET /v1/dead-letters': async () => {
     const r = await json<{ items: unknown[] }>('GET', '/v1/dead-letters?limit=10');
     assert.equal(r.status, 200);
@@ -104,6 +118,18 @@ const EXERCISES: Record<string, () => Promise<void>> = {
     assert.equal((await call('GET', `/internal/v1/actors/${USER}`)).status, 200);
     assert.equal((await call('GET', '/internal/v1/actors/never-seen-key')).status, 404);
   },
+  'DELETE /v1/users/{userId}': async () => {
+    const r = await json<{ erasureId: string }>('DELETE', '/v1/users/u-conf-erased');
+    assert.equal(r.status, 202);
+    erasureId = r.body.erasureId;
+    assert.equal((await call('DELETE', `/v1/users/${'x'.repeat(129)}`)).status, 400);
+  },
+  'GET /v1/erasures/{id}': async () => {
+    assert.equal((await call('GET', `/v1/erasures/${erasureId}`)).status, 200);
+    await eventually(async () => (await json<{ status: string }>('GET', `/v1/erasures/${erasureId}`)).body.status, (s) => s === 'done');
+    assert.equal((await call('GET', `/v1/erasures/${erasureId}`)).status, 200, 'done');
+    assert.equal((await call('GET', '/v1/erasures/none')).status, 404);
+  },
   'GET /healthz': async () => {
     assert.equal((await call('GET', '/healthz')).status, 200);
   },
@@ -112,6 +138,17 @@ const EXERCISES: Record<string, () => Promise<void>> = {
   },
   'GET /metrics': async () => {
     assert.equal((await call('GET', '/metrics')).status, 200);
+  },
+  'GET /v1/analytics/summary': async () => {
+    assert.equal((await call('GET', '/v1/analytics/summary')).status, 200);
+    assert.equal((await call('GET', '/v1/analytics/summary?window=5m')).status, 400);
+  },
+  'GET /v1/stream': async () => {
+    assert.equal((await call('GET', '/v1/stream?events=true&type=page.view')).status, 200);
+    assert.equal((await call('GET', '/v1/stream?type=page.view')).status, 400);
+  },
+  'GET /v1/admin/lag': async () => {
+    assert.equal((await call('GET', '/v1/admin/lag')).status, 200);
   },
   'GET /openapi.json': async () => {
     assert.equal((await call('GET', '/openapi.json')).status, 200);

@@ -1,6 +1,8 @@
 // `npm test`: make sure the real services are there, then run every *.test.ts with node:test.
 // Rule: a run against missing services stops before any test starts, with one line per
 // missing service and the command that starts it; tests never skip for want of a service.
+// Jaeger and Prometheus are started (Jaeger built the first time) only when a selected file
+// needs them, so `npm test -- db/` never waits for a Go build.
 //
 //   npm test                      every test file
 //   npm test -- db/ http/         only files whose path contains db/ or http/
@@ -9,22 +11,33 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { repoRoot, servicesUp } from '../compose/local/index.ts';
+import { coreServices, observabilityServices, repoRoot, servicesUp, type ServiceName } from '../compose/local/index.ts';
 import { requireServices, ServiceUnreachableError } from './support/services.ts';
 
 const roots = ['actors', 'runtime', 'http', 'db', 'otel', 'bench', 'compose', 'test'];
 const skipped = new Set(['node_modules', 'dist', '.keyflow']);
 const connectionVariables = ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS'];
+/** Test files that inspect keyflow through the real Jaeger and Prometheus. */
+const observabilityTests = ['test/tracing.test.ts', 'test/dashboard.test.ts'];
 
 async function main(args: readonly string[]): Promise<number> {
   const filters = args.filter((a) => !a.startsWith('-'));
   const nodeFlags = args.filter((a) => a.startsWith('-'));
 
-  // Connection settings given by the real environment mean someone else runs the services.
-  if (connectionVariables.some((name) => !process.env[name])) {
+  const files = (await findTestFiles()).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+  if (files.length === 0) {
+    console.error(`keyflow test: no test file path contains ${filters.map((f) => JSON.stringify(f)).join(' or ')}`);
+    return 1;
+  }
+  // Connection settings given by the real environment mean someone else runs the core services.
+  const wanted: ServiceName[] = [
+    ...(connectionVariables.some((name) => !process.env[name]) ? coreServices : []),
+    ...(files.some((f) => observabilityTests.includes(f)) ? observabilityServices : []),
+  ];
+  if (wanted.length > 0) {
     process.env['KEYFLOW_SERVICES_PROFILE'] = 'test';
     try {
-      await servicesUp(process.env);
+      await servicesUp(process.env, wanted);
     } catch (error) {
       console.error(error instanceof Error ? error.message : String(error));
       return 1;
@@ -42,11 +55,6 @@ async function main(args: readonly string[]): Promise<number> {
     return 1;
   }
 
-  const files = (await findTestFiles()).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
-  if (files.length === 0) {
-    console.error(`keyflow test: no test file path contains ${filters.map((f) => JSON.stringify(f)).join(' or ')}`);
-    return 1;
-  }
   // Node 20 does not expand globs; one file at a time, because integration tests share the
   // services (our flags come first so a --test-concurrency given on the command line wins).
   const child = spawn(

@@ -55,6 +55,11 @@ export class DedupWindow {
     this.#expiresAt.set(identity, expiresAtMs);
   }
 
+  /** Forget `identity` now (an erasure): a later resend of it is new. */
+  delete(identity: string): void {
+    this.#expiresAt.delete(identity);
+  }
+
   /** The live entries with their expiry. */
   *live(nowMs: number): IterableIterator<[identity: string, expiresAtMs: number]> {
     for (const entry of this.#expiresAt) if (entry[1] > nowMs) yield entry;

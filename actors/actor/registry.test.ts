@@ -76,3 +76,19 @@ test('ActorRegistry - above maxActors the least recently used actors without pen
   assert.ok(r.snapshot('a') && r.snapshot('c'));
   assert.equal(r.pendingCount, 2);
 });
+
+test('ActorRegistry - forget drops the live actor and its passivated dedup entries, so a resend is new data', () => {
+  const r = new ActorRegistry<number>(options);
+  r.offer('a', ev('e1', 'a'), 0, 0);
+  r.offer('b', ev('e2', 'b'), 0, 0);
+  r.drain();
+  r.passivate(5_000); // both passivated: their entries sit in the worker-wide store
+  r.offer('a', ev('e3', 'a'), 0, 5_001); // a is live again, with e3 in its own window
+  r.drain();
+  r.forget('a', ['1000\u0000e1', '1000\u0000e3']);
+  assert.equal(r.snapshot('a'), undefined);
+  assert.equal(r.offer('a', ev('e1', 'a'), 0, 5_002), 'accepted');
+  assert.equal(r.offer('a', ev('e3', 'a'), 0, 5_002), 'accepted');
+  assert.equal(r.offer('b', ev('e2', 'b'), 0, 5_002), 'duplicate'); // another key's entries stay
+  assert.throws(() => r.forget('a', []), /pending/);
+});

@@ -91,6 +91,18 @@ export class ActorRegistry<M> {
     return dropped;
   }
 
+  /**
+   * Forget the key's actor and the given identities (an erasure): its live state and dedup
+   * entries go, the passivated store's entries too, so an erased event sent again is new
+   * data. Refused while the actor has pending events — the caller flushes them first.
+   */
+  forget(key: string, identities: Iterable<string>): void {
+    const actor = this.#actors.get(key);
+    if (actor !== undefined && actor.pendingCount > 0) throw new Error(`forget(${key}): the actor still has ${actor.pendingCount} pending events`);
+    this.#actors.delete(key);
+    for (const identity of identities) this.#cold.delete(identity);
+  }
+
   /** Dedup entries held for passivated actors. */
   get passivatedDedupEntries(): number {
     return this.#cold.size;

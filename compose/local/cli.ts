@@ -1,26 +1,43 @@
-// `npm run services -- up|down|status`: the local PostgreSQL, Redis and Kafka without Docker.
+// `npm run services -- up|down|status`: the local PostgreSQL, Redis and Kafka without Docker,
+// and Jaeger and Prometheus when named.
 // Exit codes: 0 done / all up, 1 a service failed or is down, 2 usage.
-import { formatStatus, servicesDown, servicesStatus, servicesUp } from './index.ts';
+import { allServices, coreServices, formatStatus, observabilityServices, servicesDown, servicesStatus, servicesUp, type ServiceName } from './index.ts';
 
-const usage = `usage: npm run services -- <command>
+const usage = `usage: npm run services -- <command> [service…]
 
-  up       install what is missing, start PostgreSQL, Redis and Kafka, write .env
+  up       install what is missing, start PostgreSQL, Redis and Kafka, write .env;
+           with names, start those instead: \`up jaeger prometheus\`, \`up all\`
+           (Jaeger is built from its Go module the first time: about 6 minutes)
   ensure   \`up\`, unless DATABASE_URL, REDIS_URL and KAFKA_BROKERS are all set in the
            environment (then someone else runs the services); what \`npm start\` does first
-  status   one line per service; exits 1 if any is down
+  status   one line per service; exits 1 if any of PostgreSQL, Redis, Kafka is down
   down     stop what \`up\` started
 
 Settings: KEYFLOW_SERVICES_DIR (default .keyflow/services), KEYFLOW_SERVICES_PROFILE (dev|test),
 KEYFLOW_PG_PORT (55432), KEYFLOW_REDIS_PORT (56379), KEYFLOW_KAFKA_PORT (59092),
-KEYFLOW_KAFKA_CONTROLLER_PORT (59093).`;
+KEYFLOW_KAFKA_CONTROLLER_PORT (59093), KEYFLOW_PROMETHEUS_PORT (59090). Jaeger listens on its
+fixed ports: OTLP 4317 (gRPC) and 4318 (HTTP), query API 16686.`;
 
-async function main(command: string | undefined): Promise<number> {
+/** The services named on the command line (`all` = every one), or undefined if one is unknown. */
+function selected(args: readonly string[]): readonly ServiceName[] | undefined {
+  if (args.length === 0) return coreServices;
+  if (args.includes('all')) return allServices;
+  return args.every((a) => (allServices as readonly string[]).includes(a)) ? (args as ServiceName[]) : undefined;
+}
+
+async function main(command: string | undefined, args: readonly string[] = []): Promise<number> {
   switch (command) {
     case 'up': {
+      const names = selected(args);
+      if (names === undefined) {
+        console.error(`unknown service among ${args.join(' ')}; known: ${allServices.join(', ')}, all`);
+        return 2;
+      }
       const started = Date.now();
-      const result = await servicesUp();
-      for (const [name, what] of Object.entries(result)) console.log(`${name.padEnd(10)}${what}`);
-      console.log(`keyflow services: ready in ${((Date.now() - started) / 1000).toFixed(1)} s; connection settings in .env`);
+      const result = await servicesUp(process.env, names);
+      for (const [name, what] of Object.entries(result)) console.log(`${name.padEnd(11)}${what}`);
+      const envNote = names.some((n) => coreServices.includes(n)) ? '; connection settings in .env' : '';
+      console.log(`keyflow services: ready in ${((Date.now() - started) / 1000).toFixed(1)} s${envNote}`);
       return 0;
     }
     case 'ensure': {
@@ -34,11 +51,11 @@ async function main(command: string | undefined): Promise<number> {
     case 'status': {
       const statuses = await servicesStatus();
       for (const s of statuses) console.log(formatStatus(s));
-      return statuses.every((s) => s.up) ? 0 : 1;
+      return statuses.every((s) => s.up || observabilityServices.includes(s.name)) ? 0 : 1;
     }
     case 'down': {
       const result = await servicesDown();
-      for (const [name, what] of Object.entries(result)) console.log(`${name.padEnd(10)}${what}`);
+      for (const [name, what] of Object.entries(result)) console.log(`${name.padEnd(11)}${what}`);
       return 0;
     }
     default:
@@ -48,7 +65,7 @@ async function main(command: string | undefined): Promise<number> {
 }
 
 try {
-  process.exitCode = await main(process.argv[2]);
+  process.exitCode = await main(process.argv[2], process.argv.slice(3));
 } catch (error) {
   console.error(error instanceof Error ? error.message : String(error));
   process.exitCode = 1;

@@ -1,5 +1,8 @@
 // The door of compose/local: what the CLI, the test runner and the bench may use.
-export { servicesUp, servicesStatus, servicesDown, formatStatus, ServicesUpError } from './services.ts';
+export { servicesUp, servicesStatus, servicesDown, formatStatus, ServicesUpError, coreServices, observabilityServices, allServices } from './services.ts';
+export { jaegerBinary, jaegerOtlpUrl, jaegerQueryUrl, jaegerVersion } from './jaeger.ts';
+export { alertRulesFile, prometheusConfig, startPrometheus } from './prometheus.ts';
+export type { PrometheusOptions, RunningPrometheus, ScrapeTargets } from './prometheus.ts';
 export type { ServiceStatus, UpResult, DownResult, Env } from './services.ts';
 export { probeTcp, waitReachable } from './probe.ts';
 export type { Endpoint, Reachability } from './probe.ts';

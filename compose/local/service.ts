@@ -3,7 +3,7 @@
 import type { Endpoint } from './probe.ts';
 import type { Settings } from './settings.ts';
 
-export type ServiceName = 'postgres' | 'redis' | 'kafka';
+export type ServiceName = 'postgres' | 'redis' | 'kafka' | 'jaeger' | 'prometheus';
 
 /** One local service. `start` is only called while nothing answers on its port. */
 export interface LocalService {

@@ -1,20 +1,30 @@
-// `up`, `status` and `down` over the three local services.
+// `up`, `status` and `down` over the local services: the three keyflow needs (PostgreSQL,
+// Redis, Kafka) and the two it is observed with (Jaeger, Prometheus), which start only when
+// named, because `npm start` does not need them and Jaeger's first build takes minutes.
 // Rule: a service that already answers on its port is left alone, whoever started it, so `up`
 // is idempotent and cheap when everything runs; `down` stops only what `up` started.
 import { join } from 'node:path';
 import { aptInstall } from './apt.ts';
 import { writeEnvFile } from './env-file.ts';
+import { jaegerService } from './jaeger.ts';
 import { kafkaService } from './kafka.ts';
 import { postgresService } from './postgres.ts';
 import { probeTcp, type Endpoint } from './probe.ts';
+import { prometheusService } from './prometheus.ts';
 import { say } from './progress.ts';
 import { redisService } from './redis.ts';
 import { checkCanInstall } from './requirements.ts';
 import { ServiceStartError, type LocalService, type ServiceName } from './service.ts';
 import { connectionEnv, loadSettings } from './settings.ts';
 
-// All three start concurrently; Kafka's first Maven resolution is the long pole of a cold up.
-const services: readonly LocalService[] = [postgresService, redisService, kafkaService];
+// All start concurrently; Kafka's first Maven resolution (or Jaeger's first build) is the long pole of a cold up.
+const services: readonly LocalService[] = [postgresService, redisService, kafkaService, jaegerService, prometheusService];
+
+/** What keyflow itself needs; `up` without names starts these. */
+export const coreServices: readonly ServiceName[] = ['postgres', 'redis', 'kafka'];
+/** What keyflow is observed with; started when named (and by `npm test` for its tracing and dashboard tests). */
+export const observabilityServices: readonly ServiceName[] = ['jaeger', 'prometheus'];
+export const allServices: readonly ServiceName[] = services.map((s) => s.name);
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -22,8 +32,8 @@ export type ServiceStatus =
   | Readonly<{ name: ServiceName; endpoint: Endpoint; up: true }>
   | Readonly<{ name: ServiceName; endpoint: Endpoint; up: false; reason: string }>;
 
-/** What `up` found or did, per service. */
-export type UpResult = Readonly<Record<ServiceName, 'already running' | 'started'>>;
+/** What `up` found or did, per service it was asked for. */
+export type UpResult = Readonly<Partial<Record<ServiceName, 'already running' | 'started'>>>;
 
 /** What `down` did, per service. */
 export type DownResult = Readonly<Record<ServiceName, 'stopped' | 'not running' | 'left running (started elsewhere, not from this checkout)'>>;
@@ -41,10 +51,11 @@ export class ServicesUpError extends AggregateError {
  * @example
  * await servicesUp({ ...process.env, KEYFLOW_SERVICES_PROFILE: 'test' });
  */
-export async function servicesUp(env: Env = process.env): Promise<UpResult> {
+export async function servicesUp(env: Env = process.env, names: readonly ServiceName[] = coreServices): Promise<UpResult> {
   const settings = loadSettings(env);
-  const statuses = await servicesStatus(env);
-  const down = services.filter((s) => !statuses.find((x) => x.name === s.name)?.up);
+  const wanted = services.filter((s) => names.includes(s.name));
+  const statuses = await servicesStatus(env, names);
+  const down = wanted.filter((s) => !statuses.find((x) => x.name === s.name)?.up);
 
   const needs = await Promise.all(down.map((s) => s.missingPackages()));
   const packages = [...new Set(needs.flat())];
@@ -72,10 +83,9 @@ export async function servicesUp(env: Env = process.env): Promise<UpResult> {
     throw new ServicesUpError(failures, `keyflow services failed to start:\n${lines.join('\n')}`);
   }
 
-  await writeEnvFile(join(settings.repoRoot, '.env'), connectionEnv(settings));
-  return Object.fromEntries(
-    services.map((s) => [s.name, down.includes(s) ? 'started' : 'already running']),
-  ) as Record<ServiceName, 'already running' | 'started'>;
+  // The connection settings are the core services'; an `up` of the others alone leaves .env as it is.
+  if (wanted.some((s) => coreServices.includes(s.name))) await writeEnvFile(join(settings.repoRoot, '.env'), connectionEnv(settings));
+  return Object.fromEntries(wanted.map((s) => [s.name, down.includes(s) ? 'started' : 'already running']));
 }
 
 /**
@@ -84,10 +94,10 @@ export async function servicesUp(env: Env = process.env): Promise<UpResult> {
  * @example
  * const down = (await servicesStatus()).filter((s) => !s.up);
  */
-export async function servicesStatus(env: Env = process.env): Promise<readonly ServiceStatus[]> {
+export async function servicesStatus(env: Env = process.env, names: readonly ServiceName[] = allServices): Promise<readonly ServiceStatus[]> {
   const settings = loadSettings(env);
   return Promise.all(
-    services.map(async (service): Promise<ServiceStatus> => {
+    services.filter((s) => names.includes(s.name)).map(async (service): Promise<ServiceStatus> => {
       const endpoint = service.endpoint(settings);
       const r = await probeTcp(endpoint, 2000);
       return r.reachable ? { name: service.name, endpoint, up: true } : { name: service.name, endpoint, up: false, reason: r.reason };
@@ -113,7 +123,7 @@ export async function servicesDown(env: Env = process.env): Promise<DownResult> 
 
 /** One status line, e.g. `kafka     down  connection refused at 127.0.0.1:59092 — start it with: …`. */
 export function formatStatus(status: ServiceStatus): string {
-  const name = status.name.padEnd(10);
+  const name = status.name.padEnd(11);
   return status.up
     ? `${name}up    ${format(status.endpoint)}`
     : `${name}down  ${status.reason} at ${format(status.endpoint)} — start it with: npm run services -- up`;

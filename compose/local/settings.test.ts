@@ -30,3 +30,9 @@ test('services settings - an invalid value is rejected with the variable named',
   });
   assert.throws(() => loadSettings({ KEYFLOW_SERVICES_PROFILE: 'prod' }), /KEYFLOW_SERVICES_PROFILE/);
 });
+
+test('services settings - Prometheus listens on 59090 unless KEYFLOW_PROMETHEUS_PORT says otherwise', () => {
+  assert.equal(loadSettings({}).prometheusPort, 59090);
+  assert.equal(loadSettings({ KEYFLOW_PROMETHEUS_PORT: '59191' }).prometheusPort, 59191);
+  assert.throws(() => loadSettings({ KEYFLOW_PROMETHEUS_PORT: '0' }), /KEYFLOW_PROMETHEUS_PORT/);
+});

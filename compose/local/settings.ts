@@ -23,6 +23,8 @@ export type Settings = Readonly<{
   redisPort: number;
   kafkaPort: number;
   kafkaControllerPort: number;
+  /** Prometheus' HTTP port (Jaeger's ports are its fixed all-in-one ones). */
+  prometheusPort: number;
 }>;
 
 /** Raised when a KEYFLOW_* variable of the services script is invalid. */
@@ -39,6 +41,7 @@ const schema = z.object({
   KEYFLOW_REDIS_PORT: port.default(56379),
   KEYFLOW_KAFKA_PORT: port.default(59092),
   KEYFLOW_KAFKA_CONTROLLER_PORT: port.default(59093),
+  KEYFLOW_PROMETHEUS_PORT: port.default(59090),
 });
 
 /**
@@ -70,6 +73,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     redisPort: v.KEYFLOW_REDIS_PORT,
     kafkaPort: v.KEYFLOW_KAFKA_PORT,
     kafkaControllerPort: v.KEYFLOW_KAFKA_CONTROLLER_PORT,
+    prometheusPort: v.KEYFLOW_PROMETHEUS_PORT,
   });
 }
 

@@ -1,10 +1,13 @@
 // Every route the edge serves, as its own module describes it. Rule: a route module that is
 // mounted in app.ts appends its RouteDoc[] here, and /openapi.json is generated from this list.
+import { erasureDocs } from '../routes/erasures.ts';
 import { actorDocs } from '../routes/actors.ts';
+import { analyticsDocs } from '../routes/analytics.ts';
 import { deadLetterDocs } from '../routes/dead-letters.ts';
 import { eventListDocs } from '../routes/event-list.ts';
 import { eventStreamDocs } from '../routes/event-stream.ts';
 import { eventDocs } from '../routes/events.ts';
+import { liveDocs } from '../routes/live.ts';
 import { healthDocs } from '../routes/health.ts';
 import { metricsDocs } from '../routes/metrics.ts';
 import { openApiDocs } from '../routes/openapi.ts';
@@ -24,4 +27,7 @@ export const allRouteDocs: readonly RouteDoc[] = [
   ...eventListDocs,
   ...userDocs,
   ...eventStreamDocs,
+  ...analyticsDocs,
+  ...liveDocs,
+  ...erasureDocs,
 ];

@@ -4,18 +4,21 @@
 // Rule: on SIGTERM or SIGINT the process stops accepting requests, drains its workers
 // (flush, commit), closes its connections and exits 0 — or exits 1 if that takes longer
 // than KEYFLOW_SHUTDOWN_TIMEOUT_MS.
+import { COMMAND_HEADER, ERASE_USER, encodeEraseUser } from '../../actors/index.ts';
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
-import { connectDb, getEvent, getUserProfile, listDeadLetters, listEvents, migrate, reportEvents, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
+import { connectDb, funnel, timeseries, getErasure, getEvent, getUserProfile, listDeadLetters, listEvents, migrate, recordErasure, reportEvents, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
 import { answerErrors, createApp, deriveInternalToken, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
 import { traceRequests } from '../../http/middleware/trace.ts';
-import { createMetrics, metricsContentType, renderAggregated, type Tracing } from '../../otel/index.ts';
+import { createMetrics, defineLiveMetrics, metricsContentType, postgresAttributes, renderAggregated, withDbSpans, type KeyflowMetrics, type Tracing } from '../../otel/index.ts';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { hostname } from 'node:os';
 import { createActorDirectory, createDecodePool, createRateLimiter, createReadiness, type DecodePool } from '../edge/index.ts';
-import { createKafka, ensureTopic, EventPublisher } from '../kafka/index.ts';
+import { createKafka, ensureTopic, EventPublisher, watchLag } from '../kafka/index.ts';
+import { FeedSubscriber, LagReader, LiveReconciler, readSummary } from '../live/index.ts';
 import { createLogger, errorFields, type Logger } from '../log/index.ts';
 import { Supervisor } from '../supervisor/index.ts';
+import type { LifecycleState } from '../protocol.ts';
 
 type Command = 'all' | 'edge' | 'worker' | 'migrate';
 
@@ -74,11 +77,33 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     return;
   }
 
-  const { registry, metrics } = createMetrics({ defaults: true });
+  const { registry, metrics } = createMetrics({ defaults: true, thread: 'main' });
+  // Both outcomes exist from the start, so a failure-rate panel has a series before the first failure.
+  for (const outcome of ['ok', 'error'] as const) metrics.kafkaPublishDuration.zero({ outcome });
   const kafka = createKafka(config, `keyflow-${command}-${process.pid}`, log);
   const redis = new Redis(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined); // readiness reports it; ioredis keeps reconnecting
   redis.connect().catch((e: unknown) => log.warn('redis not reachable yet', errorFields(e)));
+
+  const lagReader = new LagReader(kafka, redis, config);
+  const liveMetrics = defineLiveMetrics(registry, { consumerLag: async () => (await lagReader.read()).partitions });
+  // The reconciler WATCHes keys, which is per connection: it gets a connection of its own.
+  const reconcilerRedis = redis.duplicate();
+  reconcilerRedis.on('error', () => undefined);
+  const reconciler = new LiveReconciler({
+    sql,
+    redis: reconcilerRedis,
+    prefix: config.redisPrefix,
+    intervalMs: config.liveReconcileMs,
+    log: log.child({ component: 'live-reconciler' }),
+    onRound: (r) => {
+      liveMetrics.reconcileRounds.inc();
+      if (r.minutesCorrected > 0) liveMetrics.minutesCorrected.inc(r.minutesCorrected);
+      if (r.rebuilt !== undefined) liveMetrics.activeRebuilds.inc({ reason: r.rebuilt });
+    },
+  });
+  const feed = new FeedSubscriber(redis, config.redisPrefix);
+  const streamsClosing = new AbortController();
 
   const onMaintained = (r: MaintenanceResult): void => metrics.eventsDefaultPartitionRows.set(r.defaultRows);
   await prepareDatabase(sql, config, log, onMaintained);
@@ -102,7 +127,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       : undefined;
   const readiness = createReadiness({ sql, redis, kafka, ...(sup ? { workers: () => sup.healthy() } : {}) });
   // Filled in as start-up proceeds; shutdown closes whatever got that far.
-  const held: { server?: ServedApp; publisher?: EventPublisher; decoder?: DecodePool } = {};
+  const held: { server?: ServedApp; publisher?: EventPublisher; decoder?: DecodePool; stopLag?: () => Promise<void> } = {};
   let advertiseUrl = '';
   let stopping: Promise<void> | undefined;
 
@@ -115,12 +140,17 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       }, config.shutdownTimeoutMs + 500);
       hard.unref();
       try {
+        streamsClosing.abort();
         await held.server?.close();
+        await held.stopLag?.();
+        await reconciler.stop();
+        await lagReader.close();
         await sup?.drain();
         await held.publisher?.close();
         await held.decoder?.close();
         await readiness.close();
         redis.disconnect();
+        reconcilerRedis.disconnect();
         await sql.end({ timeout: 2 });
         await tracing.shutdown();
       } catch (e) {
@@ -136,7 +166,23 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
 
   if (command === 'all' || command === 'edge') {
-    held.publisher = new EventPublisher(kafka, { topic: config.topic, timeoutMs: config.publishTimeoutMs });
+    held.publisher = new EventPublisher(kafka, {
+      topic: config.topic,
+      timeoutMs: config.publishTimeoutMs,
+      partitionCount,
+      onPublished: (seconds, outcome) => metrics.kafkaPublishDuration.observe({ outcome }, seconds),
+      stats: {
+        onAcknowledged: (n, seconds) => {
+          liveMetrics.producerRequests.inc();
+          liveMetrics.producerMessages.inc(n);
+          liveMetrics.producerDuration.observe(seconds);
+        },
+        onFailed: () => {
+          liveMetrics.producerRequests.inc();
+          liveMetrics.producerErrors.inc();
+        },
+      },
+    });
     const publisher = held.publisher;
     await untilUp('kafka producer', log, () => publisher.connect());
   }
@@ -169,12 +215,43 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       listDeadLetters: (q) => listDeadLetters(sql, q),
       listEvents: (q) => listEvents(sql, q),
       getUserProfile: (userId) => getUserProfile(sql, userId),
+      timeseries: (q) => timeseries(sql, q),
+      funnel: (q) => funnel(sql, q),
     },
     health: readiness,
-    metrics: { contentType: metricsContentType, render: async () => renderAggregated(registry, sup ? await sup.metrics() : []) },
+    metrics: {
+      contentType: metricsContentType,
+      render: async () => {
+        await recordHealth(metrics, readiness, sup);
+        return renderAggregated(registry, sup ? await sup.metrics() : []);
+      },
+    },
     ...(held.decoder ? { decoder: held.decoder } : {}),
     actors: createActorDirectory({ config, redis, partitionCount, internalToken, selfUrl: () => advertiseUrl, ...(sup ? { supervisor: sup } : {}) }),
     ...(rateLimit ? { rateLimit } : {}),
+    live: {
+      summary: () => readSummary(redis, config.redisPrefix, Date.now()),
+      subscribe: (listener) => feed.subscribe(listener),
+      lag: () => lagReader.read(),
+    },
+    stream: {
+      maxClients: config.maxStreamClients,
+      maxQueuedBytes: config.streamQueueBytes,
+      signal: streamsClosing.signal,
+      onClients: (n) => liveMetrics.streamClients.set(n),
+      onDropped: (n) => liveMetrics.streamEventsDropped.inc(n),
+      onSent: (n) => liveMetrics.streamEventsSent.inc(n),
+      onRejected: () => liveMetrics.streamRejected.inc(),
+    },
+    erasures: {
+      produce: (r, signal) => {
+        if (pub === undefined) throw new Error('this process does not ingest (keyflow worker)');
+        const value = encodeEraseUser({ type: ERASE_USER, ...r });
+        return pub.publish([{ id: r.erasureId, key: r.userId, value }], signal, { [COMMAND_HEADER]: ERASE_USER });
+      },
+      record: (r) => recordErasure(sql, { erasureId: r.erasureId, userId: r.userId, requestedAt: new Date(r.requestedAt) }),
+      get: (id) => getErasure(sql, id),
+    },
     options: {
       maxBodyBytes: config.maxBodyBytes,
       maxBatchEvents: 1000,
@@ -192,8 +269,15 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     },
   };
   const root = new Hono();
-  root.use('*', traceRequests());
-  root.route('/', createApp(deps));
+  const httpLog = log.child({ component: 'http' });
+  root.use('*', traceRequests({
+    onRequest: (r) => {
+      metrics.httpRequestDuration.observe({ method: r.method, route: r.route, status_code: String(r.status) }, r.seconds);
+      httpLog.debug('request', { requestId: r.requestId, method: r.method, route: r.route, path: r.path, status: r.status, ms: Math.round(r.seconds * 1000) });
+    },
+  }));
+  // Each query the edge makes is one client span: a report's trace shows the SQL's duration.
+  root.route('/', createApp({ ...deps, queries: withDbSpans(deps.queries, postgresAttributes(config.databaseUrl), 'SELECT') }));
   // After the edge, so its guard (admin scope) covers them too.
   if (config.faultsEnabled && sup !== undefined) root.route('/', faultRoutes(sup, log));
   // The root answers unknown routes and errors itself: in the error body, like the edge.
@@ -203,6 +287,12 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   const server = (held.server = await serveApp(root, { port: config.port, host: config.host }));
   advertiseUrl = config.advertiseUrl ?? `http://${config.host === '0.0.0.0' ? hostname() : config.host}:${server.port}`;
 
+  if (sup !== undefined) {
+    held.stopLag = watchLag(kafka, { topic: config.topic, groupId: config.groupId, intervalMs: 5_000 }, (lags) => {
+      for (const l of lags) metrics.consumerLag.set({ topic: config.topic, partition: String(l.partition) }, l.lag);
+    }, (e) => log.debug('consumer lag not fetched', errorFields(e)));
+  }
+  reconciler.start();
   try {
     await sup?.start({ advertiseUrl, partitionCount });
   } catch (e) {
@@ -214,6 +304,18 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     return;
   }
   log.info('keyflow ready', { command, url: `http://${config.host}:${server.port}`, advertiseUrl, workers: sup ? config.workers : 0 });
+}
+
+const lifecycleStates: readonly LifecycleState[] = ['starting', 'running', 'draining', 'stopped', 'failed'];
+
+/** The gauges read at scrape time: dependency health, readiness, each worker's lifecycle. */
+async function recordHealth(metrics: KeyflowMetrics, readiness: { readiness(): Promise<{ ready: boolean; checks: Readonly<Record<string, { ok: boolean }>> }> }, sup: Supervisor | undefined): Promise<void> {
+  const r = await readiness.readiness();
+  metrics.ready.set(r.ready ? 1 : 0);
+  for (const [name, check] of Object.entries(r.checks)) if (name !== 'workers') metrics.dependencyUp.set({ dependency: name }, check.ok ? 1 : 0);
+  for (const w of sup?.workerStates() ?? []) {
+    for (const state of lifecycleStates) metrics.workerState.set({ worker: String(w.workerId), state }, w.state === state ? 1 : 0);
+  }
 }
 
 /** Test-only routes that make a worker fail on purpose (mounted only with KEYFLOW_FAULTS=1). */

@@ -57,6 +57,9 @@ const variables = {
   KEYFLOW_FAULTS: ['faultsEnabled', z.enum(['0', '1']).transform((v) => v === '1'), '0'],
   // Minute rollups answer reports long after the raw events are dropped (never shorter than KEYFLOW_RETENTION_DAYS).
   KEYFLOW_ROLLUP_RETENTION_DAYS: ['rollupRetentionDays', int(1, 36_500), '400'],
+  KEYFLOW_MAX_STREAM_CLIENTS: ['maxStreamClients', int(0, 100_000), '100'],
+  KEYFLOW_STREAM_QUEUE_BYTES: ['streamQueueBytes', int(1024, 64 * 1024 * 1024), String(1024 * 1024)],
+  KEYFLOW_LIVE_RECONCILE_MS: ['liveReconcileMs', int(100, 600_000), '2000'],
 } as const;
 
 /**
@@ -72,6 +75,7 @@ const foreign = new Set([
   'KEYFLOW_KAFKA_CONTROLLER_PORT',
   'KEYFLOW_JAEGER_OTLP_PORT',
   'KEYFLOW_JAEGER_UI_PORT',
+  'KEYFLOW_PROMETHEUS_PORT',
 ]);
 
 /** The scopes an API key may carry (DESIGN.md: erasure, dead letters and lag need admin). */

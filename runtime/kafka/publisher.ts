@@ -7,10 +7,11 @@
 // idle, one produce request for many HTTP requests under load. A publish that times out or
 // is aborted before its send starts is withdrawn from the queue; one already in flight may
 // still land — harmless, since a retry of the same events is deduplicated downstream.
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer, type RecordMetadata } from 'kafkajs';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { EncodedEvent } from '../../http/index.ts';
 import { injectHeaders, tracer } from '../../otel/index.ts';
+import { partitionOf } from './partitioner.ts';
 
 /** Kafka did not acknowledge a publish in time. */
 export class KafkaUnavailableError extends Error {
@@ -18,10 +19,31 @@ export class KafkaUnavailableError extends Error {
   readonly code = 'KEYFLOW_KAFKA_UNAVAILABLE';
 }
 
-export type PublisherOptions = { readonly topic: string; readonly timeoutMs: number };
+/** Producer statistics hooks (seed E's "producer stats": throughput, latency, errors). */
+export type ProducerStats = {
+  /** A produce request was acknowledged: how many messages it carried and how long it took. */
+  onAcknowledged?(messages: number, seconds: number): void;
+  /** A produce request failed. */
+  onFailed?(messages: number): void;
+};
+
+export type PublisherOptions = {
+  readonly topic: string;
+  readonly timeoutMs: number;
+  readonly stats?: ProducerStats;
+  /** The topic's partitions, to name each message's partition and offset on the publish span. */
+  readonly partitionCount?: number;
+  /** Told how long each publish took, from the call until Kafka acknowledged (or it failed). */
+  readonly onPublished?: (seconds: number, outcome: 'ok' | 'error') => void;
+};
+
+/** The header in which the edge stamps when it received an event (epoch ms, decimal). */
+export const RECEIVED_AT_HEADER = 'keyflow-received-at';
 
 type KafkaMessage = { key: string; value: string; headers: Record<string, string> };
-type Queued = { readonly messages: KafkaMessage[]; readonly resolve: () => void; readonly reject: (e: unknown) => void };
+/** Where each message of a publish landed, in order (when the partition count is known). */
+type Placement = { partition: number; offset: string }[];
+type Queued = { readonly messages: KafkaMessage[]; readonly resolve: (placement: Placement | undefined) => void; readonly reject: (e: unknown) => void };
 
 /** Most messages one coalesced send carries (well under the broker's request limits). */
 const MAX_MESSAGES_PER_SEND = 5_000;
@@ -64,15 +86,26 @@ export class EventPublisher {
    *
    * @example
    * await publisher.publish([{ id: 'e-1', key: 'u-1', value: '{"id":"e-1",…}' }]);
+   * // a command: the same path, with its marking header
+   * await publisher.publish([{ id: erasureId, key: 'u-1', value }], signal, { 'keyflow-command': 'erase-user' });
    */
-  async publish(events: readonly EncodedEvent[], signal?: AbortSignal): Promise<void> {
+  async publish(events: readonly EncodedEvent[], signal?: AbortSignal, extraHeaders?: Readonly<Record<string, string>>): Promise<void> {
     if (events.length === 0) return;
+    const started = performance.now();
     const span = tracer().startSpan(`${this.#options.topic} publish`, {
       kind: SpanKind.PRODUCER,
-      attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': this.#options.topic, 'messaging.batch.message_count': events.length },
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'send',
+        'messaging.operation.name': 'publish',
+        'messaging.destination.name': this.#options.topic,
+        'messaging.batch.message_count': events.length,
+        ...(events.length === 1 ? { 'messaging.kafka.message.key': events[0]!.key } : {}),
+      },
     });
-    const headers = injectHeaders(trace.setSpan(context.active(), span));
+    const headers = { ...injectHeaders(trace.setSpan(context.active(), span)), [RECEIVED_AT_HEADER]: String(Date.now()), ...extraHeaders };
     const messages = events.map((e) => ({ key: e.key, value: e.value, headers }));
+    let outcome: 'ok' | 'error' = 'error';
     let timer: NodeJS.Timeout | undefined;
     let entry: Queued | undefined;
     try {
@@ -83,12 +116,14 @@ export class EventPublisher {
       });
       deadline.catch(() => undefined);
       await Promise.race([this.connect(), deadline]);
-      const acknowledged = new Promise<void>((resolve, reject) => {
+      const acknowledged = new Promise<Placement | undefined>((resolve, reject) => {
         entry = { messages, resolve, reject };
         this.#queue.push(entry);
       });
       this.#pump();
-      await Promise.race([acknowledged, deadline]);
+      const placement = await Promise.race([acknowledged, deadline]);
+      outcome = 'ok';
+      describePlacement(span, placement);
     } catch (e) {
       const queuedAt = entry === undefined ? -1 : this.#queue.indexOf(entry);
       if (queuedAt >= 0) this.#queue.splice(queuedAt, 1);
@@ -97,6 +132,7 @@ export class EventPublisher {
     } finally {
       clearTimeout(timer);
       span.end();
+      this.#options.onPublished?.((performance.now() - started) / 1000, outcome);
     }
   }
 
@@ -118,11 +154,20 @@ export class EventPublisher {
     this.#sending = true;
     this.#sends++;
     const messages = batch.length === 1 ? batch[0]!.messages : batch.flatMap((b) => b.messages);
+    const started = performance.now();
+    const stats = this.#options.stats;
     this.#producer
       .send({ topic: this.#options.topic, acks: -1, messages })
       .then(
-        () => batch.forEach((b) => b.resolve()),
-        (e: unknown) => batch.forEach((b) => b.reject(e)),
+        (metadata) => {
+          stats?.onAcknowledged?.(messages.length, (performance.now() - started) / 1000);
+          const placements = this.#place(batch, metadata);
+          batch.forEach((b, i) => b.resolve(placements?.[i]));
+        },
+        (e: unknown) => {
+          stats?.onFailed?.(messages.length);
+          batch.forEach((b) => b.reject(e));
+        },
       )
       .finally(() => {
         this.#sending = false;
@@ -130,9 +175,42 @@ export class EventPublisher {
       });
   }
 
+  /**
+   * Where each message of a send landed: the partitioner's choice (the Java client's murmur2,
+   * which partitionOf reproduces) and, within each partition, the acknowledged base offset
+   * plus the message's position among that partition's messages of the send.
+   */
+  #place(batch: readonly Queued[], metadata: readonly RecordMetadata[]): Placement[] | undefined {
+    const count = this.#options.partitionCount;
+    if (count === undefined) return undefined;
+    const next = new Map<number, bigint>();
+    for (const m of metadata) if (m.baseOffset !== undefined) next.set(m.partition, BigInt(m.baseOffset));
+    return batch.map((b) =>
+      b.messages.map((m) => {
+        const partition = partitionOf(m.key, count);
+        const offset = next.get(partition);
+        if (offset === undefined) return { partition, offset: '' };
+        next.set(partition, offset + 1n);
+        return { partition, offset: offset.toString() };
+      }),
+    );
+  }
+
   /** Disconnect; a second call returns the same promise. */
   close(): Promise<void> {
     this.#closed ??= this.#producer.disconnect().catch(() => undefined);
     return this.#closed;
+  }
+}
+
+/** Name the partition and offset on a publish span when its messages share one partition. */
+function describePlacement(span: { setAttribute(k: string, v: string | number): unknown }, placement: Placement | undefined): void {
+  const first = placement?.[0];
+  if (placement === undefined || first === undefined) return;
+  if (!placement.every((p) => p.partition === first.partition)) return;
+  span.setAttribute('messaging.destination.partition.id', String(first.partition));
+  if (first.offset !== '') {
+    span.setAttribute('messaging.kafka.offset', Number(first.offset));
+    span.setAttribute('messaging.kafka.message.offset', Number(first.offset));
   }
 }

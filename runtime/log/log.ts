@@ -1,5 +1,8 @@
 // Structured logs: one JSON object per line on stderr, so that stdout stays free for
-// command output and any log shipper can parse them.
+// command output and any log shipper can parse them. Rule: a line written while a span is
+// active carries its `trace_id` and `span_id` (OpenTelemetry's log field names), so a log
+// line leads to its trace in Jaeger and back.
+import { context, trace } from '@opentelemetry/api';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const rank: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
@@ -32,7 +35,9 @@ export function errorFields(e: unknown): Record<string, unknown> {
 export function createLogger(level: LogLevel, base: Record<string, unknown> = {}): Logger {
   const write = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>) => {
     if (rank[lvl] < rank[level]) return;
-    process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), level: lvl, msg, ...base, ...fields })}\n`);
+    const sc = trace.getSpanContext(context.active());
+    const ids = sc !== undefined && trace.isSpanContextValid(sc) ? { trace_id: sc.traceId, span_id: sc.spanId } : undefined;
+    process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), level: lvl, msg, ...base, ...fields, ...ids })}\n`);
   };
   return {
     level,

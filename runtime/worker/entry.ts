@@ -6,7 +6,7 @@ import { expose } from 'comlink';
 import nodeEndpoint, { type NodeEndpoint } from 'comlink/dist/esm/node-adapter.mjs';
 import { Redis } from 'ioredis';
 import { connectDb } from '../../db/index.ts';
-import { createMetrics, startTracing } from '../../otel/index.ts';
+import { createMetrics, defineLiveMetrics, startTracing } from '../../otel/index.ts';
 import { createKafka } from '../kafka/index.ts';
 import { createLogger, errorFields } from '../log/index.ts';
 import { serializeError, type WorkerApi, type WorkerEvent, type WorkerInit } from '../protocol.ts';
@@ -21,7 +21,10 @@ const post = (m: WorkerEvent) => port.postMessage(m);
 const log = createLogger(config.logLevel, { component: 'worker', workerId });
 
 const tracing = await startTracing('keyflow');
-const { metrics, registry } = createMetrics();
+const { metrics, registry } = createMetrics({ thread: `worker-${workerId}` });
+/** Newest occurredAt stored per partition this worker owns, for the event-time lag gauge. */
+const newestStored = new Map<number, number>();
+const liveMetrics = defineLiveMetrics(registry, { newestStored: () => newestStored });
 const sql = connectDb(config.databaseUrl, { max: 2 });
 const redis = new Redis(config.redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
 redis.on('error', () => undefined); // reported through failed updates, not as unhandled errors
@@ -38,10 +41,15 @@ const worker = new PartitionWorker({
   tracingEnabled: tracing.enabled,
   partitionCount: init.partitionCount,
   onAssigned: (partitions) => {
+    for (const p of newestStored.keys()) if (!partitions.includes(p)) newestStored.delete(p);
     post({ type: 'assigned', workerId, partitions });
     // Scaled out, the edge finds a key's owner here; a lost write only costs a 404 until the next rebalance.
     recordAssignment(redis, config, init.advertiseUrl, workerId, partitions).catch((e: unknown) => log.warn('could not record the partition assignment in Redis', errorFields(e)));
   },
+  onStored: (newest) => {
+    for (const [p, ms] of newest) if (ms > (newestStored.get(p) ?? -Infinity)) newestStored.set(p, ms);
+  },
+  onConsumerError: () => liveMetrics.consumerErrors.inc(),
 });
 
 let closed: Promise<void> | undefined;

@@ -1,5 +1,6 @@
 export { spawnWorkerThread } from './spawn.ts';
 export { PartitionWorker } from './partition-worker.ts';
-export { liveKeys, LIVE_TTL_SECONDS } from './live-counters.ts';
+export { LiveWriter } from './live-counters.ts';
+export type { InsertedEvent } from './live-counters.ts';
 export { ownerOf, recordAssignment, assignmentKey } from './assignment.ts';
 export type { PartitionOwner } from './assignment.ts';

@@ -12,18 +12,29 @@
 // (the rest of the fetched batch stays unresolved and is fetched again) and resumes them
 // once a flush brought the pending work below half of that. When the group starts to
 // rebalance, the worker flushes and commits before it lets its partitions go.
+//
+// Commands (a message with the keyflow-command header, see actors/command): an erasure is
+// run where it sits in its partition — everything consumed before it is flushed first, then
+// the erase transaction runs, then its offset is committed by the next flush, all before the
+// next message of the batch is handled. A command that cannot be decoded, or that the store
+// refuses for its data, is dead-lettered, so no command blocks a partition.
+//
+// Tracing: each message's `process` span continues the producer's trace (Kafka headers); a
+// flush span is a child of its first event's and links to the others (up to 128), and the
+// store, the offset commit and the live update are client spans inside it.
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Redis } from 'ioredis';
-import { SpanKind, SpanStatusCode, context, trace, type Link, type SpanContext } from '@opentelemetry/api';
-import { ActorRegistry, decodeEvent, expiredMessage, partitionKeyOf, retentionCutoffMs, type Pending } from '../../actors/index.ts';
-import type { DeadLetterRow, Sql } from '../../db/index.ts';
-import { extractHeaders, tracer, type KeyflowMetrics } from '../../otel/index.ts';
+import { SpanKind, SpanStatusCode, context, trace, type Attributes, type Link, type Span, type SpanContext } from '@opentelemetry/api';
+import { ActorRegistry, decodeCommand, decodeEvent, expiredMessage, partitionKeyOf, retentionCutoffMs, type Pending } from '../../actors/index.ts';
+import { eraseUser, type DeadLetterRow, type Sql } from '../../db/index.ts';
+import { extractHeaders, inSpan, postgresAttributes, redisAttributes, tracer, type KeyflowMetrics } from '../../otel/index.ts';
 import type { Config } from '../config/index.ts';
-import { partitionOf } from '../kafka/index.ts';
+import { partitionOf, RECEIVED_AT_HEADER } from '../kafka/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import type { ActorLocation, LifecycleState, WorkerStatus } from '../protocol.ts';
-import { publishLiveCounters } from './live-counters.ts';
-import { storeBatch, type Meta } from './store-batch.ts';
+import { LiveWriter } from './live-counters.ts';
+import { commandOf, ErasureFences, forgetLiveUser } from './erasure.ts';
+import { isDataError, storeBatch, type Meta } from './store-batch.ts';
 
 /** One flush's worth of work. */
 type Batch = { entries: Pending<Meta>[]; deadLetters: DeadLetterRow[]; offsets: Map<number, string> };
@@ -41,6 +52,10 @@ export type PartitionWorkerDeps = {
   readonly partitionCount: number;
   /** Told the partitions of each new assignment. */
   readonly onAssigned?: (partitions: readonly number[]) => void;
+  /** Told, after each flush that stored events, the newest occurredAt it stored per partition. */
+  readonly onStored?: (newestByPartition: ReadonlyMap<number, number>) => void;
+  /** Told of every consumer crash kafkajs reports. */
+  readonly onConsumerError?: () => void;
 };
 
 /** kafkajs signals a rebalance in progress through the heartbeat. */
@@ -48,6 +63,16 @@ const isRebalancing = (e: unknown): boolean => (e as { type?: unknown } | null)?
 
 /** Links kept on one flush span; the rest are counted in an attribute. */
 const MAX_FLUSH_LINKS = 128;
+
+
+/** When the edge received a message: its header, else the Kafka timestamp, else now. */
+function receivedAtOf(message: KafkaMessage, now: number): number {
+  const h = message.headers?.[RECEIVED_AT_HEADER];
+  const stamped = Number((Array.isArray(h) ? h[0] : h)?.toString());
+  if (Number.isFinite(stamped) && stamped > 0) return stamped;
+  const ts = Number(message.timestamp);
+  return Number.isFinite(ts) && ts > 0 ? ts : now;
+}
 
 const transitions: Record<LifecycleState, readonly LifecycleState[]> = {
   starting: ['running', 'draining', 'failed'],
@@ -82,10 +107,25 @@ export class PartitionWorker {
   #lastFlushAt: number | null = null;
   #drained: Promise<void> | undefined;
   #stopped: Promise<void> | undefined;
+  readonly #pgAttributes: Attributes;
+  readonly #redisAttributes: Attributes;
+  readonly #live: LiveWriter;
+  readonly #fences = new ErasureFences();
 
   constructor(deps: PartitionWorkerDeps) {
     this.#d = deps;
+    this.#live = new LiveWriter(deps.redis, deps.config.redisPrefix, (e) => {
+      deps.metrics.liveUpdateFailures.inc();
+      deps.log.debug('live view not updated', errorFields(e));
+    });
     const c = deps.config;
+    this.#pgAttributes = postgresAttributes(c.databaseUrl);
+    this.#redisAttributes = redisAttributes(c.redisUrl);
+    // Every series exists from the start, so the first dead letter or duplicate is an increase
+    // that rate() and the alerting rules see, not a series appearing out of nowhere.
+    deps.metrics.pausedPartitions.set({ worker: String(deps.workerId) }, 0);
+    for (const reason of ['not-json', 'schema', 'empty', 'too-large', 'store-rejected']) deps.metrics.deadLetters.inc({ reason }, 0);
+    for (const stage of ['memory', 'store']) deps.metrics.eventsDeduplicated.inc({ stage }, 0);
     this.#consumer = deps.kafka.consumer({
       groupId: c.groupId,
       // Short enough that a crashed process's partitions move on quickly; the backpressure
@@ -122,6 +162,7 @@ export class PartitionWorker {
     this.#consumer.on(this.#consumer.events.GROUP_JOIN, ({ payload }) => {
       const assigned = payload.memberAssignment[config.topic] ?? [];
       this.#generation++;
+      this.#fences.reset();
       this.#partitions = [...assigned].sort((a, b) => a - b);
       // Offsets of partitions this worker lost are not ours to commit any more; their
       // pending events are still flushed, and the new owner's replay deduplicates them.
@@ -130,8 +171,10 @@ export class PartitionWorker {
       this.#d.onAssigned?.(this.#partitions);
     });
     this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
+      this.#d.onConsumerError?.();
       this.#d.log.error('consumer crashed', { error: payload.error.message, restart: payload.restart });
     });
+    this.#live.listenForDemand();
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topic: config.topic, fromBeginning: true });
     await this.#consumer.run({
@@ -151,9 +194,17 @@ export class PartitionWorker {
 
   async #eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const { config } = this.#d;
+    const live = (): boolean => this.#state === 'running' && isRunning() && !isStale();
     for (const message of batch.messages) {
       // Unresolved messages are fetched again once the partition is resumed or reassigned.
       if (this.#state !== 'running' || this.#paused || !isRunning() || isStale()) return;
+      if (!this.#fences.loaded(batch.partition) && !(await this.#loadFences(batch.topic, batch.partition, message.offset, live, heartbeat))) return;
+      const command = commandOf(message.headers);
+      if (command !== undefined) {
+        if (!(await this.#runCommand(batch.topic, batch.partition, message, command, live, heartbeat))) return;
+        resolveOffset(message.offset);
+        continue;
+      }
       this.#handle(batch.topic, batch.partition, message);
       resolveOffset(message.offset);
       if (this.#workCount() >= config.maxPendingEvents) {
@@ -180,6 +231,7 @@ export class PartitionWorker {
     this.#paused = true;
     this.#consumer.pause([{ topic: this.#d.config.topic }]);
     this.#d.metrics.partitionPauses.inc();
+    this.#d.metrics.pausedPartitions.set({ worker: String(this.#d.workerId) }, this.#partitions.length);
     this.#d.log.debug('paused partitions: too much pending', { pending: this.#workCount() });
   }
 
@@ -189,6 +241,7 @@ export class PartitionWorker {
     this.#paused = false;
     this.#consumer.resume([{ topic: this.#d.config.topic }]);
     this.#d.metrics.partitionResumes.inc();
+    this.#d.metrics.pausedPartitions.set({ worker: String(this.#d.workerId) }, 0);
   }
 
   #handle(topic: string, partition: number, message: KafkaMessage): void {
@@ -218,13 +271,112 @@ export class PartitionWorker {
     if (this.#d.tracingEnabled) {
       const s = tracer().startSpan(`${topic} process`, {
         kind: SpanKind.CONSUMER,
-        attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'messaging.destination.partition.id': String(partition), 'messaging.kafka.offset': message.offset, 'keyflow.event.id': event.id },
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.operation.name': 'process',
+          'messaging.destination.name': topic,
+          'messaging.destination.partition.id': String(partition),
+          'messaging.consumer.group.name': config.groupId,
+          'messaging.kafka.offset': Number(message.offset),
+          'messaging.kafka.message.offset': Number(message.offset),
+          ...(message.key ? { 'messaging.kafka.message.key': message.key.toString() } : {}),
+          'keyflow.event.id': event.id,
+          'keyflow.worker.id': this.#d.workerId,
+        },
       }, extractHeaders(message.headers));
       span = s.spanContext();
       s.end();
     }
-    const outcome = this.#registry.offer(partitionKeyOf(event, config.partitionKey), event, { partition, offset: message.offset, span }, now);
+    const key = partitionKeyOf(event, config.partitionKey);
+    // Replayed from before a done erasure of this key: that erasure already erased it.
+    if (this.#fences.drops(partition, key, message.offset)) return;
+    const outcome = this.#registry.offer(key, event, { partition, offset: message.offset, span, receivedAtMs: receivedAtOf(message, now) }, now);
     if (outcome === 'duplicate') metrics.eventsDeduplicated.inc({ stage: 'memory' });
+  }
+
+  /** Load the partition's erasure fences, retrying while the store is down; false: give up the batch. */
+  async #loadFences(topic: string, partition: number, offset: string, live: () => boolean, heartbeat: () => Promise<void>): Promise<boolean> {
+    for (let failures = 0; live(); failures++) {
+      try {
+        await this.#fences.load(this.#d.sql, topic, partition, offset);
+        return true;
+      } catch (e) {
+        this.#d.log.warn('erasure fences not loaded; will retry', { ...errorFields(e), partition });
+        if (!(await this.#pauseBriefly(failures, heartbeat))) return false;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Run one command at its place in the partition (the module rule). True when it is done or
+   * dead-lettered and its offset may be resolved; false when the batch was given up (a
+   * rebalance, a drain) — it is fetched again, and a replayed erasure is skipped by the store.
+   */
+  async #runCommand(topic: string, partition: number, message: KafkaMessage, name: string, live: () => boolean, heartbeat: () => Promise<void>): Promise<boolean> {
+    const { log, metrics, sql, config } = this.#d;
+    const decoded = decodeCommand(name, message.value);
+    const key = message.key?.toString();
+    const deadLetter = (reason: string, error: string): true => {
+      this.#deadLetters.push({ topic, partition, offset: message.offset, key: message.key, raw: message.value, reason, error });
+      metrics.deadLetters.inc({ reason });
+      this.#consumed.set(partition, message.offset);
+      this.#dirtySince ??= Date.now();
+      return true;
+    };
+    if (!decoded.ok) return deadLetter('bad-command', decoded.message);
+    const cmd = decoded.command;
+    // Only a command on its user's key is ordered after that user's events.
+    if (key !== cmd.userId) return deadLetter('bad-command', `command key ${JSON.stringify(key ?? null)} is not its userId`);
+
+    // Everything consumed before the command is stored first, so the erase sees it.
+    for (let failures = 0; ; failures++) {
+      if (!live()) return false;
+      await this.flush();
+      if (this.#retry === undefined && this.#registry.pendingCount === 0 && this.#deadLetters.length === 0) break;
+      if (!(await this.#pauseBriefly(failures, heartbeat))) return false;
+    }
+    const startedAt = Date.now();
+    let result;
+    for (let failures = 0; ; failures++) {
+      if (!live()) return false;
+      try {
+        result = await eraseUser(sql, { erasureId: cmd.erasureId, userId: cmd.userId, requestedAt: new Date(cmd.requestedAt), topic, partition, offset: message.offset });
+        break;
+      } catch (e) {
+        if (isDataError(e)) return deadLetter('command-rejected', (e as Error).message);
+        log.warn('erasure failed; will retry', { ...errorFields(e), erasureId: cmd.erasureId, failures });
+        if (!(await this.#pauseBriefly(failures, heartbeat))) return false;
+      }
+    }
+    this.#registry.forget(cmd.userId, result.identities);
+    try {
+      await forgetLiveUser(this.#d.redis, config.redisPrefix, cmd.userId);
+    } catch (e) {
+      metrics.liveUpdateFailures.inc();
+      log.debug('live view did not forget the erased user', errorFields(e));
+    }
+    log.info(result.ran ? 'erasure done' : 'erasure replayed; it was done already', {
+      erasureId: cmd.erasureId, partition, offset: message.offset, eventsErased: result.eventsErased, ms: Date.now() - startedAt,
+    });
+    this.#consumed.set(partition, message.offset);
+    this.#dirtySince ??= Date.now();
+    await this.flush(); // commits the command's offset
+    return true;
+  }
+
+  /** Back off (capped at 2 s) while staying in the group; false when the group is rebalancing. */
+  async #pauseBriefly(failures: number, heartbeat: () => Promise<void>): Promise<boolean> {
+    await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** Math.min(failures, 5))));
+    try {
+      await heartbeat();
+      return true;
+    } catch (e) {
+      if (!isRebalancing(e)) throw e;
+      await this.flush();
+      return false;
+    }
   }
 
   #workCount(): number {
@@ -239,6 +391,7 @@ export class PartitionWorker {
     const due = this.#dirtySince !== undefined && now - this.#dirtySince >= config.flushIntervalMs;
     const retryDue = this.#retry !== undefined && now >= this.#retryAt;
     if ((due || retryDue) && this.#flushing === undefined) void this.flush();
+    this.#live.tick(now);
     if (this.#flushing === undefined) {
       this.#resumeIfDrained();
       this.#registry.passivate(now);
@@ -283,24 +436,33 @@ export class PartitionWorker {
     if (batch.entries.length === 0 && batch.deadLetters.length === 0 && !this.#hasUncommitted(batch.offsets)) return true;
     this.#inFlight = batch.entries.length + batch.deadLetters.length;
 
-    const { metrics, log } = this.#d;
-    const links: Link[] = [];
-    for (const e of batch.entries) {
-      if (e.meta.span === undefined) continue;
-      if (links.length >= MAX_FLUSH_LINKS) break;
-      links.push({ context: e.meta.span });
-    }
-    const first = links[0];
-    const parent = first === undefined ? context.active() : trace.setSpanContext(context.active(), first.context);
+    // The first traced event's span is the parent; the others are links (a link to the
+    // parent too would make Jaeger show the parent as a mere FOLLOWS_FROM reference).
+    const traced = batch.entries.filter((e) => e.meta.span !== undefined);
+    const first = traced[0]?.meta.span;
+    const links: Link[] = traced.slice(1, 1 + MAX_FLUSH_LINKS).map((e) => ({ context: e.meta.span! }));
+    const parent = first === undefined ? context.active() : trace.setSpanContext(context.active(), first);
     const span = tracer().startSpan('keyflow flush', {
       kind: SpanKind.INTERNAL,
       links,
-      attributes: { 'keyflow.flush.events': batch.entries.length, 'keyflow.flush.dead_letters': batch.deadLetters.length, 'keyflow.worker.id': this.#d.workerId },
+      attributes: { 'keyflow.flush.events': batch.entries.length, 'keyflow.flush.dead_letters': batch.deadLetters.length, 'keyflow.flush.links_dropped': Math.max(0, traced.length - 1 - links.length), 'keyflow.worker.id': this.#d.workerId },
     }, parent);
+    // The store, commit and live update run inside the flush span, and so do their log lines.
+    return context.with(trace.setSpan(parent, span), () => this.#storeCommitPublish(batch, generation, span));
+  }
+
+  async #storeCommitPublish(batch: Batch, generation: number, span: Span): Promise<boolean> {
+    const { metrics, log, config } = this.#d;
+    // Evidence for the live view's reconciler, should this process die before the live update.
+    const liveToken = batch.entries.length > 0 ? await this.#live.begin() : undefined;
     const stopTimer = metrics.flushDuration.startTimer();
+    let storeSeconds = 0;
     let inserted: Pending<Meta>[];
     try {
-      const stored = await storeBatch(this.#d, batch.entries, batch.deadLetters);
+      const stored = await inSpan('INSERT events', {
+        kind: SpanKind.CLIENT,
+        attributes: { ...this.#pgAttributes, 'db.operation.name': 'INSERT', 'db.collection.name': 'events', 'db.query.summary': 'INSERT events', 'db.operation.batch.size': batch.entries.length + batch.deadLetters.length },
+      }, () => storeBatch(this.#d, batch.entries, batch.deadLetters));
       inserted = batch.entries.filter((e) => stored.has(e.event));
       span.setAttribute('keyflow.flush.inserted', inserted.length);
     } catch (e) {
@@ -315,21 +477,34 @@ export class PartitionWorker {
       span.end();
       return false;
     } finally {
-      stopTimer();
+      storeSeconds = stopTimer();
       this.#inFlight = 0; // stored, or kept in #retry
     }
+    const storedAt = Date.now();
+    metrics.flushBatchEvents.observe(batch.entries.length);
+    for (const e of inserted) metrics.receiveToStore.observe(Math.max(0, storedAt - e.meta.receivedAtMs) / 1000);
     this.#failures = 0;
-    this.#lastFlushAt = Date.now();
+    this.#lastFlushAt = storedAt;
     this.#registry.markFlushed(inserted);
     metrics.eventsFlushed.inc(inserted.length);
     if (batch.entries.length > inserted.length) metrics.eventsDeduplicated.inc({ stage: 'store' }, batch.entries.length - inserted.length);
-    await this.#commit(batch.offsets, generation);
-    try {
-      await publishLiveCounters(this.#d.redis, this.#d.config.redisPrefix, inserted.map((e) => e.event));
-    } catch (e) {
-      metrics.liveUpdateFailures.inc();
-      log.debug('live counters not updated', errorFields(e));
+    await inSpan(`${config.topic} settle`, {
+      kind: SpanKind.CLIENT,
+      attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'settle', 'messaging.operation.name': 'commit', 'messaging.destination.name': config.topic, 'messaging.consumer.group.name': config.groupId },
+    }, () => this.#commit(batch.offsets, generation));
+    // The live update never rejects (it counts its own failures): Redis is a view.
+    if (batch.entries.length > 0) {
+      await inSpan(`PIPELINE ${config.redisPrefix}live`, {
+        kind: SpanKind.CLIENT,
+        attributes: { ...this.#redisAttributes, 'db.operation.name': 'PIPELINE', 'db.query.summary': 'live counters', 'keyflow.live.events': inserted.length },
+      }, () => this.#live.commit(liveToken, inserted.map((e) => ({ event: e.event, partition: e.meta.partition, offset: e.meta.offset }))));
     }
+    if (inserted.length > 0 && this.#d.onStored !== undefined) {
+      const newest = new Map<number, number>();
+      for (const e of inserted) if (e.event.occurredAt > (newest.get(e.meta.partition) ?? -Infinity)) newest.set(e.meta.partition, e.event.occurredAt);
+      this.#d.onStored(newest);
+    }
+    log.debug('flushed', { events: batch.entries.length, inserted: inserted.length, deadLetters: batch.deadLetters.length, storeMs: Math.round(storeSeconds * 1000) });
     span.end();
     return true;
   }
@@ -375,6 +550,7 @@ export class PartitionWorker {
       try {
         await this.drain();
       } finally {
+        this.#live.close();
         await this.#consumer.disconnect();
         if (this.#state === 'draining') this.#transition('stopped');
       }

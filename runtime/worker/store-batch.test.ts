@@ -15,7 +15,7 @@ after(() => db?.drop());
 const entry = (id: string, type: string, offset: number): Pending<Meta> => ({
   key: id,
   event: { id, type, source: 's', occurredAt: Date.now() } as KeyflowEvent,
-  meta: { partition: 0, offset: String(offset), span: undefined },
+  meta: { partition: 0, offset: String(offset), span: undefined, receivedAtMs: Date.now() },
 });
 
 test('storeBatch - an event the store refuses is dead-lettered and the rest of its batch is stored', async () => {

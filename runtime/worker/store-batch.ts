@@ -10,7 +10,13 @@ import type { Config } from '../config/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 
 /** What a worker keeps with each pending event: where it came from, and its trace. */
-export type Meta = { readonly partition: number; readonly offset: string; readonly span: SpanContext | undefined };
+export type Meta = {
+  readonly partition: number;
+  readonly offset: string;
+  readonly span: SpanContext | undefined;
+  /** When the edge received the event (its `keyflow-received-at` header, else the Kafka timestamp), epoch ms. */
+  readonly receivedAtMs: number;
+};
 
 type StoreDeps = { readonly sql: Sql; readonly config: Pick<Config, 'topic'>; readonly log: Logger; readonly metrics: KeyflowMetrics };
 

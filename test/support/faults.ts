@@ -5,7 +5,7 @@
 // waits until it answers, so a failing fault test never leaves the next test file without
 // its services.
 import { readFile } from 'node:fs/promises';
-import { loadSettings, waitReachable, type ServiceName } from '../../compose/local/index.ts';
+import { loadSettings, waitReachable } from '../../compose/local/index.ts';
 // compose/local's door exports up/down/status over all three services; stopping and starting
 // one of them is what only a fault test needs, so it reaches for the services themselves.
 import { kafkaService } from '../../compose/local/kafka.ts';
@@ -14,11 +14,13 @@ import { redisService } from '../../compose/local/redis.ts';
 import { testEnv } from './services.ts';
 
 const services = { postgres: postgresService, redis: redisService, kafka: kafkaService } as const;
+/** The services a fault test may stop: the three keyflow depends on. */
+type FaultService = keyof typeof services;
 
 /** Raised when the service answering on the port was not started from this checkout. */
 export class ServiceNotOursError extends Error {
   override readonly name = 'ServiceNotOursError';
-  constructor(name: ServiceName) {
+  constructor(name: FaultService) {
     super(`the ${name} answering on its port was not started by \`npm run services -- up\` from this checkout, so a fault test may not stop it`);
   }
 }
@@ -27,7 +29,7 @@ export class ServiceNotOursError extends Error {
  * Stop one local service (Postgres: `pg_ctl stop -m fast`; Redis and Kafka: SIGTERM) and
  * resolve once its port refuses connections.
  */
-export async function stopService(name: ServiceName): Promise<void> {
+export async function stopService(name: FaultService): Promise<void> {
   const settings = loadSettings(testEnv());
   const service = services[name];
   if (!(await service.stop(settings))) throw new ServiceNotOursError(name);
@@ -38,7 +40,7 @@ export async function stopService(name: ServiceName): Promise<void> {
 }
 
 /** Start one local service and resolve once it serves requests. */
-export async function startService(name: ServiceName): Promise<void> {
+export async function startService(name: FaultService): Promise<void> {
   await services[name].start(loadSettings(testEnv()));
 }
 

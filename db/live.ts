@@ -1,0 +1,57 @@
+// What the live view in Redis must equal, read from the store. Rule: these are the only
+// queries behind the live view, they run in the reconciler (never on a request), and each is
+// one cheap indexed range scan — the minute rollups' primary key for the counts, the
+// events_time index for the active users.
+import type { Sql } from './connect.ts';
+
+/** One closed minute's counts as the store has them. */
+export type LiveMinuteCounts = {
+  /** Epoch ms of the minute's start. */
+  readonly minute: number;
+  readonly total: number;
+  /** Events per type in that minute. */
+  readonly types: ReadonlyMap<string, number>;
+};
+
+/**
+ * Per-minute totals and per-type counts of every minute in `[fromMs, toMs)` that holds
+ * events (absent minutes hold none), from `rollups_minute`.
+ *
+ * @example
+ * const minutes = await liveMinuteCounts(sql, Date.now() - 30 * 60_000, Date.now());
+ */
+export async function liveMinuteCounts(sql: Sql, fromMs: number, toMs: number): Promise<LiveMinuteCounts[]> {
+  const rows = await sql<{ bucket: Date; type: string; events: string }[]>`
+    select bucket, type, sum(events)::text as events
+    from rollups_minute
+    where bucket >= ${new Date(fromMs)} and bucket < ${new Date(toMs)}
+    group by bucket, type
+    order by bucket, type`;
+  const byMinute = new Map<number, { minute: number; total: number; types: Map<string, number> }>();
+  for (const r of rows) {
+    const minute = r.bucket.getTime();
+    let m = byMinute.get(minute);
+    if (m === undefined) byMinute.set(minute, (m = { minute, total: 0, types: new Map() }));
+    const n = Number(r.events);
+    if (n === 0) continue;
+    m.total += n;
+    m.types.set(r.type, n);
+  }
+  return [...byMinute.values()].filter((m) => m.total > 0);
+}
+
+/**
+ * Each user with a stored event that occurred at or after `sinceMs`, with the newest such
+ * `occurredAt` (epoch ms).
+ *
+ * @example
+ * const users = await usersActiveSince(sql, Date.now() - 30 * 60_000); // [{ userId, newestMs }]
+ */
+export async function usersActiveSince(sql: Sql, sinceMs: number): Promise<{ userId: string; newestMs: number }[]> {
+  const rows = await sql<{ user_id: string; newest: Date }[]>`
+    select user_id, max(occurred_at) as newest
+    from events
+    where occurred_at >= ${new Date(sinceMs)} and user_id is not null
+    group by user_id`;
+  return rows.map((r) => ({ userId: r.user_id, newestMs: r.newest.getTime() }));
+}

@@ -1,0 +1,93 @@
+// The reconciler against the real PostgreSQL and Redis: it repairs what the writer could
+// not guarantee, rebuilds the active-users set only when Redis says it may be wrong, and an
+// erased user leaves the live view.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { partitionKeyOf, type KeyflowEvent } from '../../actors/index.ts';
+import { ensurePartitions, flushBatch } from '../../db/index.ts';
+import { createTestDatabase, type TestDatabase } from '../../db/testing.ts';
+import { serviceUrls } from '../../test/support/services.ts';
+import { createLogger } from '../log/index.ts';
+import { LiveWriter } from '../worker/index.ts';
+import { forgetLiveUser, LiveReconciler, liveKeys, readSummary } from './index.ts';
+
+let db: TestDatabase;
+let redis: Redis;
+const prefix = `kft:rec:${randomBytes(4).toString('hex')}:`;
+const k = liveKeys(prefix);
+const now = Date.now();
+const minute = now - (now % 60_000);
+
+before(async () => {
+  db = await createTestDatabase();
+  await ensurePartitions(db.sql, { aheadDays: 1, now: new Date(now) });
+  redis = new Redis(serviceUrls().redisUrl);
+});
+after(async () => {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+  await db?.drop();
+});
+
+const reconciler = () => new LiveReconciler({ sql: db.sql, redis, prefix, intervalMs: 1_000, log: createLogger('silent') });
+const ev = (id: string, userId: string, ageMs: number, type = 't.a'): KeyflowEvent => ({ id, type, source: 's', occurredAt: now - ageMs, userId });
+const store = (events: KeyflowEvent[]) => flushBatch(db.sql, { events, partitionKeys: events.map((e) => partitionKeyOf(e)), deadLetters: [] });
+
+async function flushThrough(writer: LiveWriter, events: KeyflowEvent[]): Promise<void> {
+  const token = await writer.begin();
+  const { inserted } = await store(events);
+  await writer.commit(token, inserted.map((event, i) => ({ event, partition: 0, offset: String(i) })));
+}
+
+test('reconciler - a first round builds the active set; a healthy view then needs no rebuild and no correction', async () => {
+  const writer = new LiveWriter(redis, prefix);
+  await flushThrough(writer, [ev('a1', 'u1', 90_000), ev('a2', 'u2', 150_000, 't.b'), ev('a3', 'u1', 30_000)]);
+  const first = await reconciler().reconcile({ force: true });
+  assert.equal(first.rebuilt, 'missing', 'nothing marks the set as built yet');
+  const second = await reconciler().reconcile({ force: true });
+  assert.deepEqual(second, { ran: true, minutesCorrected: 0 });
+  const s = await readSummary(redis, prefix, now);
+  assert.equal(s.activeUsers['5m'], 2);
+  assert.equal(s.eventsLastMinute, (await db.sql<[{ n: number }]>`select count(*)::int as n from events where occurred_at >= ${new Date(minute - 60_000)} and occurred_at < ${new Date(minute)}`)[0].n);
+  writer.close();
+});
+
+test('reconciler - a flush whose writer died before its live update is repaired: counts and active users', async () => {
+  const dead = new LiveWriter(redis, prefix);
+  const token = await dead.begin();
+  assert.ok(token !== undefined);
+  await store([ev('b1', 'u-dead', 120_000, 't.c')]); // committed, and then the process "dies"
+  await redis.del(k.alive(token.slice(0, token.indexOf('/'))));
+  const r = await reconciler().reconcile({ force: true });
+  assert.equal(r.rebuilt, 'inflight');
+  assert.ok(r.minutesCorrected >= 1);
+  assert.notEqual(await redis.zscore(k.active, 'u-dead'), null);
+  assert.equal(await redis.zcard(k.inflight), 0, 'the lost token is cleared');
+  assert.equal(await redis.hget(k.minute(minute - 120_000).types, 't.c'), '1');
+});
+
+test('reconciler - an erased user leaves the active set at once and the counters at the next round', async () => {
+  await store([ev('c1', 'u-gone', 60_000, 't.gone')]);
+  await reconciler().reconcile({ force: true });
+  await redis.set(k.rebuild, '1'); // the rebuild must not bring the user back either
+  assert.equal(await redis.hget(k.minute(minute - 60_000).types, 't.gone'), '1');
+  // What the erasure's transaction does to the store, in short:
+  await db.sql`delete from events where user_id = 'u-gone'`;
+  await db.sql`delete from rollups_minute where type = 't.gone'`;
+  await forgetLiveUser(redis, prefix, 'u-gone');
+  assert.equal(await redis.zscore(k.active, 'u-gone'), null);
+  const r = await reconciler().reconcile({ force: true });
+  assert.equal(r.rebuilt, 'flagged');
+  assert.equal(await redis.zscore(k.active, 'u-gone'), null);
+  assert.equal(await redis.hget(k.minute(minute - 60_000).types, 't.gone'), null);
+  const s = await readSummary(redis, prefix, now);
+  assert.ok(!s.topTypes.some((t) => t.type === 't.gone'));
+});
+
+test('reconciler - only one process reconciles a round (the lock)', async () => {
+  const [a, b] = await Promise.all([reconciler().reconcile(), reconciler().reconcile()]);
+  assert.deepEqual([a.ran, b.ran].sort(), [false, true]);
+});

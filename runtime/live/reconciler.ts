@@ -1,0 +1,200 @@
+// The reconciler: makes the live view in Redis exact again, whatever happened to it.
+//
+// Rule: every closed minute of the live window ([floor(now) − 30 min, floor(now))) ends up
+// equal to rollups_minute, and the active-users set equal to the store's newest occurredAt
+// per user, within one round after the store and Redis are both reachable. Each round (every
+// KEYFLOW_LIVE_RECONCILE_MS, in one process of the deployment at a time, chosen by a Redis
+// lock) does:
+// 1. Counts: one grouped query over rollups_minute for the window; every closed minute whose
+//    Redis total or per-type counts differ is replaced in one MULTI (a minute the store has
+//    no events for is deleted). This repairs a crash between a flush and its Redis update, a
+//    Redis restart or flush, an outage, and erasures (the rollups lose the user's rows).
+//    A flush racing a round can leave a minute off by its own delta; the next round, which
+//    reads the store after that flush committed, repairs it — hence "within a few seconds".
+// 2. Active users: rebuilt from `events` (users with an event in the last 31 minutes and
+//    their newest occurredAt, merged with ZADD GT so a concurrent flush is never undone)
+//    only when Redis says it may be wrong: the `built` marker is missing or names another
+//    Redis run (Redis restarted or lost its data), a worker flagged a failed update, or a
+//    flush's in-flight token belongs to a writer whose alive key expired (its process died)
+//    or is older than INFLIGHT_STALE_MS. The merge
+//    is a WATCHed transaction: an erasure or a new failure flag since the store was read
+//    discards it, and the next round rebuilds again.
+// The request path never reads PostgreSQL: only this does.
+import type { Redis } from 'ioredis';
+import { liveMinuteCounts, usersActiveSince, type Sql } from '../../db/index.ts';
+import { errorFields, type Logger } from '../log/index.ts';
+import { INFLIGHT_STALE_MS, LIVE_MINUTES, LIVE_TTL_SECONDS, MINUTE_MS, liveKeys, minuteOf, writerOf } from './keys.ts';
+
+export type ReconcilerOptions = {
+  readonly sql: Sql;
+  /** A connection of its own: the rebuild WATCHes keys, which is per connection. */
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly intervalMs: number;
+  readonly log: Logger;
+  /** Told the outcome of every round that ran. */
+  readonly onRound?: (r: ReconcileResult) => void;
+  readonly now?: () => number;
+};
+
+/** What one round did. */
+export type ReconcileResult = {
+  /** False when another process holds this round's lock. */
+  readonly ran: boolean;
+  /** Closed minutes whose Redis counts differed from the store and were replaced. */
+  readonly minutesCorrected: number;
+  /** Why the active-users set was rebuilt, if it was. */
+  readonly rebuilt?: 'missing' | 'flagged' | 'inflight';
+  /** True when a rebuild was discarded by a concurrent erasure or failure (the next round retries). */
+  readonly rebuildRetried?: boolean;
+};
+
+/** Runs reconcile rounds on a timer; `reconcile()` runs one now. */
+export class LiveReconciler {
+  readonly #o: ReconcilerOptions;
+  readonly #keys: ReturnType<typeof liveKeys>;
+  readonly #token = `${process.pid}:${Math.random().toString(36).slice(2)}`;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<unknown> | undefined;
+
+  constructor(o: ReconcilerOptions) {
+    this.#o = o;
+    this.#keys = liveKeys(o.prefix);
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => {
+      if (this.#running !== undefined) return;
+      this.#running = this.reconcile()
+        .then((r) => {
+          if (r.ran) this.#o.onRound?.(r);
+          if (r.minutesCorrected > 0 || r.rebuilt !== undefined) this.#o.log.info('live view reconciled', { ...r });
+        })
+        .catch((e: unknown) => this.#o.log.debug('live reconcile failed', errorFields(e)))
+        .finally(() => (this.#running = undefined));
+    }, this.#o.intervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#running;
+  }
+
+  /** One round (see the module rule). */
+  async reconcile(options: { force?: boolean } = {}): Promise<ReconcileResult> {
+    const { redis, sql } = this.#o;
+    const k = this.#keys;
+    const now = (this.#o.now ?? Date.now)();
+    if (options.force !== true) {
+      const won = await redis.set(k.lock, this.#token, 'PX', Math.max(100, Math.floor(this.#o.intervalMs * 0.8)), 'NX');
+      if (won === null) return { ran: false, minutesCorrected: 0 };
+    }
+    const to = minuteOf(now);
+    const from = to - LIVE_MINUTES * MINUTE_MS;
+    const [store, runId, state] = await Promise.all([
+      liveMinuteCounts(sql, from, to),
+      redisRunId(redis),
+      redis.multi().get(k.activeBuilt).get(k.rebuild).zrange(k.inflight, 0, -1, 'WITHSCORES').get(k.erasures).exec(),
+    ]);
+    const minutesCorrected = await this.#replaceMinutes(from, to, store);
+
+    const [built, flagged, inflight, erasures] = (state ?? []).map(([, v]) => v) as [string | null, string | null, string[], string | null];
+    const stale = await this.#staleTokens(inflight, now);
+    const why = built !== runId ? 'missing' : flagged !== null ? 'flagged' : stale.length > 0 ? 'inflight' : undefined;
+    if (why === undefined) return { ran: true, minutesCorrected };
+    const retried = !(await this.#rebuildActive(now, runId, erasures, flagged, stale));
+    return { ran: true, minutesCorrected, rebuilt: why, ...(retried ? { rebuildRetried: true } : {}) };
+  }
+
+  /** In-flight tokens whose flush is surely over without its live update. */
+  async #staleTokens(inflight: readonly string[], now: number): Promise<string[]> {
+    if (inflight.length === 0) return [];
+    const tokens: { token: string; at: number; writer: string }[] = [];
+    for (let i = 0; i + 1 < inflight.length; i += 2) tokens.push({ token: inflight[i]!, at: Number(inflight[i + 1]), writer: writerOf(inflight[i]!) });
+    const writers = [...new Set(tokens.map((t) => t.writer))];
+    const alive = await this.#o.redis.mget(...writers.map((w) => this.#keys.alive(w)));
+    const gone = new Set(writers.filter((_, i) => alive[i] === null));
+    return tokens.filter((t) => gone.has(t.writer) || now - t.at > INFLIGHT_STALE_MS).map((t) => t.token);
+  }
+
+  async #replaceMinutes(from: number, to: number, store: Awaited<ReturnType<typeof liveMinuteCounts>>): Promise<number> {
+    const { redis } = this.#o;
+    const k = this.#keys;
+    const want = new Map(store.map((m) => [m.minute, m]));
+    const minutes: number[] = [];
+    for (let m = from; m < to; m += MINUTE_MS) minutes.push(m);
+    const read = redis.pipeline();
+    for (const m of minutes) read.get(k.minute(m).total).hgetall(k.minute(m).types);
+    const got = (await read.exec()) ?? [];
+    const write = redis.multi();
+    let corrected = 0;
+    minutes.forEach((m, i) => {
+      const total = Number((got[2 * i]?.[1] as string | null) ?? 0);
+      const types = (got[2 * i + 1]?.[1] as Record<string, string> | null) ?? {};
+      const w = want.get(m);
+      const same = (w?.total ?? 0) === total && sameCounts(w?.types ?? new Map(), types);
+      if (same) return;
+      corrected++;
+      const mk = k.minute(m);
+      write.del(mk.total, mk.types);
+      if (w === undefined) return;
+      write.set(mk.total, String(w.total), 'EX', LIVE_TTL_SECONDS);
+      write.hset(mk.types, Object.fromEntries([...w.types].map(([t, n]) => [t, String(n)])));
+      write.expire(mk.types, LIVE_TTL_SECONDS);
+    });
+    if (corrected > 0) await write.exec();
+    else write.discard();
+    return corrected;
+  }
+
+  /** Merge the store's active users in; false when a concurrent erasure or failure discarded it. */
+  async #rebuildActive(now: number, runId: string, erasures: string | null, flagged: string | null, stale: readonly string[]): Promise<boolean> {
+    const { redis, sql } = this.#o;
+    const k = this.#keys;
+    await redis.watch(k.erasures, k.rebuild);
+    try {
+      const users = await usersActiveSince(sql, now - (LIVE_MINUTES + 1) * MINUTE_MS);
+      // Plain reads keep the WATCH; anything that changed since the round began discards the merge.
+      const [e, f] = [await redis.get(k.erasures), await redis.get(k.rebuild)];
+      if (e !== erasures || f !== flagged) return false;
+      const tx = redis.multi();
+      for (let i = 0; i < users.length; i += 5_000) {
+        tx.zadd(k.active, 'GT', ...users.slice(i, i + 5_000).flatMap((u) => [u.newestMs, u.userId]));
+      }
+      tx.zremrangebyscore(k.active, '-inf', `(${now - (LIVE_MINUTES + 1) * MINUTE_MS}`);
+      tx.set(k.activeBuilt, runId);
+      if (flagged !== null) tx.del(k.rebuild);
+      if (stale.length > 0) tx.zrem(k.inflight, ...stale);
+      return (await tx.exec()) !== null;
+    } finally {
+      await redis.unwatch().catch(() => undefined);
+    }
+  }
+}
+
+function sameCounts(want: ReadonlyMap<string, number>, got: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(got);
+  if (keys.length !== want.size) return false;
+  return keys.every((t) => want.get(t) === Number(got[t]));
+}
+
+/** The id of the running Redis server: it changes on every restart. */
+async function redisRunId(redis: Redis): Promise<string> {
+  const info = await redis.info('server');
+  return /run_id:(\w+)/.exec(info)?.[1] ?? 'unknown';
+}
+
+/**
+ * Drop one user from the live view at once (the erasure's part of it): the active-users set
+ * forgets them, and a rebuild that read the store before this is discarded. The per-minute
+ * counters lose the user's events at the next reconcile round, which reads the rollups the
+ * erasure already corrected.
+ *
+ * @example
+ * await forgetLiveUser(redis, config.redisPrefix, 'u-42');
+ */
+export async function forgetLiveUser(redis: Redis, prefix: string, userId: string): Promise<void> {
+  const k = liveKeys(prefix);
+  await redis.multi().incr(k.erasures).zrem(k.active, userId).exec();
+}
