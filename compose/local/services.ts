@@ -13,6 +13,7 @@ import { probeTcp, type Endpoint } from './probe.ts';
 import { prometheusService } from './prometheus.ts';
 import { say } from './progress.ts';
 import { redisService } from './redis.ts';
+import { checkCanInstall } from './requirements.ts';
 import { ServiceStartError, type LocalService, type ServiceName } from './service.ts';
 import { connectionEnv, loadSettings } from './settings.ts';
 
@@ -58,6 +59,8 @@ export async function servicesUp(env: Env = process.env, names: readonly Service
 
   const needs = await Promise.all(down.map((s) => s.missingPackages()));
   const packages = [...new Set(needs.flat())];
+  // Before anything starts: a machine that cannot install what is missing stops here.
+  await checkCanInstall(packages, env);
   // One apt run for everything; services that need nothing from it start right away.
   const installed = aptInstall(packages);
   installed.catch(() => {}); // observed below by each service that waits for it
