@@ -39,6 +39,9 @@ const occurredAt = z
 
 const propertyValue = z.union([text(0, 1024), z.number().finite(), z.boolean(), z.null()]);
 
+const propertiesRecord = z.record(propertyKey, propertyValue);
+const { $schema: _dialect, ...propertiesJsonSchema } = z.toJSONSchema(propertiesRecord, { io: 'input' }) as Record<string, unknown>;
+
 /** The schema of one incoming event. Unknown top-level fields are rejected by name. */
 export const eventSchema = z.strictObject({
   id: text(1, 128),
@@ -67,10 +70,11 @@ export const eventSchema = z.strictObject({
       message: 'the property name "__proto__" is reserved',
       path: ['__proto__'],
     })
-    .pipe(z.record(propertyKey, propertyValue))
+    .pipe(propertiesRecord)
     .refine((p) => Object.keys(p).length <= MAX_PROPERTIES, { message: `at most ${MAX_PROPERTIES} properties` })
-    // The refinement is opaque to JSON Schema; this says the same for /openapi.json.
-    .meta({ maxProperties: MAX_PROPERTIES })
+    // The custom check and the refinement are opaque to JSON Schema: /openapi.json gets the
+    // record's own schema (generated from it, so it cannot drift) and the property cap.
+    .meta({ ...propertiesJsonSchema, maxProperties: MAX_PROPERTIES })
     .optional(),
 });
 

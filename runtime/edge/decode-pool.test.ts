@@ -41,3 +41,10 @@ test('decode pool - the retention window of the request applies in the pool as i
   assert.deepEqual(pooled.events.map((e) => e.id), ['new']);
   assert.deepEqual(pooled.rejected.map((r) => [r.index, r.errors[0]?.path]), [[0, 'occurredAt']]);
 });
+
+test('decode pool - more bodies at once than the pool queues are all decoded (the overflow inline), none refused', async () => {
+  const body = bodies['a full batch'] as string;
+  const inline = decodeBody(new TextEncoder().encode(body), options);
+  const answers = await Promise.all(Array.from({ length: 12 }, () => pool.decode(new TextEncoder().encode(body))));
+  for (const a of answers) assert.deepEqual(a, inline);
+});
