@@ -9,6 +9,7 @@ import { errorResponse, isExpected, NotFoundError } from './errors.ts';
 import { apiKeyAuth } from './middleware/api-key.ts';
 import type { EdgeDeps } from './ports.ts';
 import { actorRoutes } from './routes/actors.ts';
+import { consoleRoutes } from './routes/console.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -41,6 +42,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.route('/', healthRoutes(deps.health));
   app.route('/', metricsRoutes(deps.metrics));
   app.route('/', openApiRoutes());
+  app.route('/', consoleRoutes());
 
   app.notFound((c) => errorResponse(c, new NotFoundError(`no route ${c.req.method} ${c.req.path}`)));
   app.onError((err, c) => {

@@ -189,6 +189,26 @@ export const openApiDocument = {
         responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } },
       },
     },
+    '/': {
+      get: {
+        summary: 'The web console (HTML; needs no API key, its data calls do)',
+        responses: {
+          '200': { description: 'the page', content: { 'text/html': { schema: { type: 'string' } } } },
+          '304': { description: 'not modified (If-None-Match matched the ETag)' },
+        },
+      },
+    },
+    '/console/{file}': {
+      get: {
+        summary: "A script or style sheet of the web console",
+        parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          '200': { description: 'the file', content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } } } },
+          '304': { description: 'not modified (If-None-Match matched the ETag)' },
+          '404': error('no such file'),
+        },
+      },
+    },
   },
   components: {
     securitySchemes: {

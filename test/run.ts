@@ -9,12 +9,13 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { repoRoot, servicesUp } from '../compose/local/index.ts';
+import { ensureChromium, repoRoot, servicesUp } from '../compose/local/index.ts';
 import { requireServices, ServiceUnreachableError } from './support/services.ts';
 
 const roots = ['actors', 'runtime', 'http', 'db', 'otel', 'bench', 'compose', 'test'];
 const skipped = new Set(['node_modules', 'dist', '.keyflow']);
 const connectionVariables = ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS'];
+const browserTests = new Set(['test/console.test.ts']);
 
 async function main(args: readonly string[]): Promise<number> {
   const filters = args.filter((a) => !a.startsWith('-'));
@@ -46,6 +47,16 @@ async function main(args: readonly string[]): Promise<number> {
   if (files.length === 0) {
     console.error(`keyflow test: no test file path contains ${filters.map((f) => JSON.stringify(f)).join(' or ')}`);
     return 1;
+  }
+  // The browser test drives Debian's chromium: install it before any test runs (one file
+  // check when it is there already), so its apt run never eats a test's deadline.
+  if (files.some((f) => browserTests.has(f))) {
+    try {
+      await ensureChromium();
+    } catch (error) {
+      console.error(`keyflow test: chromium is needed by ${[...browserTests].join(', ')}: ${error instanceof Error ? error.message : String(error)}`);
+      return 1;
+    }
   }
   // Node 20 does not expand globs; one file at a time, because integration tests share the
   // services (our flags come first so a --test-concurrency given on the command line wins).

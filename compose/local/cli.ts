@@ -1,6 +1,6 @@
 // `npm run services -- up|down|status`: the local PostgreSQL, Redis and Kafka without Docker.
 // Exit codes: 0 done / all up, 1 a service failed or is down, 2 usage.
-import { formatStatus, servicesDown, servicesStatus, servicesUp } from './index.ts';
+import { ensureChromium, formatStatus, servicesDown, servicesStatus, servicesUp } from './index.ts';
 
 const usage = `usage: npm run services -- <command>
 
@@ -9,6 +9,7 @@ const usage = `usage: npm run services -- <command>
            environment (then someone else runs the services); what \`npm start\` does first
   status   one line per service; exits 1 if any is down
   down     stop what \`up\` started
+  chromium install Debian's chromium (for the browser test) unless /usr/bin/chromium exists
 
 Settings: KEYFLOW_SERVICES_DIR (default .keyflow/services), KEYFLOW_SERVICES_PROFILE (dev|test),
 KEYFLOW_PG_PORT (55432), KEYFLOW_REDIS_PORT (56379), KEYFLOW_KAFKA_PORT (59092),
@@ -39,6 +40,10 @@ async function main(command: string | undefined): Promise<number> {
     case 'down': {
       const result = await servicesDown();
       for (const [name, what] of Object.entries(result)) console.log(`${name.padEnd(10)}${what}`);
+      return 0;
+    }
+    case 'chromium': {
+      console.log(`chromium  ${await ensureChromium()}`);
       return 0;
     }
     default:
