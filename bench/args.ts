@@ -46,6 +46,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --rate R|max          main phase send rate in events/s (default max)
   --via kafka|http      how events enter keyflow (default kafka; scenario http always uses http)
   --scenario NAME       ${SCENARIOS.join(' | ')} | all, or a comma list (default steady)
+                        (--scenario queries: the read routes over a loaded data set; see bench/queries/main.ts)
   --json FILE           write the result as JSON (an array when several scenarios run)
   --out DIR             where the Markdown reports and charts go (default bench/out)
   --latency-seconds S   half-rate phase that measures latency (default 15; 0 skips it)

@@ -1,4 +1,5 @@
 // `npm run bench -- [--events N] [--rate R|max] [--via kafka|http] [--scenario NAME] [--json FILE]`
+// `npm run bench -- --scenario queries [--events N] [--users N] [--days D]` (bench/queries/main.ts)
 //
 // Drives the real keyflow with realistic events and measures it against three baselines on
 // the same data in the same run (see bench/RESULTS.md for figures, `--help` for every flag).
@@ -17,6 +18,13 @@ import type { BenchResult } from './result.ts';
 import { runScenario } from './run.ts';
 
 async function main(argv: readonly string[]): Promise<number> {
+  // The query bench loads its own data and drives only the read routes: its own options.
+  if (argv.some((a, i) => a === '--scenario=queries' || (a === '--scenario' && argv[i + 1] === 'queries'))) {
+    const envFile = join(repoRoot, '.env');
+    if (existsSync(envFile)) process.loadEnvFile(envFile);
+    const { runQueryBench } = await import('./queries/main.ts');
+    return runQueryBench(argv);
+  }
   let o: BenchOptions;
   try {
     o = parseOptions(argv);

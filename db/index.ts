@@ -21,3 +21,5 @@ export type {
   DeadLetterPage,
 } from './queries.ts';
 export { MigrationChecksumError, MigrationFailedError, InvalidCursorError } from './errors.ts';
+export { coverWindow } from './cover.ts';
+export type { Cover, CoverOptions, Range } from './cover.ts';

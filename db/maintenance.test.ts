@@ -20,7 +20,7 @@ before(async () => {
 });
 after(() => db?.drop());
 beforeEach(async () => {
-  await db.sql`truncate events, rollups_minute, users`;
+  await db.sql`truncate events, rollups_minute, rollups_hour, rollups_day, user_activity_hour, user_activity_day, users`;
   // Each test starts from the partitions around NOW only.
   for (const { name } of await db.sql<{ name: string }[]>`
     select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
@@ -110,17 +110,23 @@ test('maintenance - whole days older than retention are dropped, the day at the 
   assert.equal(n, 0);
 });
 
-test('maintenance - minute rollups outlive the events, for their own retention', async () => {
+test('maintenance - rollups of every level and the user activity outlive the events, for their own retention', async () => {
   await db.sql`insert into rollups_minute (bucket, source, type, events) values
     (${new Date(TODAY - 41 * DAY)}, 's', 'gone', 1), (${new Date(TODAY - 40 * DAY - 60_000)}, 's', 'gone', 1),
     (${new Date(TODAY - 40 * DAY)}, 's', 'kept', 1), (${new Date(TODAY - 20 * DAY)}, 's', 'kept', 1)`;
+  await db.sql`insert into rollups_day (bucket, source, type, events) values
+    (${new Date(TODAY - 41 * DAY)}, 's', 'gone', 1), (${new Date(TODAY - 40 * DAY)}, 's', 'kept', 1)`;
+  await db.sql`insert into user_activity_hour (bucket, source, type, user_id, events) values
+    (${new Date(TODAY - 40 * DAY - 3_600_000)}, 's', 'gone', 'u', 1), (${new Date(TODAY - 40 * DAY)}, 's', 'kept', 'u', 1)`;
   const r = await runMaintenance(db.sql, opts);
-  assert.equal(r.expiredRollupRows, 2);
+  assert.equal(r.expiredRollupRows, 4, 'two minutes, one day and one hour of activity');
   assert.deepEqual((await db.sql`select type from rollups_minute order by bucket`).map((x) => x['type']), ['kept', 'kept']);
+  assert.deepEqual((await db.sql`select type from rollups_day order by bucket`).map((x) => x['type']), ['kept']);
+  assert.deepEqual((await db.sql`select type from user_activity_hour order by bucket`).map((x) => x['type']), ['kept']);
   // A rollup retention shorter than the events' is raised to it: reports need both.
   await db.sql`insert into rollups_minute (bucket, source, type, events) values (${new Date(TODAY - 9 * DAY)}, 's', 'kept', 1)`;
   const short = await runMaintenance(db.sql, { ...opts, rollupRetentionDays: 1 });
-  assert.equal(short.expiredRollupRows, 2, 'only the rows older than the 10-day events retention');
+  assert.equal(short.expiredRollupRows, 4, 'only the rows older than the 10-day events retention');
 });
 
 test('maintenance - a drop that would wait behind another transaction’s lock is deferred to the next run, not queued', async () => {

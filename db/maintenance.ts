@@ -4,8 +4,8 @@
 // partition (if that day is still within retention) and its rows move there; a far-future
 // event waits in events_default until its day's partition is created ahead; whole days older
 // than the events retention are dropped as whole partitions (and deleted from
-// events_default); minute rollups live longer, for their own retention, and are deleted by
-// bucket. Moving rows never touches the rollups, so reports are unchanged by maintenance
+// events_default); the rollups (every level) and the user activity live longer, for their
+// own retention, and are deleted by bucket. Moving rows never touches the rollups, so reports are unchanged by maintenance
 // except by retention. DDL that would have to queue behind other transactions' locks gives
 // up after `lockTimeoutMs` and is retried by the next run, so maintenance never stalls the
 // flushes waiting behind it.
@@ -40,7 +40,7 @@ export type MaintenanceResult = {
   readonly dropped: string[];
   /** events_default rows deleted because they are older than the events retention. */
   readonly expiredDefaultRows: number;
-  /** rollups_minute rows deleted because they are older than the rollup retention. */
+  /** Rollup and user-activity rows (every level) deleted because they are older than the rollup retention. */
   readonly expiredRollupRows: number;
   /** Rows left in events_default (events beyond aheadDays, mostly): the metric to watch. */
   readonly defaultRows: number;
@@ -114,14 +114,21 @@ export async function runMaintenance(sql: Sql, opts: MaintenanceOptions): Promis
       }
 
       const expiredDefault = await sql`delete from events_default where occurred_at < ${new Date(eventsCutoff)}`;
-      const expiredRollups = await sql`delete from rollups_minute where bucket < ${new Date(rollupsCutoff)}`;
+      // Every rollup level and the user activity share the rollup retention. A level's bucket
+      // is its start: an hour or day that began before the cutoff goes whole (the cutoff is a
+      // whole day, so no level is cut in two).
+      let expiredRollupRows = 0;
+      for (const table of ROLLUP_TABLES) {
+        const expired = await sql`delete from ${sql(table)} where bucket < ${new Date(rollupsCutoff)}`;
+        expiredRollupRows += expired.count;
+      }
       return {
         ran: true,
         created,
         movedRows,
         dropped,
         expiredDefaultRows: expiredDefault.count,
-        expiredRollupRows: expiredRollups.count,
+        expiredRollupRows,
         defaultRows: await countDefault(sql),
         deferred,
       };
@@ -132,6 +139,9 @@ export async function runMaintenance(sql: Sql, opts: MaintenanceOptions): Promis
     conn.release();
   }
 }
+
+/** The tables that keep aggregates for the rollup retention (db/migrations/0003). */
+const ROLLUP_TABLES = ['rollups_minute', 'rollups_hour', 'rollups_day', 'user_activity_hour', 'user_activity_day'] as const;
 
 /** Daily partitions whose whole day ends at or before `cutoffMs`, oldest first. */
 async function partitionsEndingBy(sql: Sql, cutoffMs: number): Promise<string[]> {

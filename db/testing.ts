@@ -92,3 +92,44 @@ function unreachable(e: unknown, url: string): Error | undefined {
   err.stack = err.message;
   return err;
 }
+
+/**
+ * How every rollup level and the user activity differ from a full scan of `events`: one line
+ * per differing row ([] when they are exact). For tests that check "counted once" after
+ * replays, crashes, erasures.
+ *
+ * @example
+ * assert.deepEqual(await aggregateDrift(db.sql), []);
+ */
+export async function aggregateDrift(sql: Sql): Promise<string[]> {
+  const problems: string[] = [];
+  for (const unit of ['minute', 'hour', 'day'] as const) {
+    const rows = await sql<{ side: string; row: string }[]>`
+      with truth as (
+        select date_trunc(${unit}, occurred_at, 'UTC') as bucket, source, type, coalesce(funnel_stage, '') as funnel_stage,
+          coalesce(revenue_currency, '') as currency, count(*)::bigint as events, coalesce(sum(revenue_amount), 0)::numeric as revenue
+        from events group by 1, 2, 3, 4, 5
+      ), kept as (
+        select bucket, source, type, funnel_stage, currency, events, revenue from ${sql(`rollups_${unit}`)}
+      )
+      select 'missing from rollups' as side, row(t.*)::text as row from (select * from truth except select * from kept) t
+      union all
+      select 'not in events', row(k.*)::text from (select * from kept except select * from truth) k`;
+    for (const r of rows) problems.push(`rollups_${unit}: ${r.side}: ${r.row}`);
+  }
+  for (const unit of ['hour', 'day'] as const) {
+    const rows = await sql<{ side: string; row: string }[]>`
+      with truth as (
+        select date_trunc(${unit}, occurred_at, 'UTC') as bucket, source, type, coalesce(funnel_stage, '') as funnel_stage,
+          user_id, count(*)::bigint as events
+        from events where user_id is not null group by 1, 2, 3, 4, 5
+      ), kept as (
+        select bucket, source, type, funnel_stage, user_id, events from ${sql(`user_activity_${unit}`)}
+      )
+      select 'missing from activity' as side, row(t.*)::text as row from (select * from truth except select * from kept) t
+      union all
+      select 'not in events', row(k.*)::text from (select * from kept except select * from truth) k`;
+    for (const r of rows) problems.push(`user_activity_${unit}: ${r.side}: ${r.row}`);
+  }
+  return problems;
+}

@@ -24,7 +24,13 @@ export async function getJson<T = unknown>(url: string): Promise<{ status: numbe
  * Send every batch to `url()` with `concurrency` clients; a batch that fails (connection
  * error or a non-202) is sent again until `deadlineMs`, as a client with retries would.
  */
-export async function sendBatches(url: () => string, batches: readonly unknown[][], concurrency = 4, deadlineMs = 120_000): Promise<{ retries: number }> {
+export async function sendBatches(
+  url: () => string,
+  batches: readonly unknown[][],
+  concurrency = 4,
+  deadlineMs = 120_000,
+  progress: { acked: number } = { acked: 0 },
+): Promise<{ retries: number }> {
   const until = Date.now() + deadlineMs;
   let next = 0;
   let retries = 0;
@@ -34,7 +40,10 @@ export async function sendBatches(url: () => string, batches: readonly unknown[]
       for (;;) {
         try {
           const r = await postJson(`${url()}/v1/events`, { events: batch });
-          if (r.status === 202) break;
+          if (r.status === 202) {
+            progress.acked++;
+            break;
+          }
           if (r.status < 500) throw new Error(`batch rejected with ${r.status}: ${JSON.stringify(r.body).slice(0, 500)}`);
         } catch (e) {
           if ((e as Error).message.startsWith('batch rejected')) throw e;

@@ -1,0 +1,108 @@
+// The query parameters every report and analytics route shares (DESIGN.md, *Analytics*):
+// the window, the filters and the answer format. Rule: a route's handler only ever sees a
+// well-formed window (from < to, both representable instants) and filters it can pass to
+// PostgreSQL as they are; every other input is a 400 that names the offending parameter, and
+// a parameter the route does not know is refused by name.
+import { z } from 'zod';
+import { InvalidQueryError } from '../errors.ts';
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+/** 0001-01-01T00:00:00Z: PostgreSQL and RFC 3339 agree from here (year 0 is refused by PostgreSQL). */
+export const MIN_INSTANT_MS = -62_135_596_800_000;
+/** 9999-12-31T23:59:59.999Z. */
+export const MAX_INSTANT_MS = 253_402_300_799_999;
+
+// PostgreSQL text holds neither NUL nor an unpaired surrogate: such a filter can match
+// nothing stored, and sending it would be a server error instead of the client's.
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** A string parameter PostgreSQL can compare: 1..max UTF-16 units, no NUL, no lone surrogate. */
+export const queryText = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !UNSTORABLE.test(s), { message: 'must not contain NUL characters or unpaired surrogates' });
+
+/** An instant as RFC 3339 or epoch milliseconds, between years 0001 and 9999. */
+export const instant = z
+  .union([
+    z.string().regex(/^-?\d{1,16}$/, 'must be an RFC 3339 date-time or epoch milliseconds').transform(Number),
+    z.iso.datetime({ offset: true, message: 'must be an RFC 3339 date-time or epoch milliseconds' }).transform((s) => Date.parse(s)),
+  ])
+  .refine((ms) => Number.isFinite(ms) && ms >= MIN_INSTANT_MS && ms <= MAX_INSTANT_MS, 'must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z')
+  .transform((ms) => new Date(ms));
+
+/**
+ * A comma list of 1..max-unit values (`type=a,b`): trimmed, empty items dropped, duplicates
+ * removed, order kept.
+ */
+export const commaList = (max: number) =>
+  z
+    .string()
+    .transform((s) => [...new Set(s.split(',').map((x) => x.trim()).filter((x) => x !== ''))])
+    .pipe(z.array(queryText(max)).min(1, 'must name at least one value'));
+
+/** The parameters shared by every report and analytics route. Extend it with `.extend({…})`. */
+export const windowQuerySchema = z.strictObject({
+  from: instant.optional(),
+  to: instant.optional(),
+  source: commaList(64).optional(),
+  type: commaList(64).optional(),
+  funnelStage: z.enum(['top', 'bottom']).optional(),
+  format: z.enum(['json', 'csv']).optional(),
+});
+
+/** The window every parsed query carries, defaults filled: `from` inclusive, `to` exclusive. */
+export type Window = { readonly from: Date; readonly to: Date };
+
+/** The shared filters, after parsing. */
+export type WindowFilters = {
+  readonly source?: readonly string[];
+  readonly type?: readonly string[];
+  readonly funnelStage?: 'top' | 'bottom';
+};
+
+type WithWindow<T> = Omit<T, 'from' | 'to'> & Window;
+
+/**
+ * Parse a query string with `schema` (windowQuerySchema or an extension of it), fill the
+ * default window — `to` is the next whole minute after `nowMs`, `from` 24 hours before `to` —
+ * and check from < to. Throws InvalidQueryError with `details: [{ path, message }]`.
+ *
+ * @example
+ * const q = parseQuery(windowQuerySchema.extend({ by: z.enum(['gender', 'age']) }), c.req.query(), Date.now());
+ * q.from; q.to; q.by; q.type; // Date, Date, 'gender' | 'age', string[] | undefined
+ */
+export function parseQuery<S extends z.ZodType<{ from?: Date | undefined; to?: Date | undefined }>>(
+  schema: S,
+  raw: Readonly<Record<string, string>>,
+  nowMs: number,
+): WithWindow<z.output<S>> {
+  const r = schema.safeParse(raw);
+  if (!r.success) throw invalidQuery(r.error.issues);
+  const q = r.data;
+  const to = q.to ?? nextMinute(nowMs);
+  const from = q.from ?? new Date(Math.max(MIN_INSTANT_MS, to.getTime() - DAY_MS));
+  if (from.getTime() >= to.getTime()) {
+    throw new InvalidQueryError(`from (${from.toISOString()}) must be before to (${to.toISOString()})`, {
+      details: [{ path: q.from === undefined ? 'to' : 'from', message: 'must be before to' }],
+    });
+  }
+  return { ...q, from, to } as WithWindow<z.output<S>>;
+}
+
+/** The 400 for a failed parse: one detail per issue, naming the parameter. */
+export function invalidQuery(issues: readonly z.core.$ZodIssue[]): InvalidQueryError {
+  const details = issues.map((i) => ({
+    path: i.code === 'unrecognized_keys' ? i.keys.join(',') : i.path.map(String).join('.'),
+    message: i.code === 'unrecognized_keys' ? `unknown parameter${i.keys.length > 1 ? 's' : ''}` : i.message,
+  }));
+  return new InvalidQueryError(details.map((d) => `${d.path}: ${d.message}`).join('; '), { details });
+}
+
+function nextMinute(ms: number): Date {
+  return new Date(Math.floor(ms / MINUTE_MS) * MINUTE_MS + MINUTE_MS);
+}
