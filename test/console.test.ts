@@ -25,21 +25,60 @@ const screenshots = join(repoRoot, '.keyflow', 'screenshots');
 
 const tag = randomBytes(3).toString('hex');
 const KEY = `console-${tag}`;
+const now = Date.now();
+const minutesAgo = (m: number, s = 0) => new Date(now - m * 60_000 - s * 1_000).toISOString();
+
+type SentEvent = { id: string; type: string; source: string; occurredAt: string; userId: string; [k: string]: unknown };
+
+// The burst under test: 30 events of the last seconds, 10 per user, types and sources in a
+// fixed rotation.
 const users = [`u-${tag}-ana`, `u-${tag}-bo`, `u-${tag}-cy`];
 const types = ['page.view', 'ad.click', 'checkout.complete'];
 const sources = ['web', 'tiktok'];
-// 30 events of the last seconds: 10 per user, types and sources in a fixed rotation.
-const now = Date.now();
-const events = Array.from({ length: 30 }, (_, i) => ({
+const burst: SentEvent[] = Array.from({ length: 30 }, (_, i) => ({
   id: `c-${tag}-${i}`,
-  type: types[i % 3],
-  source: sources[i % 2],
+  type: types[i % 3]!,
+  source: sources[i % 2]!,
   occurredAt: new Date(now - (30 - i) * 100).toISOString(),
-  userId: users[i % 3],
+  userId: users[i % 3]!,
   ...(i % 3 === 2 ? { revenue: { amount: 19.99, currency: 'USD' }, funnelStage: 'bottom' } : {}),
   ...(i < 3 ? { user: { age: 30 + i, country: 'DE', city: 'Berlin' } } : {}),
   properties: { page: `/p/${i % 4}` },
 }));
+
+// The hour before it, so the chart has a shape: 8 to 22 and 36 to 50 minutes ago (clear of
+// the 5- and 30-minute edges of the live view while the test runs), 1 to 7 events a minute.
+const historyMinutes = [...Array.from({ length: 15 }, (_, i) => 8 + i), ...Array.from({ length: 15 }, (_, i) => 36 + i)];
+const history: SentEvent[] = historyMinutes.flatMap((m) =>
+  Array.from({ length: 1 + Math.round(3 + 3 * Math.sin(m / 5)) }, (_, j) => ({
+    id: `h-${tag}-${m}-${j}`,
+    type: ['page.view', 'ad.view', 'ad.click', 'signup', 'checkout.complete'][(m + j) % 5]!,
+    source: ['web', 'facebook', 'tiktok', 'google'][(m * 3 + j) % 4]!,
+    occurredAt: minutesAgo(m, j * 7),
+    userId: `h-${tag}-${(m + j) % 7}`,
+  })),
+);
+
+// Sent last, to see the counters move again: one new user.
+const lateUser = `u-${tag}-dee`;
+const lateEvents = (): SentEvent[] => Array.from({ length: 12 }, (_, i) => ({
+  id: `l-${tag}-${i}`,
+  type: 'page.view',
+  source: 'web',
+  occurredAt: new Date().toISOString(),
+  userId: lateUser,
+}));
+
+/** `type → source → count` of a list of events. */
+function byTypeAndSource(events: readonly SentEvent[]): Map<string, Map<string, number>> {
+  const m = new Map<string, Map<string, number>>();
+  for (const e of events) {
+    const row = m.get(e.type) ?? new Map<string, number>();
+    row.set(e.source, (row.get(e.source) ?? 0) + 1);
+    m.set(e.type, row);
+  }
+  return m;
+}
 
 let iso: Isolated;
 let kf: KeyflowProcess;
@@ -95,8 +134,8 @@ const attr = (selector: string, name: string) => page.locator(selector).first().
 const content = (selector: string) => page.locator(selector).first().textContent({ timeout: 1_000 });
 
 /** Read the page until `ok` holds; fail with the last value read once the deadline passed. */
-async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  const deadline = Date.now() + DEADLINE_MS;
+async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean, deadlineMs = DEADLINE_MS): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
   let last: unknown;
   for (;;) {
     try {
@@ -106,7 +145,7 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
     } catch (e) {
       last = e instanceof Error ? e.message.split('\n')[0] : e;
     }
-    if (Date.now() > deadline) assert.fail(`${what}: not seen within ${DEADLINE_MS} ms; last read ${JSON.stringify(last)}`);
+    if (Date.now() > deadline) assert.fail(`${what}: not seen within ${deadlineMs} ms; last read ${JSON.stringify(last)}`);
     await sleep(250);
   }
 }
@@ -138,61 +177,78 @@ test('console - a wrong key is refused legibly, the right one is kept in the ses
   await until('the empty report', () => attr('#report', 'data-total'), (t) => t === '0');
 });
 
+const LIVE_DEADLINE_MS = 120_000; // the per-minute counters wait for the minute to close
+
 test('console - events sent through the API appear as report bars by type and source', async () => {
-  const r = await postJson(`${kf.url}/v1/events`, { events }, { Authorization: `Bearer ${KEY}` });
-  assert.equal(r.status, 202, JSON.stringify(r.body));
-  await until('the report total', () => attr('#report', 'data-total'), (t) => t === String(events.length));
+  for (const batch of [history, burst]) {
+    const r = await postJson(`${kf.url}/v1/events`, { events: batch }, { Authorization: `Bearer ${KEY}` });
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+  }
+  const all = [...history, ...burst];
+  await until('the report total', () => attr('#report', 'data-total'), (t) => t === String(all.length));
   const rows = await page.locator('#report ol.stacked > li').evaluateAll((lis) =>
     lis.map((li) => ({
-      type: li.getAttribute('data-type'),
+      type: li.getAttribute('data-type') ?? '',
       count: Number(li.getAttribute('data-count')),
-      segments: [...li.querySelectorAll('.seg')].map((s) => `${s.getAttribute('data-source')}=${s.getAttribute('data-count')}`).sort(),
+      sources: Object.fromEntries([...li.querySelectorAll('.seg')].map((s) => [s.getAttribute('data-source'), Number(s.getAttribute('data-count'))])),
     })),
   );
-  // 30 events, types rotate by 3 and sources by 2: each type has 5 of each source.
-  assert.deepEqual(rows.sort((a, b) => String(a.type).localeCompare(String(b.type))), [
-    { type: 'ad.click', count: 10, segments: ['tiktok=5', 'web=5'] },
-    { type: 'checkout.complete', count: 10, segments: ['tiktok=5', 'web=5'] },
-    { type: 'page.view', count: 10, segments: ['tiktok=5', 'web=5'] },
-  ]);
-  assert.deepEqual(await page.locator('#report .legend.sources li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-source')).sort()), ['tiktok', 'web']);
+  const expected = [...byTypeAndSource(all)].map(([type, m]) => ({ type, count: [...m.values()].reduce((a, b) => a + b, 0), sources: Object.fromEntries(m) }));
+  const order = (a: { type: string; count: number }, b: { type: string; count: number }) => b.count - a.count || a.type.localeCompare(b.type);
+  assert.deepEqual(rows, expected.sort(order), 'one bar per type, longest first, split by source');
+  const legend = await page.locator('#report .legend.sources li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-source')).sort());
+  assert.deepEqual(legend, [...new Set(all.map((e) => e.source))].sort());
 });
 
 test('console - the live counters show the new events and their users', async () => {
-  // activeUsers over 5 minutes stays put while the test runs; the per-minute counters move.
+  const users30m = new Set([...users, ...history.filter((e) => Date.parse(e.occurredAt) > now - 30 * 60_000).map((e) => e.userId)]).size;
   await until('active users over 5 minutes', () => content('#au-5m'), (t) => t === String(users.length));
-  assert.equal(await text('#au-30m'), String(users.length));
-  const lastMinute = Number((await text('#elm')).replace(/\D/g, ''));
-  assert.ok(lastMinute > 0 && lastMinute <= events.length, `events last minute: ${lastMinute}`);
-  const top = await page.locator('#top-types li').evaluateAll((lis) => lis.map((li) => `${li.getAttribute('data-label')}=${li.getAttribute('data-value')}`).sort());
-  assert.deepEqual(top, ['ad.click=10', 'checkout.complete=10', 'page.view=10']);
+  await until('active users over 30 minutes', () => content('#au-30m'), (t) => t === String(users30m));
+  // Counts per minute and top types are over closed minutes: they show once the burst's minute is over.
+  await until('top types over 5 minutes', () => page.locator('#top-types li').evaluateAll((lis) => lis.map((li) => `${li.getAttribute('data-label')}=${li.getAttribute('data-value')}`).sort()),
+    (top) => JSON.stringify(top) === JSON.stringify(['ad.click=10', 'checkout.complete=10', 'page.view=10']), LIVE_DEADLINE_MS);
+  const lastMinute = await until('events in the last minute', async () => Number((await text('#elm')).replace(/\D/g, '')), (n) => n > 0, LIVE_DEADLINE_MS);
+  assert.ok(lastMinute <= burst.length, `events last minute: ${lastMinute}`);
   assert.notEqual(await page.locator('#conn').getAttribute('data-state'), 'error');
 });
 
-test('console - the time-series chart draws the events per minute', async () => {
-  await until('the events in the chart', () => attr('#chart svg', 'data-events-total'), (t) => t === String(events.length));
+/** The non-empty buckets the chart draws, `t → events`. */
+const chartBuckets = () => page.locator('#chart svg g.bucket').evaluateAll((gs) =>
+  Object.fromEntries(gs.filter((g) => Number(g.getAttribute('data-events')) > 0).map((g) => [Date.parse(g.getAttribute('data-t') ?? ''), Number(g.getAttribute('data-events'))])));
+
+function perMinute(events: readonly SentEvent[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const e of events) {
+    const t = String(Math.floor(Date.parse(e.occurredAt) / 60_000) * 60_000);
+    out[t] = (out[t] ?? 0) + 1;
+  }
+  return out;
+}
+
+test('console - the time-series chart draws the events of each minute', async () => {
+  const all = [...history, ...burst];
+  await until('the events in the chart', () => attr('#chart svg', 'data-events-total'), (t) => t === String(all.length));
+  assert.deepEqual(await chartBuckets(), perMinute(all));
   const chart = await page.locator('#chart svg').evaluate((svg) => ({
     interval: svg.getAttribute('data-interval'),
     points: Number(svg.getAttribute('data-points')),
-    bars: [...svg.querySelectorAll('g.bucket')].map((g) => Number(g.getAttribute('data-events'))).filter((n) => n > 0),
     drawn: svg.querySelectorAll('rect.bar').length,
     usersLine: svg.querySelector('path.users-line') !== null,
   }));
   assert.equal(chart.interval, '1m');
-  assert.ok(chart.points >= 60 && chart.points <= 61, `points: ${chart.points}`);
-  assert.equal(chart.bars.reduce((a, b) => a + b, 0), events.length);
-  assert.equal(chart.drawn, chart.bars.length, 'one bar per non-empty minute');
+  assert.equal(chart.points, 60, 'the last hour, one bucket a minute');
+  assert.equal(chart.drawn, Object.keys(perMinute(all)).length, 'one bar per non-empty minute');
   assert.ok(chart.usersLine, 'the distinct-users line is drawn');
 });
 
 test('console - an event looked up by id is rendered, and an unknown one is a legible 404', async () => {
-  const wanted = events[5]!;
+  const wanted = burst[5]!;
   await page.fill('#event-id', wanted.id);
   await page.click('#event-form button');
   const found = page.locator(`#event-result article[data-event-id="${wanted.id}"]`);
   await found.waitFor({ timeout: DEADLINE_MS });
   const shown = await found.innerText();
-  for (const s of [wanted.type, wanted.source, wanted.userId, '19.99 USD', 'page', '/p/1']) assert.ok(shown.includes(String(s)), `${s} in ${shown}`);
+  for (const s of [wanted.type, wanted.source, wanted.userId, '19.99 USD', 'page', '/p/1']) assert.ok(shown.includes(s), `${s} in ${shown}`);
 
   await page.fill('#event-id', `nope-${tag}`);
   await page.click('#event-form button');
@@ -214,13 +270,26 @@ test('console - a user looked up by id shows the profile, types and recent event
   const shown = await found.innerText();
   assert.match(shown, /10 events/);
   assert.match(shown, /Berlin/);
-  const byType = await found.locator('.hbars li').evaluateAll((lis) => lis.map((li) => `${li.getAttribute('data-label')}=${li.getAttribute('data-value')}`).sort());
-  // users[0] has events 0, 3, 6, …, 27: always type index 0.
+  const byType = await found.locator('.hbars li').evaluateAll((lis) => lis.map((li) => `${li.getAttribute('data-label')}=${li.getAttribute('data-value')}`));
+  // users[0] has events 0, 3, 6, …, 27 of the burst: always type index 0.
   assert.deepEqual(byType, ['page.view=10']);
   assert.equal(await found.locator('.recent li').count(), 10);
   // A recent event's id looks that event up.
   await found.locator('.recent li button.link').first().click();
-  await page.locator('#event-result article[data-event-id]').waitFor({ timeout: DEADLINE_MS });
+  await page.locator(`#event-result article[data-event-id="${burst[27]!.id}"]`).waitFor({ timeout: DEADLINE_MS });
+});
+
+test('console - a later burst moves the live counters and the chart again', async () => {
+  const before = Number(await text('#au-30m'));
+  const late = lateEvents();
+  const r = await postJson(`${kf.url}/v1/events`, { events: late }, { Authorization: `Bearer ${KEY}` });
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  await until('active users over 30 minutes', () => content('#au-30m'), (t) => t === String(before + 1));
+  assert.ok(Number(await text('#au-1m')) >= 1);
+  const all = [...history, ...burst, ...late];
+  await until('the events in the chart', () => attr('#chart svg', 'data-events-total'), (t) => t === String(all.length));
+  assert.deepEqual(await chartBuckets(), perMinute(all));
+  await until('the report total', () => attr('#report', 'data-total'), (t) => t === String(all.length));
   assert.deepEqual(offOrigin, [], 'no request left keyflow');
   assert.deepEqual(pageErrors, [], 'the page threw nothing and its policy refused nothing');
 });
