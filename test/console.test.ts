@@ -116,7 +116,12 @@ after(async () => {
   try {
     if (page !== undefined) {
       await mkdir(screenshots, { recursive: true });
+      // The header is sticky: from the top, a full-page capture shows it where it belongs.
+      await page.evaluate('window.scrollTo(0, 0)');
       await page.screenshot({ path: join(screenshots, 'console.png'), fullPage: true });
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await page.screenshot({ path: join(screenshots, 'console-dark.png'), fullPage: true });
+      await page.emulateMedia({ colorScheme: 'light' });
       await page.setViewportSize({ width: 390, height: 844 });
       await page.screenshot({ path: join(screenshots, 'console-narrow.png'), fullPage: true });
     }

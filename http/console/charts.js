@@ -103,7 +103,7 @@ export function drawTimeseries(container, points, interval) {
   }
   put(container,
     h('div', { class: 'legend' },
-      h('span', { class: 'key bar-key' }, 'events'), h('span', { class: 'key line-key' }, 'distinct users'),
+      h('span', { class: 'lg bar-key' }, 'events'), h('span', { class: 'lg line-key' }, 'distinct users'),
       h('span', { class: 'legend-total' }, `${fmtInt(total)} events · peak ${fmtInt(maxEvents)} per ${interval}`)),
     svg);
 }
