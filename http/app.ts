@@ -11,6 +11,7 @@ import type { EdgeDeps } from './ports.ts';
 import { actorRoutes } from './routes/actors.ts';
 import { consoleRoutes } from './routes/console.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
+import { eventStreamRoutes } from './routes/event-stream.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -35,6 +36,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.use('/v1/*', apiKeyAuth(options.apiKeys));
   app.use('/internal/*', apiKeyAuth(options.apiKeys));
 
+  app.route('/v1/events/stream', eventStreamRoutes(deps.ingest, options));
   app.route('/v1/events', eventRoutes(deps.ingest, deps.queries, options, deps.decoder));
   if (deps.actors !== undefined) app.route('/', actorRoutes(deps.actors));
   app.route('/v1/reports', reportRoutes(deps.queries, options.now ?? Date.now));
