@@ -116,6 +116,8 @@ after(async () => {
   try {
     if (page !== undefined) {
       await mkdir(screenshots, { recursive: true });
+      // Best effort, for the picture only: let the live view settle after the reload.
+      await page.locator('#conn[data-state="live"]').waitFor({ timeout: 5_000 }).catch(() => undefined);
       // The header is sticky: from the top, a full-page capture shows it where it belongs.
       await page.evaluate('window.scrollTo(0, 0)');
       await page.screenshot({ path: join(screenshots, 'console.png'), fullPage: true });
@@ -295,6 +297,17 @@ test('console - a later burst moves the live counters and the chart again', asyn
   await until('the events in the chart', () => attr('#chart svg', 'data-events-total'), (t) => t === String(all.length));
   assert.deepEqual(await chartBuckets(), perMinute(all));
   await until('the report total', () => attr('#report', 'data-total'), (t) => t === String(all.length));
+});
+
+test('console - a reload keeps the key of this tab and the look-ups in the address', async () => {
+  const eventId = await page.locator('#event-result article').getAttribute('data-event-id');
+  assert.match(page.url(), /#event=.+&user=/);
+  await page.reload();
+  await page.locator(`#user-result article[data-user-id="${users[0]}"]`).waitFor({ timeout: DEADLINE_MS });
+  await page.locator(`#event-result article[data-event-id="${eventId}"]`).waitFor({ timeout: DEADLINE_MS });
+  assert.equal(await page.inputValue('#api-key'), KEY);
+  assert.equal(await page.locator('#banner').isHidden(), true);
+  await until('the chart after the reload', () => attr('#chart svg', 'data-events-total'), (t) => Number(t) > 0);
   assert.deepEqual(offOrigin, [], 'no request left keyflow');
   assert.deepEqual(pageErrors, [], 'the page threw nothing and its policy refused nothing');
 });

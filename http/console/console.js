@@ -210,6 +210,7 @@ function refreshSoon() {
 async function lookUp(kind, id) {
   const out = $(`${kind}-result`);
   $(`${kind}-id`).value = id;
+  rememberLookUps();
   put(out, h('p', { class: 'muted' }, `looking up ${id}…`));
   const path = kind === 'event' ? `/v1/events/${encodeURIComponent(id)}` : `/v1/users/${encodeURIComponent(id)}`;
   try {
@@ -225,10 +226,26 @@ async function lookUp(kind, id) {
   }
 }
 
+// The look-ups are in the address (#event=…&user=…), so a reload or a shared link shows them again.
+function rememberLookUps() {
+  const q = new URLSearchParams();
+  for (const kind of ['event', 'user']) if ($(`${kind}-id`).value.trim() !== '') q.set(kind, $(`${kind}-id`).value.trim());
+  history.replaceState(null, '', q.size === 0 ? location.pathname : `#${q}`);
+}
+
+function restoreLookUps() {
+  const q = new URLSearchParams(location.hash.slice(1));
+  for (const kind of ['event', 'user']) {
+    const id = q.get(kind);
+    if (id) void lookUp(kind, id);
+  }
+}
+
 // ---- start ---------------------------------------------------------------------------------
 function restart() {
   startLive();
   void refreshPanels();
+  restoreLookUps();
 }
 
 function main() {
