@@ -39,7 +39,7 @@ export default tseslint.config(
       sourceType: 'module',
       globals: Object.fromEntries(
         ['window', 'document', 'Node', 'sessionStorage', 'fetch', 'URLSearchParams', 'TextDecoderStream', 'AbortController', 'AbortSignal',
-          'ResizeObserver', 'requestAnimationFrame', 'cancelAnimationFrame', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'history', 'location']
+          'ResizeObserver', 'requestAnimationFrame', 'cancelAnimationFrame', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval']
           .map((name) => [name, 'readonly' as const]),
       ),
     },

@@ -42,7 +42,7 @@ const sleep = (ms, signal) => new Promise((resolve) => {
 });
 
 // ---- live ----------------------------------------------------------------------------------
-const history = [];
+const rates = [];
 let lastEventsLastMinute;
 
 function showSummary(summary) {
@@ -54,9 +54,9 @@ function showSummary(summary) {
   $('au-30m').textContent = fmtInt(users['30m']);
   $('live-at').textContent = summary.at ? `as of ${new Date(summary.at).toLocaleTimeString(undefined, { hour12: false })}` : '';
   drawBars($('top-types'), (summary.topTypes ?? []).slice(0, 8).map((t) => ({ label: t.type, value: t.events })), 'no events in the last 5 minutes');
-  history.push(Number(summary.eventsPerSecond) || 0);
-  if (history.length > 120) history.shift();
-  drawSpark($('eps-spark'), history);
+  rates.push(Number(summary.eventsPerSecond) || 0);
+  if (rates.length > 120) rates.shift();
+  drawSpark($('eps-spark'), rates);
   showError($('live-error'), undefined);
   keyAccepted();
   // New events are worth a fresh chart and report without waiting for the next period.
@@ -230,11 +230,11 @@ async function lookUp(kind, id) {
 function rememberLookUps() {
   const q = new URLSearchParams();
   for (const kind of ['event', 'user']) if ($(`${kind}-id`).value.trim() !== '') q.set(kind, $(`${kind}-id`).value.trim());
-  history.replaceState(null, '', q.size === 0 ? location.pathname : `#${q}`);
+  window.history.replaceState(null, '', q.size === 0 ? window.location.pathname : `#${q}`);
 }
 
 function restoreLookUps() {
-  const q = new URLSearchParams(location.hash.slice(1));
+  const q = new URLSearchParams(window.location.hash.slice(1));
   for (const kind of ['event', 'user']) {
     const id = q.get(kind);
     if (id) void lookUp(kind, id);
@@ -279,7 +279,7 @@ function main() {
     cancelAnimationFrame(frame);
     frame = requestAnimationFrame(() => {
       if (lastPoints) drawTimeseries($('chart'), lastPoints.points, lastPoints.interval);
-      drawSpark($('eps-spark'), history);
+      drawSpark($('eps-spark'), rates);
     });
   }).observe($('chart'));
   setInterval(() => void refreshPanels(), PANELS_MS);
