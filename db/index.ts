@@ -20,6 +20,10 @@ export type {
   DeadLetterView,
   DeadLetterPage,
 } from './queries.ts';
+export { listEvents } from './event-list.ts';
+export type { EventListQuery, EventListPage, EventPosition } from './event-list.ts';
+export { getUserProfile, RECENT_EVENTS } from './users-profile.ts';
+export type { UserProfile } from './users-profile.ts';
 export { MigrationChecksumError, MigrationFailedError, InvalidCursorError } from './errors.ts';
 export { coverWindow } from './cover.ts';
 export type { Cover, CoverOptions, Range } from './cover.ts';

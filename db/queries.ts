@@ -11,7 +11,8 @@ const MINUTE_MS = 60_000;
 /** A stored event in the API shape: occurredAt as RFC 3339, plus when keyflow received it. */
 export type StoredEvent = Omit<KeyflowEvent, 'occurredAt'> & { readonly occurredAt: string; readonly receivedAt: string };
 
-type EventRow = {
+/** A row of `events` as EVENT_COLUMNS selects it. */
+export type EventRow = {
   id: string;
   occurred_at: Date;
   type: string;
@@ -43,7 +44,8 @@ export async function getEvent(sql: Sql, id: string): Promise<StoredEvent | unde
   return row === undefined ? undefined : toStoredEvent(row);
 }
 
-function toStoredEvent(r: EventRow): StoredEvent {
+/** A row of `events` in the API shape (absent fields omitted). */
+export function toStoredEvent(r: EventRow): StoredEvent {
   const user = {
     ...(r.user_age !== null && { age: r.user_age }),
     ...(r.user_gender !== null && { gender: r.user_gender }),

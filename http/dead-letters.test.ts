@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { flushBatch, getEvent, listDeadLetters, reportEvents, type DeadLetterRow } from '../db/index.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing.ts';
 import type { DeadLetterPage } from './ports.ts';
-import { appWith } from './test-helpers.ts';
+import { appWith, queriesMustNotBeCalled } from './test-helpers.ts';
 
 let db: TestDatabase;
 let app: ReturnType<typeof appWith>;
@@ -23,7 +23,7 @@ before(async () => {
   db = await createTestDatabase();
   // One flush per letter, oldest first, so that "newest first" is the reverse of this list.
   for (const d of letters) await flushBatch(db.sql, { events: [], partitionKeys: [], deadLetters: [d] });
-  app = appWith({ queries: { getEvent: (id) => getEvent(db.sql, id), reportEvents: (q) => reportEvents(db.sql, q), listDeadLetters: (q) => listDeadLetters(db.sql, q) } });
+  app = appWith({ queries: { ...queriesMustNotBeCalled, getEvent: (id) => getEvent(db.sql, id), reportEvents: (q) => reportEvents(db.sql, q), listDeadLetters: (q) => listDeadLetters(db.sql, q) } });
 });
 after(() => db?.drop());
 

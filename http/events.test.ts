@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appWith, deferred, eventInput, postJson, recordingIngest } from './test-helpers.ts';
+import { appWith, deferred, eventInput, postJson, queriesMustNotBeCalled, recordingIngest } from './test-helpers.ts';
 
 type Json = Record<string, unknown> & { error?: { code: string; message: string; details?: unknown } };
 const json = async (res: Response) => (await res.json()) as Json;
@@ -172,6 +172,7 @@ test('GET /v1/events/:id - answers the stored event, or 404 not_found', async ()
   const asked: string[] = [];
   const app = appWith({
     queries: {
+      ...queriesMustNotBeCalled,
       getEvent: (id) => (asked.push(id), Promise.resolve(id === 'e-1' ? stored : undefined)),
       reportEvents: () => assert.fail('not a report'),
       listDeadLetters: () => assert.fail('not a dead-letter listing'),

@@ -1,5 +1,5 @@
 // The door of http/: what the composition root and tests may use.
-export { createApp } from './app.ts';
+export { createApp, notFound, openApiDocument } from './app.ts';
 export { serveApp } from './serve.ts';
 export type { Fetchable, ServedApp, ServeOptions } from './serve.ts';
 export { decodeBody } from './ingest/decode-body.ts';
@@ -15,6 +15,8 @@ export type {
   DeadLetterQuery,
   EdgeDeps,
   EdgeOptions,
+  EventListPage,
+  EventListQuery,
   EventsReport,
   EventsReportQuery,
   HealthPort,
@@ -25,6 +27,7 @@ export type {
   ReportDimension,
   RequestInfo,
   StoredEvent,
+  UserProfile,
 } from './ports.ts';
 export {
   HttpError,
@@ -44,4 +47,7 @@ export {
 export type { ErrorBody } from './errors.ts';
 export type { EdgeEnv } from './env.ts';
 export type { IngestSummary, RejectedEvent } from './routes/events.ts';
-export { openApiDocument } from './openapi.ts';
+export { buildOpenApiDocument, openApiPath } from './openapi/document.ts';
+export type { OpenApiDocument } from './openapi/document.ts';
+export { allRouteDocs } from './openapi/routes.ts';
+export type { RouteDoc, ResponseDoc, RouteAuth } from './openapi/route-doc.ts';

@@ -2,7 +2,15 @@
 // through these interfaces, which it declares itself and the composition root fills in, so
 // the edge never imports runtime/ and can be exercised without sockets.
 import type { PartitionKeyMode } from '../actors/index.ts';
-import type { EventsReport as DbEventsReport, ReportEventsQuery, ReportGroupKey, StoredEvent as DbStoredEvent } from '../db/index.ts';
+import type {
+  EventListPage as DbEventListPage,
+  EventListQuery as DbEventListQuery,
+  EventsReport as DbEventsReport,
+  ReportEventsQuery,
+  ReportGroupKey,
+  StoredEvent as DbStoredEvent,
+  UserProfile as DbUserProfile,
+} from '../db/index.ts';
 import type { DecodedBody, EncodedEvent } from './ingest/decode-body.ts';
 
 export type { DecodedBody, EncodedEvent };
@@ -35,6 +43,12 @@ export type ReportDimension = ReportGroupKey;
 export type EventsReportQuery = ReportEventsQuery;
 /** Counts of stored events, in total and per group (a group names only its groupBy fields). */
 export type EventsReport = DbEventsReport;
+/** A validated `GET /v1/events` query; `after` is the decoded cursor's position. */
+export type EventListQuery = DbEventListQuery;
+/** One page of the event list; `next` is the position the next page starts after. */
+export type EventListPage = DbEventListPage;
+/** `GET /v1/users/:userId`: the user's current profile, counts, revenue and newest events. */
+export type UserProfile = DbUserProfile;
 
 /** Read-only queries over the store (db/ in production). */
 export interface QueryPort {
@@ -50,6 +64,10 @@ export interface QueryPort {
    * const { items, nextCursor } = await queries.listDeadLetters({ limit: 50 });
    */
   listDeadLetters(q: DeadLetterQuery): Promise<DeadLetterPage>;
+  /** One page of stored events, newest first (occurredAt desc, id desc). */
+  listEvents(q: EventListQuery): Promise<EventListPage>;
+  /** The profile of a user, or undefined when no event of that user is stored. */
+  getUserProfile(userId: string): Promise<UserProfile | undefined>;
 }
 
 /** A validated `GET /v1/dead-letters` query. */
@@ -116,6 +134,11 @@ export type EdgeOptions = {
   onError?(error: unknown, request: RequestInfo): void;
   /** Clock for report defaults; Date.now by default. */
   now?(): number;
+  /**
+   * Signs the cursors of GET /v1/events. Every edge that serves one list must share it;
+   * without it each app makes a random one (cursors then die with the process).
+   */
+  readonly cursorSecret?: string;
 };
 
 /** The live state of one actor, and where it lives. */

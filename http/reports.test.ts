@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EventsReportQuery, QueryPort } from './ports.ts';
-import { appWith } from './test-helpers.ts';
+import { appWith, queriesMustNotBeCalled } from './test-helpers.ts';
 
 type Json = Record<string, unknown> & { error?: { code: string; message: string; details?: unknown } };
 const json = async (res: Response) => (await res.json()) as Json;
@@ -11,6 +11,7 @@ const NOW = Date.parse('2026-11-20T12:34:56.789Z');
 function recordingQueries(): QueryPort & { readonly asked: EventsReportQuery[] } {
   const asked: EventsReportQuery[] = [];
   return {
+    ...queriesMustNotBeCalled,
     asked,
     getEvent: () => assert.fail('not an event lookup'),
     listDeadLetters: () => assert.fail('not a dead-letter listing'),

@@ -1,8 +1,13 @@
 // Test doubles for the edge's ports, for tests of the edge's own behaviour only: ports that
 // record what they were handed, and ports that fail the test if anything calls them. Kafka,
 // PostgreSQL and Redis are never imitated here; the full path is tested against real ones.
+// Every answer of an app made by appWith() is checked against the /openapi.json that app
+// serves: a route whose real answer its published schema does not allow fails its test.
 import assert from 'node:assert/strict';
+import type { Hono } from 'hono';
 import { createApp } from './app.ts';
+import type { EdgeEnv } from './env.ts';
+import { checkResponse, responseChecker, type ResponseChecker } from './openapi/conformance.ts';
 import type { ActorsPort, EdgeDeps, EncodedEvent, EdgeOptions, HealthPort, IngestPort, MetricsPort, QueryPort } from './ports.ts';
 
 /** A valid event as a producer writes it. */
@@ -30,6 +35,8 @@ export const queriesMustNotBeCalled: QueryPort = {
   getEvent: () => assert.fail('getEvent must not be called'),
   reportEvents: () => assert.fail('reportEvents must not be called'),
   listDeadLetters: () => assert.fail('listDeadLetters must not be called'),
+  listEvents: () => assert.fail('listEvents must not be called'),
+  getUserProfile: () => assert.fail('getUserProfile must not be called'),
 };
 
 export const healthMustNotBeCalled: HealthPort = {
@@ -51,14 +58,44 @@ export const actorsMustNotBeCalled: ActorsPort = {
 };
 
 export function appWith(overrides: Partial<Omit<EdgeDeps, 'options'>> & { options?: Partial<EdgeOptions> } = {}) {
-  return createApp({
+  return conforming(createApp({
     ingest: overrides.ingest ?? ingestMustNotBeCalled,
     queries: overrides.queries ?? queriesMustNotBeCalled,
     health: overrides.health ?? healthMustNotBeCalled,
     metrics: overrides.metrics ?? metricsMustNotBeCalled,
     actors: overrides.actors ?? actorsMustNotBeCalled,
     options: { ...defaultOptions, ...overrides.options },
-  });
+  }));
+}
+
+// One compiled checker per distinct document: compiling is the slow part.
+const checkers = new Map<string, ResponseChecker>();
+
+/**
+ * `app`, whose request() checks every answer against the document the app serves at
+ * /openapi.json and throws (failing the test) when the answer does not conform.
+ */
+export function conforming(app: Hono<EdgeEnv>): Hono<EdgeEnv> {
+  const request = app.request.bind(app);
+  let checker: Promise<ResponseChecker> | undefined;
+  const served = () =>
+    (checker ??= (async () => {
+      const text = await (await request('/openapi.json')).text();
+      let c = checkers.get(text);
+      if (c === undefined) checkers.set(text, (c = responseChecker(JSON.parse(text))));
+      return c;
+    })());
+  app.request = (async (input: string | Request | URL, init?: RequestInit, ...rest: unknown[]) => {
+    const res = await (request as (...a: unknown[]) => Response | Promise<Response>)(input, init, ...rest);
+    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    const url = input instanceof Request ? input.url : String(input);
+    const checked = await checkResponse(await served(), method, url, res);
+    if (checked.errors.length > 0) {
+      assert.fail(`the answer to ${method} ${url} does not match /openapi.json:\n  ${checked.errors.join('\n  ')}`);
+    }
+    return res;
+  }) as typeof app.request;
+  return app;
 }
 
 /** A POST /v1/events request init with a JSON body. */

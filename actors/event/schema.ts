@@ -61,6 +61,8 @@ export const eventSchema = z.strictObject({
   properties: z
     .record(text(1, 64), propertyValue)
     .refine((p) => Object.keys(p).length <= MAX_PROPERTIES, { message: `at most ${MAX_PROPERTIES} properties` })
+    // The refinement is opaque to JSON Schema; this says the same for /openapi.json.
+    .meta({ maxProperties: MAX_PROPERTIES })
     .optional(),
 });
 

@@ -13,6 +13,8 @@ export type ResponseDoc = {
   readonly schema?: z.ZodType;
   /** Default application/json. */
   readonly contentType?: string;
+  /** Other content types the same status may answer with (e.g. text/csv); their bodies are text. */
+  readonly alsoAs?: readonly string[];
 };
 
 /**

@@ -9,8 +9,11 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { Hono, type Context } from 'hono';
+import { z } from 'zod';
 import type { EdgeEnv } from '../env.ts';
 import { NotFoundError } from '../errors.ts';
+import type { RouteDoc } from '../openapi/route-doc.ts';
+import { errorSchema } from '../openapi/schemas.ts';
 
 /** The folder with the console's files; beside this one in the sources and in dist/. */
 export const consoleDir: string = join(import.meta.dirname, '..', 'console');
@@ -32,6 +35,32 @@ const pagePolicy = [
   "form-action 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+/** How the console routes describe themselves in /openapi.json. */
+export const consoleDocs: readonly RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/',
+    summary: 'The web console (the page holds no data and needs no API key; its calls to /v1 do)',
+    auth: 'none',
+    responses: {
+      200: { description: 'The page', schema: z.string(), contentType: 'text/html' },
+      304: { description: 'Not modified: If-None-Match named its ETag (no body)', contentType: 'text/html' },
+    },
+  },
+  {
+    method: 'get',
+    path: '/console/:file',
+    summary: 'A script or style sheet of the web console',
+    auth: 'none',
+    params: z.object({ file: z.string().min(1) }),
+    responses: {
+      200: { description: 'The file', schema: z.string(), contentType: 'text/javascript', alsoAs: ['text/css'] },
+      304: { description: 'Not modified: If-None-Match named its ETag (no body)', contentType: 'text/javascript', alsoAs: ['text/css'] },
+      404: { description: 'No such file (not_found)', schema: errorSchema },
+    },
+  },
+];
 
 type Asset = { readonly body: Uint8Array<ArrayBuffer>; readonly contentType: string; readonly etag: string };
 

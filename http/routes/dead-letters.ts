@@ -6,6 +6,8 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { EdgeEnv } from '../env.ts';
 import { InvalidQueryError } from '../errors.ts';
+import type { RouteDoc } from '../openapi/route-doc.ts';
+import { errorSchema, isoInstant } from '../openapi/schemas.ts';
 import type { DeadLetterQuery, QueryPort } from '../ports.ts';
 
 const DEFAULT_LIMIT = 50;
@@ -14,12 +16,48 @@ const MAX_LIMIT = 1000;
 const querySchema = z.strictObject({
   limit: z
     .string()
-    .regex(/^\d{1,4}$/, `must be an integer from 1 to ${MAX_LIMIT}`)
+    .regex(/^(?:[1-9]\d{0,2}|1000)$/, `must be an integer from 1 to ${MAX_LIMIT}`)
     .transform(Number)
-    .refine((n) => n >= 1 && n <= MAX_LIMIT, `must be an integer from 1 to ${MAX_LIMIT}`)
-    .optional(),
-  cursor: z.string().min(1).max(256).optional(),
+    .optional()
+    .describe(`page size, 1..${MAX_LIMIT}, default ${DEFAULT_LIMIT}`),
+  cursor: z.string().min(1).max(256).optional().describe('nextCursor of the previous page'),
 });
+
+/** One dead letter as the API shows it. */
+const deadLetterSchema = z
+  .object({
+    id: z.string(),
+    topic: z.string(),
+    partition: z.number().int().nonnegative(),
+    offset: z.string().regex(/^\d+$/).describe('the Kafka offset, decimal'),
+    key: z.base64().nullable().describe('the message key, base64; null when it had none'),
+    raw: z.base64().nullable().describe('the message value, base64; null when it had none'),
+    rawPreview: z.string().nullable().describe('the first 256 characters of the value as UTF-8 (invalid bytes as U+FFFD)'),
+    reason: z.string().describe('not-json, schema, empty, too-large, store-rejected'),
+    error: z.string(),
+    createdAt: isoInstant,
+  })
+  .meta({ id: 'DeadLetter' });
+
+/** One page; `nextCursor` is null on the last. */
+const deadLetterPageSchema = z
+  .object({ items: z.array(deadLetterSchema), nextCursor: z.string().nullable().describe('pass as cursor for the next page; null on the last page') })
+  .meta({ id: 'DeadLetterPage' });
+
+/** How the dead-letter route describes itself in /openapi.json. */
+export const deadLetterDocs: readonly RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/v1/dead-letters',
+    summary: 'Kafka messages that could not become events (undecodable, invalid, too large, refused by the store), newest first',
+    query: querySchema,
+    auth: 'read',
+    responses: {
+      200: { description: 'One page', schema: deadLetterPageSchema },
+      400: { description: 'Invalid query (invalid_query): limit out of 1..1000, unknown parameter, or a cursor this server did not hand out', schema: errorSchema },
+    },
+  },
+];
 
 /**
  * Parse a dead-letter query string; `limit` defaults to 50.

@@ -3,6 +3,7 @@
 // publish fails nothing of the request is reported as accepted.
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
 import { decodeBody, type RejectedEvent } from '../ingest/decode-body.ts';
 import type { EdgeEnv } from '../env.ts';
 import {
@@ -14,7 +15,10 @@ import {
   TooManyEventsError,
   ValidationFailedError,
 } from '../errors.ts';
+import type { RouteDoc } from '../openapi/route-doc.ts';
+import { count, errorSchema, eventComponent, fieldErrorSchema, storedEventSchema } from '../openapi/schemas.ts';
 import type { BodyDecoder, EdgeOptions, IngestPort, QueryPort } from '../ports.ts';
+import { queryText } from '../query/window.ts';
 
 export type { RejectedEvent };
 
@@ -26,6 +30,68 @@ export type IngestSummary = {
 };
 
 const MAX_EVENT_ID_LENGTH = 128;
+const MAX_BATCH_EVENTS = 1000;
+
+/** The three bodies POST /v1/events takes (the envelope is checked by decodeBody, each event by eventSchema). */
+const ingestBodySchema = z.union([
+  eventComponent,
+  z.array(eventComponent).min(1).max(MAX_BATCH_EVENTS),
+  z.strictObject({ events: z.array(eventComponent).min(1).max(MAX_BATCH_EVENTS) }),
+]);
+
+/** The answer to POST /v1/events: 202, and the same fields beside `error` on 400/503. */
+export const ingestSummarySchema = z
+  .object({
+    accepted: count,
+    ids: z.array(z.string()),
+    rejected: z.array(z.object({ index: count, errors: z.array(fieldErrorSchema) })),
+  })
+  .meta({ id: 'IngestSummary' });
+
+/** An ingest error: the error body, with the summary beside it when events were looked at (validation_failed, kafka_unavailable). */
+const ingestErrorSchema = errorSchema
+  .extend({
+    accepted: ingestSummarySchema.shape.accepted.optional(),
+    ids: ingestSummarySchema.shape.ids.optional(),
+    rejected: ingestSummarySchema.shape.rejected.optional(),
+  })
+  .meta({ id: 'IngestError' });
+
+/** `GET /v1/events/:id`: an id no event can have (too long, NUL, lone surrogate) matches nothing (404). */
+const eventIdParams = z.object({ id: queryText(MAX_EVENT_ID_LENGTH) });
+
+/** How the event routes describe themselves in /openapi.json. */
+export const eventDocs: readonly RouteDoc[] = [
+  {
+    method: 'post',
+    path: '/v1/events',
+    summary: 'Ingest one event, an array of events, or { "events": [...] } (at most 1000)',
+    description: 'Answers 202 only after Kafka acknowledged every valid event; invalid events are listed by index in rejected.',
+    body: ingestBodySchema,
+    auth: 'ingest',
+    responses: {
+      202: { description: 'The valid events were acknowledged by Kafka; invalid ones are listed by index', schema: ingestSummarySchema },
+      400: {
+        description: 'Malformed JSON (invalid_json), a body of no accepted shape (invalid_body), or no valid event (validation_failed, with the IngestSummary fields)',
+        schema: ingestErrorSchema,
+      },
+      401: { description: 'API key missing or wrong (unauthorized)', schema: errorSchema },
+      413: { description: 'Body larger than the limit (payload_too_large) or more than 1000 events (too_many_events)', schema: errorSchema },
+      503: { description: 'Kafka did not acknowledge (kafka_unavailable); nothing was accepted, a retry is safe', schema: ingestErrorSchema },
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/events/:id',
+    summary: 'A stored event by id (the newest when several share it)',
+    params: eventIdParams,
+    auth: 'read',
+    responses: {
+      200: { description: 'The stored event', schema: storedEventSchema },
+      404: { description: 'No such event (not_found)', schema: errorSchema },
+    },
+  },
+];
 
 /**
  * The event routes.
@@ -83,7 +149,7 @@ export function eventRoutes(ingest: IngestPort, queries: QueryPort, options: Edg
 
   app.get('/:id', async (c) => {
     const id = c.req.param('id');
-    const event = id.length <= MAX_EVENT_ID_LENGTH ? await queries.getEvent(id) : undefined;
+    const event = eventIdParams.safeParse({ id }).success ? await queries.getEvent(id) : undefined;
     if (event === undefined) throw new NotFoundError(`no event with id ${JSON.stringify(truncate(id))}`);
     return c.json(event);
   });

@@ -5,6 +5,8 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { EdgeEnv } from '../env.ts';
 import { InvalidQueryError } from '../errors.ts';
+import type { RouteDoc } from '../openapi/route-doc.ts';
+import { errorSchema } from '../openapi/schemas.ts';
 import type { EventsReportQuery, QueryPort, ReportDimension } from '../ports.ts';
 
 const MINUTE_MS = 60_000;
@@ -101,3 +103,26 @@ export function reportRoutes(queries: QueryPort, now: () => number): Hono<EdgeEn
 function nextMinute(ms: number): Date {
   return new Date(Math.floor(ms / MINUTE_MS) * MINUTE_MS + MINUTE_MS);
 }
+
+const reportGroupSchema = z.object({
+  type: z.string().optional(),
+  source: z.string().optional(),
+  funnelStage: z.enum(['top', 'bottom']).nullable().optional().describe('null: events without a funnel stage'),
+  count: z.number().int().nonnegative(),
+});
+const eventsReportSchema = z.object({ from: z.iso.datetime(), to: z.iso.datetime(), total: z.number().int().nonnegative(), groups: z.array(reportGroupSchema) });
+
+/** How the report routes describe themselves in /openapi.json. */
+export const reportDocs: readonly RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/v1/reports/events',
+    summary: 'Event counts in [from, to), optionally filtered and grouped',
+    query: querySchema,
+    auth: 'read',
+    responses: {
+      200: { description: 'The report', schema: eventsReportSchema },
+      400: { description: 'Invalid query (invalid_query), naming the parameter', schema: errorSchema },
+    },
+  },
+];

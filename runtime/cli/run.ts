@@ -6,8 +6,8 @@
 // than KEYFLOW_SHUTDOWN_TIMEOUT_MS.
 import { Hono } from 'hono';
 import { Redis } from 'ioredis';
-import { connectDb, getEvent, listDeadLetters, migrate, reportEvents, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
-import { createApp, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
+import { connectDb, getEvent, getUserProfile, listDeadLetters, listEvents, migrate, reportEvents, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
+import { createApp, notFound, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
 import { traceRequests } from '../../http/middleware/trace.ts';
 import { createMetrics, metricsContentType, renderAggregated, type Tracing } from '../../otel/index.ts';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
@@ -151,7 +151,13 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
         return pub.publish(events, signal);
       },
     },
-    queries: { getEvent: (id) => getEvent(sql, id), reportEvents: (q) => reportEvents(sql, q), listDeadLetters: (q) => listDeadLetters(sql, q) },
+    queries: {
+      getEvent: (id) => getEvent(sql, id),
+      reportEvents: (q) => reportEvents(sql, q),
+      listDeadLetters: (q) => listDeadLetters(sql, q),
+      listEvents: (q) => listEvents(sql, q),
+      getUserProfile: (userId) => getUserProfile(sql, userId),
+    },
     health: readiness,
     metrics: { contentType: metricsContentType, render: async () => renderAggregated(registry, sup ? await sup.metrics() : []) },
     ...(held.decoder ? { decoder: held.decoder } : {}),
@@ -162,6 +168,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       partitionKey: config.partitionKey,
       decodeInPoolFromBytes: config.ingestPoolMinBytes,
       apiKeys: config.apiKeys,
+      ...(config.cursorSecret === '' ? {} : { cursorSecret: config.cursorSecret }),
       onAccepted: (n) => metrics.eventsAccepted.inc(n),
       onRejected: (n) => metrics.eventsRejected.inc(n),
       onError: (e, request) => log.warn('request failed', { ...errorFields(e), ...request }),
@@ -171,6 +178,8 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   root.use('*', traceRequests());
   if (config.faultsEnabled && sup !== undefined) root.route('/', faultRoutes(sup, log));
   root.route('/', createApp(deps));
+  // The edge's own notFound is not consulted once it is mounted: unknown paths answer the error body here.
+  root.notFound(notFound);
   // The socket is bound before the workers start, so /healthz answers during start-up and
   // /readyz says what is still missing; the workers learn the URL they advertise.
   const server = (held.server = await serveApp(root, { port: config.port, host: config.host }));

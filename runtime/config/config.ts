@@ -33,6 +33,8 @@ const variables = {
   KEYFLOW_PARTITION_KEY: ['partitionKey', z.enum(['userId', 'id']), 'userId'],
   KEYFLOW_MAX_BODY_BYTES: ['maxBodyBytes', int(1024, 64 * 1024 * 1024), String(1024 * 1024)],
   KEYFLOW_API_KEYS: ['apiKeys', list, ''],
+  // Signs GET /v1/events cursors; '' = a random secret per process (set one shared value for several edges).
+  KEYFLOW_CURSOR_SECRET: ['cursorSecret', z.string(), ''],
   KEYFLOW_INGEST_POOL_THREADS: ['ingestPoolThreads', int(0, 64), String(Math.max(1, Math.floor(availableParallelism() / 2)))],
   KEYFLOW_INGEST_POOL_MIN_BYTES: ['ingestPoolMinBytes', int(0, 64 * 1024 * 1024), '65536'],
   KEYFLOW_RETENTION_DAYS: ['retentionDays', int(1, 36_500), '30'],
