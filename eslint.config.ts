@@ -32,4 +32,16 @@ export default tseslint.config(
     files: ['eslint.config.ts', '**/*.d.ts'],
     rules: { 'import-x/no-default-export': 'off' },
   },
+  {
+    // The web console's scripts run in the browser (http/console/, served as they are).
+    files: ['http/console/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'Node', 'sessionStorage', 'fetch', 'URLSearchParams', 'TextDecoderStream', 'AbortController', 'AbortSignal',
+          'ResizeObserver', 'requestAnimationFrame', 'cancelAnimationFrame', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval']
+          .map((name) => [name, 'readonly' as const]),
+      ),
+    },
+  },
 );

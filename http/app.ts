@@ -13,6 +13,7 @@ import { buildOpenApiDocument, type OpenApiDocument } from './openapi/document.t
 import { allRouteDocs } from './openapi/routes.ts';
 import type { EdgeDeps, EdgeOptions } from './ports.ts';
 import { actorRoutes } from './routes/actors.ts';
+import { consoleRoutes } from './routes/console.ts';
 import { deadLetterRoutes } from './routes/dead-letters.ts';
 import { erasureRoutes } from './routes/erasures.ts';
 import { eventListRoutes } from './routes/event-list.ts';
@@ -70,6 +71,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.route('/', healthRoutes(deps.health));
   app.route('/', metricsRoutes(deps.metrics));
   app.route('/', openApiRoutes(openApiDocument()));
+  app.route('/', consoleRoutes());
 
   answerErrors(app, options);
   return app;

@@ -168,6 +168,16 @@ const EXERCISES: Record<string, () => Promise<void>> = {
   'GET /openapi.json': async () => {
     assert.equal((await call('GET', '/openapi.json')).status, 200);
   },
+  'GET /': async () => {
+    const page = await call('GET', '/');
+    assert.equal(page.status, 200);
+    assert.equal((await call('GET', '/', { headers: { 'If-None-Match': page.headers.get('ETag') ?? '' } })).status, 304);
+  },
+  'GET /console/{file}': async () => {
+    assert.equal((await call('GET', '/console/console.js')).status, 200);
+    assert.equal((await call('GET', '/console/console.css')).status, 200);
+    assert.equal((await call('GET', '/console/nope.js')).status, 404);
+  },
 };
 
 before(async () => {

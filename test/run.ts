@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { coreServices, observabilityServices, repoRoot, servicesUp, type ServiceName } from '../compose/local/index.ts';
+import { coreServices, ensureChromium, observabilityServices, repoRoot, servicesUp, type ServiceName } from '../compose/local/index.ts';
 import { requireServices, ServiceUnreachableError } from './support/services.ts';
 
 const roots = ['actors', 'runtime', 'http', 'db', 'otel', 'bench', 'compose', 'test'];
@@ -19,6 +19,8 @@ const skipped = new Set(['node_modules', 'dist', '.keyflow']);
 const connectionVariables = ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS'];
 /** Test files that inspect keyflow through the real Jaeger and Prometheus. */
 const observabilityTests = ['test/tracing.test.ts', 'test/dashboard.test.ts'];
+/** Test files that drive Debian's chromium. */
+const browserTests = new Set(['test/console.test.ts']);
 
 async function main(args: readonly string[]): Promise<number> {
   const filters = args.filter((a) => !a.startsWith('-'));
@@ -55,6 +57,16 @@ async function main(args: readonly string[]): Promise<number> {
     return 1;
   }
 
+  // The browser test drives Debian's chromium: install it before any test runs (one file
+  // check when it is there already), so its apt run never eats a test's deadline.
+  if (files.some((f) => browserTests.has(f))) {
+    try {
+      await ensureChromium();
+    } catch (error) {
+      console.error(`keyflow test: chromium is needed by ${[...browserTests].join(', ')}: ${error instanceof Error ? error.message : String(error)}`);
+      return 1;
+    }
+  }
   // Node 20 does not expand globs; one file at a time, because integration tests share the
   // services (our flags come first so a --test-concurrency given on the command line wins).
   const child = spawn(

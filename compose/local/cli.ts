@@ -1,7 +1,7 @@
 // `npm run services -- up|down|status`: the local PostgreSQL, Redis and Kafka without Docker,
 // and Jaeger and Prometheus when named.
 // Exit codes: 0 done / all up, 1 a service failed or is down, 2 usage.
-import { allServices, coreServices, formatStatus, observabilityServices, servicesDown, servicesStatus, servicesUp, type ServiceName } from './index.ts';
+import { allServices, coreServices, ensureChromium, formatStatus, observabilityServices, servicesDown, servicesStatus, servicesUp, type ServiceName } from './index.ts';
 
 const usage = `usage: npm run services -- <command> [service…]
 
@@ -12,6 +12,7 @@ const usage = `usage: npm run services -- <command> [service…]
            environment (then someone else runs the services); what \`npm start\` does first
   status   one line per service; exits 1 if any of PostgreSQL, Redis, Kafka is down
   down     stop what \`up\` started
+  chromium install Debian's chromium (for the browser test) unless /usr/bin/chromium exists
 
 Settings: KEYFLOW_SERVICES_DIR (default .keyflow/services), KEYFLOW_SERVICES_PROFILE (dev|test),
 KEYFLOW_PG_PORT (55432), KEYFLOW_REDIS_PORT (56379), KEYFLOW_KAFKA_PORT (59092),
@@ -56,6 +57,10 @@ async function main(command: string | undefined, args: readonly string[] = []): 
     case 'down': {
       const result = await servicesDown();
       for (const [name, what] of Object.entries(result)) console.log(`${name.padEnd(11)}${what}`);
+      return 0;
+    }
+    case 'chromium': {
+      console.log(`chromium  ${await ensureChromium()}`);
       return 0;
     }
     default:

@@ -9,3 +9,4 @@ export type { Endpoint, Reachability } from './probe.ts';
 export { loadSettings, connectionEnv, repoRoot, ServicesSettingsError } from './settings.ts';
 export type { Settings } from './settings.ts';
 export type { ServiceName } from './service.ts';
+export { ensureChromium, chromiumPath } from './chromium.ts';

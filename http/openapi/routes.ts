@@ -3,6 +3,7 @@
 import { erasureDocs } from '../routes/erasures.ts';
 import { actorDocs } from '../routes/actors.ts';
 import { analyticsDocs } from '../routes/analytics.ts';
+import { consoleDocs } from '../routes/console.ts';
 import { deadLetterDocs } from '../routes/dead-letters.ts';
 import { eventListDocs } from '../routes/event-list.ts';
 import { eventStreamDocs } from '../routes/event-stream.ts';
@@ -30,4 +31,5 @@ export const allRouteDocs: readonly RouteDoc[] = [
   ...analyticsDocs,
   ...liveDocs,
   ...erasureDocs,
+  ...consoleDocs,
 ];
