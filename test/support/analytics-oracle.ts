@@ -3,18 +3,10 @@
 // scan of the wall clock through Intl, funnels from a naive walk over each user's events —
 // so a test that compares the two can fail.
 import type { KeyflowEvent } from '../../actors/index.ts';
+import { prng } from './events.ts';
 
-/** A deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG every test shares (mulberry32). */
+export const rng = prng;
 
 export type GenOptions = {
   readonly seed: number;
