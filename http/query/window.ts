@@ -107,3 +107,18 @@ export function invalidQuery(issues: readonly z.core.$ZodIssue[]): InvalidQueryE
 function nextMinute(ms: number): Date {
   return new Date(Math.floor(ms / MINUTE_MS) * MINUTE_MS + MINUTE_MS);
 }
+
+/**
+ * A page size as a query parameter: 1..1000 written exactly as an integer (no sign, no
+ * leading zero), the limit every paginated route shares.
+ *
+ * @example
+ * z.strictObject({ limit: pageLimit(100) }); // default stated for the document only
+ */
+export const pageLimit = (defaultLimit: number) =>
+  z
+    .string()
+    .regex(/^(?:[1-9]\d{0,2}|1000)$/, 'must be an integer from 1 to 1000')
+    .transform(Number)
+    .optional()
+    .describe(`page size, 1..1000, default ${defaultLimit}`);

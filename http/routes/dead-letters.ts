@@ -9,17 +9,12 @@ import { InvalidQueryError } from '../errors.ts';
 import type { RouteDoc } from '../openapi/route-doc.ts';
 import { errorSchema, isoInstant } from '../openapi/schemas.ts';
 import type { DeadLetterQuery, QueryPort } from '../ports.ts';
+import { pageLimit } from '../query/window.ts';
 
 const DEFAULT_LIMIT = 50;
-const MAX_LIMIT = 1000;
 
 const querySchema = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^(?:[1-9]\d{0,2}|1000)$/, `must be an integer from 1 to ${MAX_LIMIT}`)
-    .transform(Number)
-    .optional()
-    .describe(`page size, 1..${MAX_LIMIT}, default ${DEFAULT_LIMIT}`),
+  limit: pageLimit(DEFAULT_LIMIT),
   cursor: z.string().min(1).max(256).optional().describe('nextCursor of the previous page'),
 });
 

@@ -10,11 +10,10 @@ import { InvalidQueryError } from '../errors.ts';
 import type { RouteDoc } from '../openapi/route-doc.ts';
 import { errorSchema, storedEventSchema } from '../openapi/schemas.ts';
 import type { EventListQuery, QueryPort } from '../ports.ts';
-import { commaList, instant, invalidQuery, queryText } from '../query/window.ts';
+import { commaList, instant, invalidQuery, pageLimit, queryText } from '../query/window.ts';
 import { cursorCodec } from './event-cursor.ts';
 
 const DEFAULT_LIMIT = 100;
-const MAX_LIMIT = 1000;
 
 const querySchema = z.strictObject({
   userId: queryText(128).optional().describe('only this user’s events'),
@@ -22,12 +21,7 @@ const querySchema = z.strictObject({
   source: commaList(64).optional().describe('comma list: any of these sources'),
   from: instant.optional().describe('inclusive, RFC 3339 or epoch ms; default: no lower bound'),
   to: instant.optional().describe('exclusive, RFC 3339 or epoch ms; default: no upper bound'),
-  limit: z
-    .string()
-    .regex(/^(?:[1-9]\d{0,2}|1000)$/, `must be an integer from 1 to ${MAX_LIMIT}`)
-    .transform(Number)
-    .optional()
-    .describe(`page size, 1..${MAX_LIMIT}, default ${DEFAULT_LIMIT}`),
+  limit: pageLimit(DEFAULT_LIMIT),
   cursor: z.string().min(1).max(2048).optional().describe('nextCursor of the previous page, with the same filters'),
 });
 
