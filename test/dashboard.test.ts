@@ -142,6 +142,8 @@ test('alerts - the rules pass promtool and Prometheus evaluates each of them; de
   for (const r of rules) assert.equal(r.health, 'ok', `${r.name} evaluates without error (${r.lastError ?? ''})`);
   assert.equal(byName['KeyflowDeadLettersRising']!.state, 'firing', 'the poison message makes dead letters rise');
   assert.equal(byName['KeyflowWorkerRestarting']!.state, 'firing', 'the exited worker counts as a restart');
-  assert.equal(byName['KeyflowNotReady']!.state, 'inactive', 'both processes are ready');
+  // The exited worker makes its process unready for a moment, so the rule may be pending;
+  // it fires only after a minute of unreadiness, which a healthy restart never reaches.
+  assert.notEqual(byName['KeyflowNotReady']!.state, 'firing', 'no process stays unready');
   assert.equal(byName['KeyflowConsumerLagGrowing']!.state, 'inactive', 'the workers keep up');
 });
