@@ -1,7 +1,7 @@
 // `npm run services -- up|down|status`: the local PostgreSQL, Redis and Kafka without Docker,
 // and Jaeger and Prometheus when named.
 // Exit codes: 0 done / all up, 1 a service failed or is down, 2 usage.
-import { allServices, coreServices, ensureChromium, formatStatus, observabilityServices, servicesDown, servicesStatus, servicesUp, type ServiceName } from './index.ts';
+import { allServices, connectJars, coreServices, ensureChromium, loadSettings, formatStatus, observabilityServices, servicesDown, servicesStatus, servicesUp, type ServiceName } from './index.ts';
 
 const usage = `usage: npm run services -- <command> [service…]
 
@@ -13,6 +13,8 @@ const usage = `usage: npm run services -- <command> [service…]
   status   one line per service; exits 1 if any of PostgreSQL, Redis, Kafka is down
   down     stop what \`up\` started
   chromium install Debian's chromium (for the browser test) unless /usr/bin/chromium exists
+  connect  fetch the Kafka Connect 3.9.1 worker and Debezium's JDBC sink from Maven Central
+           into .keyflow/services/connect (cached; the bench's \`--baselines peer\` runs it)
 
 Settings: KEYFLOW_SERVICES_DIR (default .keyflow/services), KEYFLOW_SERVICES_PROFILE (dev|test),
 KEYFLOW_PG_PORT (55432), KEYFLOW_REDIS_PORT (56379), KEYFLOW_KAFKA_PORT (59092),
@@ -57,6 +59,12 @@ async function main(command: string | undefined, args: readonly string[] = []): 
     case 'down': {
       const result = await servicesDown();
       for (const [name, what] of Object.entries(result)) console.log(`${name.padEnd(11)}${what}`);
+      return 0;
+    }
+    case 'connect': {
+      const started = Date.now();
+      const jars = await connectJars(loadSettings(process.env));
+      console.log(`connect   ${jars.classpath.split(':').length} worker jars, plugins in ${jars.pluginPath} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
       return 0;
     }
     case 'chromium': {

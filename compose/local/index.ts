@@ -10,3 +10,5 @@ export { loadSettings, connectionEnv, repoRoot, ServicesSettingsError } from './
 export type { Settings } from './settings.ts';
 export type { ServiceName } from './service.ts';
 export { ensureChromium, chromiumPath } from './chromium.ts';
+export { connectJars, startConnectWorker, connectWorkerPom, jdbcSinkPom } from './connect.ts';
+export type { ConnectJars, ConnectWorker, ConnectWorkerOptions } from './connect.ts';

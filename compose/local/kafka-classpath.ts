@@ -3,7 +3,7 @@
 // names a jar that is gone (e.g. ~/.m2 was wiped); a restart after a reboot never waits on it.
 import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { basename, delimiter, join } from 'node:path';
 import { run } from './exec.ts';
 import { say } from './progress.ts';
 import type { Settings } from './settings.ts';
@@ -18,23 +18,32 @@ export const kafkaPom: string = join(import.meta.dirname, 'kafka', 'pom.xml');
  * const cp = await kafkaClasspath(loadSettings());
  */
 export async function kafkaClasspath(s: Settings): Promise<string> {
-  const dir = join(s.servicesDir, 'kafka');
-  const cpFile = join(dir, 'cp.txt');
-  const keyFile = join(dir, 'cp.pom-sha256');
-  const key = createHash('sha256').update(await readFile(kafkaPom)).digest('hex');
+  return mavenClasspath(kafkaPom, join(s.servicesDir, 'kafka'), 'the Kafka 3.9.1 jars');
+}
+
+/**
+ * The runtime classpath of `pom`, cached as `<dir>/<name of the pom>.cp.txt` beside the pom's
+ * sha-256, resolved by Maven only when the cache is missing, stale or names a missing jar.
+ * `what` names the jars in the progress line.
+ */
+export async function mavenClasspath(pom: string, dir: string, what: string): Promise<string> {
+  const stem = pom === kafkaPom ? 'cp' : `${basename(pom, '.xml')}.cp`;
+  const cpFile = join(dir, `${stem}.txt`);
+  const keyFile = join(dir, `${stem}.pom-sha256`);
+  const key = createHash('sha256').update(await readFile(pom)).digest('hex');
 
   const cached = await readCached(cpFile, keyFile, key);
   if (cached !== undefined) return cached;
 
   await mkdir(dir, { recursive: true });
-  say('resolving the Kafka 3.9.1 jars with Maven (downloads them on a first run)…');
+  say(`resolving ${what} with Maven (downloads them on a first run)…`);
   const started = Date.now();
   const partial = `${cpFile}.partial`;
   await run('mvn', [
     '-q',
     '-B',
     '-f',
-    kafkaPom,
+    pom,
     'org.apache.maven.plugins:maven-dependency-plugin:3.6.1:build-classpath',
     `-Dmdep.outputFile=${partial}`,
     '-DincludeScope=runtime',
