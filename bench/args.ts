@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 
 export const SCENARIOS = ['steady', 'duplicates', 'hotkey', 'http', 'overload'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
-export type Baseline = 'kafka' | 'postgres' | 'naive';
+export type Baseline = 'kafka' | 'postgres' | 'naive' | 'peer';
 
 export type BenchOptions = Readonly<{
   scenarios: readonly ScenarioName[];
@@ -59,7 +59,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --naive-sample N      events the naive pipeline stores (default 20000)
   --kafka-sample N      messages the raw Kafka consumer reads (default: all)
   --copy-sample N       rows the raw COPY writes (default 500000)
-  --baselines LIST      kafka,postgres,naive or none (default all three)
+  --baselines LIST      kafka,postgres,naive,peer or none (default kafka,postgres,naive); peer = Kafka
+                        Connect + Debezium's JDBC sink (upsert on the key) on the same events
   --keyflow-env K=V     extra environment for keyflow (repeatable), e.g. KEYFLOW_FLUSH_MAX_EVENTS=5000
   --cpu-prof            write CPU profiles of keyflow to <out>/prof/ and summarize them
   --build               run keyflow compiled to JavaScript (tsc into <out>/build), as in production,
@@ -113,7 +114,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const baselines = new Set<Baseline>();
   if (baselineArg !== 'none') {
     for (const b of baselineArg.split(',').map((x) => x.trim())) {
-      if (b !== 'kafka' && b !== 'postgres' && b !== 'naive') throw new UsageError(`--baselines: unknown baseline ${JSON.stringify(b)} (known: kafka, postgres, naive, none)`);
+      if (b !== 'kafka' && b !== 'postgres' && b !== 'naive' && b !== 'peer') throw new UsageError(`--baselines: unknown baseline ${JSON.stringify(b)} (known: kafka, postgres, naive, peer, none)`);
       baselines.add(b);
     }
   }

@@ -4,6 +4,7 @@
 // naive.eventsPerSec, ratios.*) are always present; a baseline that was not run is null.
 import type { RawKafkaResult } from './baselines/raw-kafka.ts';
 import type { NaiveResult } from './baselines/naive.ts';
+import type { PeerResult } from './baselines/peer.ts';
 import type { RawPostgresResult } from './baselines/raw-postgres.ts';
 import type { Exactness } from './exactness.ts';
 import type { Machine } from './machine.ts';
@@ -99,7 +100,9 @@ export type BenchResult = {
   readonly rawKafka: (RawKafkaResult & { readonly sampled: boolean }) | null;
   readonly rawPostgres: (RawPostgresResult & { readonly sampled: boolean }) | null;
   readonly naive: (NaiveResult & { readonly sampled: boolean }) | null;
-  readonly ratios: { readonly vsNaive: number | null; readonly vsRawPostgres: number | null; readonly vsRawKafka: number | null };
+  /** Kafka Connect + JDBC sink on the same events (`--baselines peer`). */
+  readonly peer?: PeerResult | null;
+  readonly ratios: { readonly vsNaive: number | null; readonly vsRawPostgres: number | null; readonly vsRawKafka: number | null; readonly vsPeer?: number | null };
   readonly exactness: Exactness;
   /** Baselines that failed (their figure is null); any makes the run fail. */
   readonly baselineErrors: readonly string[];

@@ -11,6 +11,7 @@ import { loadSettings } from '../compose/local/index.ts';
 import { serviceUrls, testEnv } from '../test/support/services.ts';
 import type { BenchOptions, ScenarioName } from './args.ts';
 import { naive } from './baselines/naive.ts';
+import { peer } from './baselines/peer.ts';
 import { rawKafka } from './baselines/raw-kafka.ts';
 import { rawPostgres } from './baselines/raw-postgres.ts';
 import { checkExactness } from './exactness.ts';
@@ -150,6 +151,17 @@ export async function runScenario(o: BenchOptions, name: ScenarioName, progress:
       : null;
     const nv = rn > 0 ? await baseline(`naive — eachMessage + one INSERT per event, ${rn.toLocaleString('en-US')} events`, async () => ({ ...(await naive(kf.iso.db.connect({ max: 1 }), urls.kafkaBrokers, kf.iso.topic, rn)), sampled: rn < totalMessages })) : null;
 
+    const first = sc.throughput[0];
+    const peerEvents = sc.throughput.reduce((a, p) => a + (p.events ?? 0), 0);
+    const pr = o.baselines.has('peer') && first !== undefined && peerEvents > 0
+      ? await baseline(`peer — Kafka Connect + Debezium JDBC sink (upsert), the same ${peerEvents.toLocaleString('en-US')} events`, () =>
+        peer(kf.iso.db.connect({ max: 2 }), kf.iso.db.url, urls.kafkaBrokers, kf.iso.topic, {
+          events: peerEvents, dupRatio: first.dupRatio, batch: first.batch, inFlight: first.inFlight,
+          partitions: Number(env['KEYFLOW_PARTITIONS'] ?? 12), tasks: Number(env['KEYFLOW_WORKERS'] ?? availableParallelism()),
+          generator: { seed: first.seed, idPrefix: `${tag}-${first.name}-`, users: o.users, zipf: o.zipf, hotKeyShare: first.hotKeyShare },
+        }, services))
+      : null;
+
     const keyflowPerSec = (tpMessages / tpMs) * 1000;
     const rowsPerSec = (tpRows / tpMs) * 1000;
     const over = withLatency.find((p) => p.name === 'over');
@@ -198,10 +210,12 @@ export async function runScenario(o: BenchOptions, name: ScenarioName, progress:
       rawKafka: rawK,
       rawPostgres: rawP,
       naive: nv,
+      peer: pr,
       ratios: {
         vsNaive: nv ? keyflowPerSec / nv.eventsPerSec : null,
         vsRawPostgres: rawP ? rowsPerSec / rawP.rowsPerSec : null,
         vsRawKafka: rawK ? keyflowPerSec / rawK.eventsPerSec : null,
+        vsPeer: pr ? rowsPerSec / pr.rowsPerSec : null,
       },
       exactness,
       baselineErrors,

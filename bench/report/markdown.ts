@@ -38,6 +38,8 @@ export function resultMarkdown(r: BenchResult, svgFile: string): string {
   if (r.rawKafka) L.push(`| raw Kafka: bare kafkajs consumer, ${int(r.rawKafka.messages)} messages${r.rawKafka.sampled ? ' (sample)' : ''} | ${int(r.rawKafka.eventsPerSec)} | | | | | | |`);
   if (r.rawPostgres) L.push(`| raw Postgres: one COPY of ${int(r.rawPostgres.rows)} stored rows${r.rawPostgres.sampled ? ' (sample)' : ''} into ${r.rawPostgres.table} | | ${int(r.rawPostgres.rowsPerSec)} | | | | | |`);
   if (r.naive) L.push(`| naive: eachMessage + one INSERT per event${r.naive.sampled ? `, first ${int(r.naive.messages)} messages only` : ''} | ${int(r.naive.eventsPerSec)} | | | | | | |`);
+  if (r.peer) L.push(`| peer: ${r.peer.tool}, ${int(r.peer.messages)} messages into ${r.peer.table} | ${int(r.peer.eventsPerSec)} | ${int(r.peer.rowsPerSec)} | | | | | ${r.peer.cpuSeconds.toFixed(1)} |`);
+  if (r.peer) L.push('', `keyflow/peer **${ratio(r.ratios.vsPeer ?? null)}** (rows/s). The peer upserts each event on its primary key (id, occurred_at), so a resend leaves one row; it keeps no rollups, no users dimension or activity, no exact counts (a count is a scan of its table), no dead letters (a bad record stops its task), and it needs every message wrapped in a schema envelope (${int(r.peer.firstMessageBytes)} bytes for the first one).`);
   L.push('', `Ratios: keyflow/naive **${ratio(r.ratios.vsNaive)}**, keyflow/raw Postgres COPY **${ratio(r.ratios.vsRawPostgres)}** (rows/s), keyflow/raw Kafka **${ratio(r.ratios.vsRawKafka)}**.`, '');
   L.push('| goal | value | met |', '|---|---|---|');
   for (const g of goals(r)) L.push(`| ${g.name} | ${g.value} | ${g.met === undefined ? 'not measured here' : g.met ? 'yes' : '**no**'} |`);

@@ -21,6 +21,7 @@ export function resultTable(r: BenchResult): string {
   if (r.rawKafka) rows.push([`raw Kafka consumer${r.rawKafka.sampled ? ` (${int(r.rawKafka.messages)} msgs)` : ''}`, int(r.rawKafka.eventsPerSec), '', '', '', '', '']);
   if (r.rawPostgres) rows.push([`raw Postgres COPY${r.rawPostgres.sampled ? ` (${int(r.rawPostgres.rows)} rows)` : ''}`, int(r.rawPostgres.rowsPerSec), '', '', '', '', '']);
   if (r.naive) rows.push([`naive INSERT per event${r.naive.sampled ? ` (first ${int(r.naive.messages)})` : ''}`, int(r.naive.eventsPerSec), '', '', '', '', '']);
+  if (r.peer) rows.push(['peer: Kafka Connect + JDBC sink', int(r.peer.eventsPerSec), '', '', '', '', r.peer.cpuSeconds.toFixed(1)]);
   const lines = [
     `scenario ${r.scenario}: ${r.description}`,
     `${int(r.totalEvents)} distinct events in all phases (${int(r.messages)} messages) · ${r.machine.cpus} CPUs · node ${r.machine.node} · Kafka ${r.machine.kafka} · PostgreSQL ${r.machine.postgres} · Redis ${r.machine.redis}`,
@@ -37,6 +38,13 @@ export function resultTable(r: BenchResult): string {
   for (const p of k.phases) {
     const c = p.cpu;
     lines.push(`CPU s in phase ${p.name} (${c.wallSeconds.toFixed(1)} s × ${r.machine.cpus} CPUs): keyflow ${c.keyflow.toFixed(1)} · postgres ${c.postgres.toFixed(1)} · kafka ${c.kafka.toFixed(1)} · redis ${c.redis.toFixed(1)} · bench ${c.bench.toFixed(1)} · other ${c.other.toFixed(1)} · idle ${c.idle.toFixed(1)} — max ${int(p.maxPendingEvents)} events pending in keyflow`);
+  }
+  if (r.peer) {
+    const c = r.peer.cpu;
+    lines.push(`keyflow/peer ${ratio(r.ratios.vsPeer ?? null)} (rows/s; peer: ${int(r.peer.rowsPerSec)} rows/s, ${int(r.peer.rows)} rows, worker ready in ${secs(r.peer.startMs)}, not timed)`);
+    const us = (cpuS: number, n: number) => int((cpuS / Math.max(1, n)) * 1e6);
+    lines.push(`CPU per row: keyflow ${us(k.cpuSeconds, r.events)} µs (+ postgres ${us(k.phases[0]?.cpu.postgres ?? 0, r.events)}) · peer ${us(r.peer.cpuSeconds, r.peer.rows)} µs (+ postgres ${us(c.postgres, r.peer.rows)})`);
+    lines.push(`CPU s of the peer (${c.wallSeconds.toFixed(1)} s): connect ${c.peer.toFixed(1)} · postgres ${c.postgres.toFixed(1)} · kafka ${c.kafka.toFixed(1)} · bench ${c.bench.toFixed(1)} · other ${c.other.toFixed(1)} · idle ${c.idle.toFixed(1)}`);
   }
   if (r.naive?.sampled) lines.push(`naive ran on the first ${int(r.naive.messages)} messages only (it is slow); its rate is events/s over that sample`);
   const x = r.exactness;
