@@ -6,11 +6,12 @@
 // than KEYFLOW_SHUTDOWN_TIMEOUT_MS.
 import { COMMAND_HEADER, ERASE_USER, encodeEraseUser } from '../../actors/index.ts';
 import { Hono } from 'hono';
+import { SpanKind } from '@opentelemetry/api';
 import { Redis } from 'ioredis';
 import { connectDb, funnel, timeseries, getErasure, getEvent, getUserProfile, listDeadLetters, listEvents, migrate, recordErasure, reportDemographics, reportEvents, reportRevenue, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
 import { answerErrors, createApp, deriveInternalToken, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
 import { traceRequests } from '../../http/middleware/trace.ts';
-import { createMetrics, defineLiveMetrics, metricsContentType, postgresAttributes, renderAggregated, withDbSpans, type KeyflowMetrics, type Tracing } from '../../otel/index.ts';
+import { createMetrics, defineLiveMetrics, inSpan, metricsContentType, postgresAttributes, renderAggregated, withDbSpans, type KeyflowMetrics, type Tracing } from '../../otel/index.ts';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { hostname } from 'node:os';
 import { createActorDirectory, createDecodePool, createRateLimiter, createReadiness, type DecodePool } from '../edge/index.ts';
@@ -202,6 +203,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
           burst: config.rateLimitBurst ?? Math.max(1, Math.ceil(perSec)),
           onFailOpen: () => metrics.rateLimitFailOpen.inc(),
         });
+  const pgAttributes = postgresAttributes(config.databaseUrl);
   const deps: EdgeDeps = {
     ingest: {
       publish: (events, signal) => {
@@ -251,8 +253,10 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
         const value = encodeEraseUser({ type: ERASE_USER, ...r });
         return pub.publish([{ id: r.erasureId, key: r.userId, value }], signal, { [COMMAND_HEADER]: ERASE_USER });
       },
-      record: (r) => recordErasure(sql, { erasureId: r.erasureId, userId: r.userId, requestedAt: new Date(r.requestedAt) }),
-      get: (id) => getErasure(sql, id),
+      record: (r) => inSpan('INSERT recordErasure', { kind: SpanKind.CLIENT, attributes: { ...pgAttributes, 'db.operation.name': 'INSERT', 'db.collection.name': 'erasures', 'db.query.summary': 'INSERT recordErasure' } }, () =>
+        recordErasure(sql, { erasureId: r.erasureId, userId: r.userId, requestedAt: new Date(r.requestedAt) })),
+      get: (id) => inSpan('SELECT getErasure', { kind: SpanKind.CLIENT, attributes: { ...pgAttributes, 'db.operation.name': 'SELECT', 'db.collection.name': 'erasures', 'db.query.summary': 'SELECT getErasure' } }, () =>
+        getErasure(sql, id)),
     },
     options: {
       maxBodyBytes: config.maxBodyBytes,
@@ -279,7 +283,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     },
   }));
   // Each query the edge makes is one client span: a report's trace shows the SQL's duration.
-  root.route('/', createApp({ ...deps, queries: withDbSpans(deps.queries, postgresAttributes(config.databaseUrl), 'SELECT') }));
+  root.route('/', createApp({ ...deps, queries: withDbSpans(deps.queries, pgAttributes, 'SELECT') }));
   // After the edge, so its guard (admin scope) covers them too.
   if (config.faultsEnabled && sup !== undefined) root.route('/', faultRoutes(sup, log));
   // The root answers unknown routes and errors itself: in the error body, like the edge.
