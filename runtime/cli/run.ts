@@ -15,7 +15,7 @@ import { createMetrics, defineLiveMetrics, inSpan, metricsContentType, postgresA
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { hostname } from 'node:os';
 import { createActorDirectory, createDecodePool, createRateLimiter, createReadiness, type DecodePool } from '../edge/index.ts';
-import { createKafka, ensureTopic, EventPublisher, watchLag } from '../kafka/index.ts';
+import { createKafka, ensureTopic, EventPublisher } from '../kafka/index.ts';
 import { FeedSubscriber, LagReader, LiveReconciler, readSummary } from '../live/index.ts';
 import { createLogger, errorFields, type Logger } from '../log/index.ts';
 import { Supervisor } from '../supervisor/index.ts';
@@ -87,7 +87,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   redis.connect().catch((e: unknown) => log.warn('redis not reachable yet', errorFields(e)));
 
   const lagReader = new LagReader(kafka, redis, config);
-  const liveMetrics = defineLiveMetrics(registry, { consumerLag: async () => (await lagReader.read()).partitions });
+  const liveMetrics = defineLiveMetrics(registry, { consumerLag: async () => lagReader.read() });
   // The reconciler WATCHes keys, which is per connection: it gets a connection of its own.
   const reconcilerRedis = redis.duplicate();
   reconcilerRedis.on('error', () => undefined);
@@ -128,7 +128,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       : undefined;
   const readiness = createReadiness({ sql, redis, kafka, ...(sup ? { workers: () => sup.healthy() } : {}) });
   // Filled in as start-up proceeds; shutdown closes whatever got that far.
-  const held: { server?: ServedApp; publisher?: EventPublisher; decoder?: DecodePool; stopLag?: () => Promise<void> } = {};
+  const held: { server?: ServedApp; publisher?: EventPublisher; decoder?: DecodePool } = {};
   let advertiseUrl = '';
   let stopping: Promise<void> | undefined;
 
@@ -143,7 +143,6 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       try {
         streamsClosing.abort();
         await held.server?.close();
-        await held.stopLag?.();
         await reconciler.stop();
         await lagReader.close();
         await sup?.drain();
@@ -293,11 +292,6 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   const server = (held.server = await serveApp(root, { port: config.port, host: config.host }));
   advertiseUrl = config.advertiseUrl ?? `http://${config.host === '0.0.0.0' ? hostname() : config.host}:${server.port}`;
 
-  if (sup !== undefined) {
-    held.stopLag = watchLag(kafka, { topic: config.topic, groupId: config.groupId, intervalMs: 5_000 }, (lags) => {
-      for (const l of lags) metrics.consumerLag.set({ topic: config.topic, partition: String(l.partition) }, l.lag);
-    }, (e) => log.debug('consumer lag not fetched', errorFields(e)));
-  }
   reconciler.start();
   try {
     await sup?.start({ advertiseUrl, partitionCount });
