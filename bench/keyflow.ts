@@ -2,7 +2,7 @@
 // like the integration tests (fresh database, topic, consumer group and Redis prefix, PORT=0),
 // with its memory and CPU sampled from /proc from the moment it is ready.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { repoRoot, servicesStatus, servicesUp } from '../compose/local/index.ts';
 import { isolate, type Isolated, type KeyflowProcess } from '../test/support/keyflow.ts';
@@ -44,6 +44,10 @@ export function buildKeyflow(dir: string): void {
   const out = resolve(dir);
   execFileSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', out], { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] });
   cpSync(join(repoRoot, 'db', 'migrations'), join(out, 'db', 'migrations'), { recursive: true });
+  // Node resolves packages from the importing file's folders up: a build outside the checkout
+  // (`--out /tmp/x`) finds the checkout's node_modules through a link beside it.
+  const modules = join(out, 'node_modules');
+  if (!existsSync(modules)) symlinkSync(join(repoRoot, 'node_modules'), modules, 'dir');
 }
 
 export async function startBenchKeyflow(o: StartOptions): Promise<BenchKeyflow> {

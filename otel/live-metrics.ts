@@ -5,8 +5,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type LiveMetricProviders = {
-  /** Consumer-group lag per partition, in messages (main thread). */
-  readonly consumerLag?: () => Promise<readonly { readonly partition: number; readonly lag: number }[]>;
+  /** Consumer-group lag per partition of the events topic, in messages (main thread). */
+  readonly consumerLag?: () => Promise<{ readonly topic: string; readonly partitions: readonly { readonly partition: number; readonly lag: number }[] }>;
   /** Newest occurredAt (epoch ms) stored per partition by this thread (worker threads). */
   readonly newestStored?: () => ReadonlyMap<number, number>;
 };
@@ -18,7 +18,7 @@ export type LiveMetrics = ReturnType<typeof defineLiveMetrics>;
  * Register the live metrics on `registry`.
  *
  * @example
- * const live = defineLiveMetrics(registry, { consumerLag: async () => [{ partition: 0, lag: 3 }] });
+ * const live = defineLiveMetrics(registry, { consumerLag: async () => ({ topic: 'keyflow.events', partitions: [{ partition: 0, lag: 3 }] }) });
  * live.streamEventsDropped.inc(2);
  */
 export function defineLiveMetrics(registry: Registry, providers: LiveMetricProviders = {}) {
@@ -26,9 +26,11 @@ export function defineLiveMetrics(registry: Registry, providers: LiveMetricProvi
   const { consumerLag, newestStored } = providers;
   return {
     consumerLag: new Gauge({
-      name: 'keyflow_consumer_lag_messages',
-      help: 'Messages of each partition of the events topic not yet committed by the consumer group (high watermark minus committed offset)',
-      labelNames: ['partition'] as const,
+      // Read from Kafka's admin API at scrape time (the same reading as GET /v1/admin/lag, at
+      // most a second old), so every process — edge included — reports it fresh.
+      name: 'keyflow_consumer_lag',
+      help: 'Messages of each partition of the events topic not yet committed by the consumer group (high watermark minus committed offset; everything retained when never committed)',
+      labelNames: ['topic', 'partition'] as const,
       registers,
       ...(consumerLag === undefined
         ? {}
@@ -37,7 +39,7 @@ export function defineLiveMetrics(registry: Registry, providers: LiveMetricProvi
               const lags = await consumerLag().catch(() => undefined);
               if (lags === undefined) return; // Kafka unreachable: keep the last values
               this.reset();
-              for (const l of lags) this.set({ partition: String(l.partition) }, l.lag);
+              for (const l of lags.partitions) this.set({ topic: lags.topic, partition: String(l.partition) }, l.lag);
             },
           }),
     }),

@@ -149,7 +149,7 @@ test('lag - the numbers agree with what was produced and consumed, and every par
     assert.ok(p.owner.workerId === 0 || p.owner.workerId === 1);
   }
   const text = await (await fetch(`${kf.url}/metrics`)).text();
-  assert.match(text, /keyflow_consumer_lag_messages\{partition="0"\} 0/);
+  assert.match(text, new RegExp(`keyflow_consumer_lag\\{topic="${iso.topic.replaceAll('.', '\\.')}",partition="0"\\} 0`));
   assert.match(text, /keyflow_event_time_lag_seconds\{partition="\d"\} \d/);
   assert.equal(await metric('keyflow_producer_messages_total'), produced.n);
   assert.equal(await metric('keyflow_events_consumed_total'), produced.n);

@@ -184,6 +184,50 @@ describe('tracing in Jaeger - one process (keyflow all)', () => {
     assert.ok(sql.durationUs > 0 && sql.durationUs <= http.durationUs, `the SQL span has a duration within the request's (${sql.durationUs} µs of ${http.durationUs} µs)`);
     assert.ok(!spans.some((s) => s.name === 'keyflow flush'), 'a report trace holds no ingest spans');
   });
+
+  test('tracing - an erasure is its own trace: DELETE request → record + publish → worker process → the erase transaction, with its SQL duration', async () => {
+    const userId = `u-erase-${tag}`;
+    const stored = await postJson(`${kf.url}/v1/events`, event(`tr-${tag}-erase`, userId), { 'x-request-id': `req-${tag}-erase-ingest` });
+    assert.equal(stored.status, 202);
+    await traceOfRequest(service, `req-${tag}-erase-ingest`, ['INSERT events']);
+
+    const res = await fetch(`${kf.url}/v1/users/${userId}`, { method: 'DELETE', headers: { 'x-request-id': `req-${tag}-erase` } });
+    assert.equal(res.status, 202);
+    const { erasureId } = (await res.json()) as { erasureId: string };
+    const names = ['DELETE /v1/users/:userId', 'INSERT recordErasure', `${iso.topic} publish`, `${iso.topic} process`, 'DELETE eraseUser'];
+    const spans = await traceOfRequest(service, `req-${tag}-erase`, names);
+    console.log(`erasure trace ${spans[0]!.traceId}:\n${spans.map((s) => `  ${s.name} span=${s.spanId} parent=${s.parentId ?? '-'} ${s.durationUs}µs`).join('\n')}`);
+    const http = one(spans, 'DELETE /v1/users/:userId');
+    const record = one(spans, 'INSERT recordErasure');
+    const publish = one(spans, `${iso.topic} publish`);
+    const process = one(spans, `${iso.topic} process`);
+    const erase = one(spans, 'DELETE eraseUser');
+    assert.equal(http.parentId, undefined, 'the DELETE request is the root');
+    assert.equal(Number(http.attributes['http.response.status_code']), 202);
+    assert.equal(publish.parentId, http.spanId, 'publish ← DELETE request');
+    assert.equal(record.parentId, http.spanId, 'the pending record ← DELETE request');
+    assert.equal(process.parentId, publish.spanId, 'the worker continues the trace through the command’s Kafka headers');
+    assert.equal(erase.parentId, process.spanId, 'the erase transaction ← the worker’s process span');
+    assert.equal(process.attributes['span.kind'], 'consumer');
+    assert.equal(process.attributes['keyflow.command'], 'erase-user');
+    assert.equal(process.attributes['keyflow.erasure.id'], erasureId);
+    assert.equal(String(publish.attributes['messaging.kafka.offset']), String(process.attributes['messaging.kafka.offset']), 'the producer names the offset the worker read');
+    for (const s of [record, erase]) {
+      assert.equal(s.attributes['db.system.name'], 'postgresql');
+      assert.equal(s.attributes['db.namespace'], databaseOf(iso.env['DATABASE_URL']!));
+      assert.equal(s.attributes['span.kind'], 'client');
+    }
+    assert.equal(erase.attributes['db.operation.name'], 'DELETE');
+    assert.equal(Number(erase.attributes['keyflow.erasure.events']), 1, 'the erase removed the one stored event');
+    assert.ok(erase.durationUs > 0 && erase.durationUs <= process.durationUs, `the SQL span has a duration within the process span's (${erase.durationUs} µs of ${process.durationUs} µs)`);
+    assert.ok(!spans.some((s) => s.name === 'keyflow flush'), 'an erasure trace holds no ingest flush');
+
+    // Its status read is a trace of its own too, with the SELECT's span.
+    const status = await fetch(`${kf.url}/v1/erasures/${erasureId}`, { headers: { 'x-request-id': `req-${tag}-erasure-status` } });
+    assert.equal(status.status, 200);
+    const read = await traceOfRequest(service, `req-${tag}-erasure-status`, ['GET /v1/erasures/:id', 'SELECT getErasure']);
+    assert.equal(one(read, 'SELECT getErasure').parentId, one(read, 'GET /v1/erasures/:id').spanId);
+  });
 });
 
 describe('tracing in Jaeger - edge and worker processes', () => {

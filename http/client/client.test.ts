@@ -92,3 +92,17 @@ test('client - stream() sends an array as NDJSON and resends it whole after a 50
   assert.equal(s.accepted, 1_200);
   assert.equal(new Set(got).size, 1_200);
 });
+
+test('client - csv() fetches a report as the CSV the route serves, with the same numbers as the JSON', async () => {
+  const queries = {
+    ...queriesMustNotBeCalled,
+    reportEvents: () => Promise.resolve({ total: 3, groups: [{ type: 'page.view', count: 2 }, { type: 'a,"b"', count: 1 }] }),
+  };
+  const app = appWith({ queries });
+  const kf = createClient({ baseUrl: 'http://keyflow.test', fetch: viaApp(app) });
+  const csv = await kf.csv('reports/events', { groupBy: 'type' });
+  assert.equal(csv, 'type,count\r\npage.view,2\r\n"a,""b""",1\r\n');
+  const json = (await kf.reportEvents({ groupBy: 'type' })) as { groups: { type: string; count: number }[] };
+  assert.deepEqual(json.groups.map((g) => g.count), [2, 1]);
+  await assert.rejects(kf.csv('reports/events', { groupBy: 'nope' }), (e: unknown) => e instanceof KeyflowRequestError && e.status === 400);
+});

@@ -24,6 +24,9 @@ export type { ClientOptions, SendableEvent, SendResult };
 /** Query parameters: values are sent as given (arrays as comma lists, Dates as RFC 3339). */
 export type Query = Readonly<Record<string, string | number | boolean | Date | readonly string[] | undefined>>;
 
+/** The routes that answer CSV too (DESIGN.md: every report and the time series). */
+export type CsvRoute = 'reports/events' | 'reports/revenue' | 'reports/demographics' | 'analytics/timeseries';
+
 /** The client: send() and stream() to ingest, one typed method per read route. */
 export type KeyflowClient = {
   /** Queue one event (batched with others); resolves once keyflow accepted it. */
@@ -46,6 +49,8 @@ export type KeyflowClient = {
   reportDemographics(q: Query & { by: string }): Promise<Record<string, unknown>>;
   timeseries(q: Query & { interval: string }): Promise<Record<string, unknown>>;
   funnel(q: Query & { steps: string | readonly string[] }): Promise<Record<string, unknown>>;
+  /** A report or the time series as CSV (`format=csv`): RFC 4180 text, the same numbers as the JSON. */
+  csv(route: CsvRoute, q?: Query): Promise<string>;
   user(userId: string): Promise<Record<string, unknown> | undefined>;
   eraseUser(userId: string): Promise<{ erasureId: string; status: 'pending' }>;
   erasure(id: string): Promise<Record<string, unknown> | undefined>;
@@ -85,6 +90,7 @@ export function createClient(options: ClientOptions): KeyflowClient {
     reportDemographics: (q) => get('/v1/reports/demographics', q),
     timeseries: (q) => get('/v1/analytics/timeseries', q),
     funnel: (q) => get('/v1/analytics/funnel', q),
+    csv: async (route, q) => (await call(options, 'GET', `/v1/${route}${queryString({ ...q, format: 'csv' })}`, { headers: { accept: 'text/csv' } })).text,
     user: (userId) => find(`/v1/users/${seg(userId)}`),
     eraseUser: async (userId) => (await call(options, 'DELETE', `/v1/users/${seg(userId)}`)).body as { erasureId: string; status: 'pending' },
     erasure: (id) => find(`/v1/erasures/${seg(id)}`),

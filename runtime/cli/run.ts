@@ -6,15 +6,16 @@
 // than KEYFLOW_SHUTDOWN_TIMEOUT_MS.
 import { COMMAND_HEADER, ERASE_USER, encodeEraseUser } from '../../actors/index.ts';
 import { Hono } from 'hono';
+import { SpanKind } from '@opentelemetry/api';
 import { Redis } from 'ioredis';
 import { connectDb, funnel, timeseries, getErasure, getEvent, getUserProfile, listDeadLetters, listEvents, migrate, recordErasure, reportDemographics, reportEvents, reportRevenue, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
 import { answerErrors, createApp, deriveInternalToken, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
 import { traceRequests } from '../../http/middleware/trace.ts';
-import { createMetrics, defineLiveMetrics, metricsContentType, postgresAttributes, renderAggregated, withDbSpans, type KeyflowMetrics, type Tracing } from '../../otel/index.ts';
+import { createMetrics, defineLiveMetrics, inSpan, metricsContentType, postgresAttributes, renderAggregated, withDbSpans, type KeyflowMetrics, type Tracing } from '../../otel/index.ts';
 import { ConfigError, loadConfig, type Config } from '../config/index.ts';
 import { hostname } from 'node:os';
 import { createActorDirectory, createDecodePool, createRateLimiter, createReadiness, type DecodePool } from '../edge/index.ts';
-import { createKafka, ensureTopic, EventPublisher, watchLag } from '../kafka/index.ts';
+import { createKafka, ensureTopic, EventPublisher } from '../kafka/index.ts';
 import { FeedSubscriber, LagReader, LiveReconciler, readSummary } from '../live/index.ts';
 import { createLogger, errorFields, type Logger } from '../log/index.ts';
 import { Supervisor } from '../supervisor/index.ts';
@@ -86,7 +87,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   redis.connect().catch((e: unknown) => log.warn('redis not reachable yet', errorFields(e)));
 
   const lagReader = new LagReader(kafka, redis, config);
-  const liveMetrics = defineLiveMetrics(registry, { consumerLag: async () => (await lagReader.read()).partitions });
+  const liveMetrics = defineLiveMetrics(registry, { consumerLag: async () => lagReader.read() });
   // The reconciler WATCHes keys, which is per connection: it gets a connection of its own.
   const reconcilerRedis = redis.duplicate();
   reconcilerRedis.on('error', () => undefined);
@@ -127,7 +128,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       : undefined;
   const readiness = createReadiness({ sql, redis, kafka, ...(sup ? { workers: () => sup.healthy() } : {}) });
   // Filled in as start-up proceeds; shutdown closes whatever got that far.
-  const held: { server?: ServedApp; publisher?: EventPublisher; decoder?: DecodePool; stopLag?: () => Promise<void> } = {};
+  const held: { server?: ServedApp; publisher?: EventPublisher; decoder?: DecodePool } = {};
   let advertiseUrl = '';
   let stopping: Promise<void> | undefined;
 
@@ -142,7 +143,6 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       try {
         streamsClosing.abort();
         await held.server?.close();
-        await held.stopLag?.();
         await reconciler.stop();
         await lagReader.close();
         await sup?.drain();
@@ -202,6 +202,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
           burst: config.rateLimitBurst ?? Math.max(1, Math.ceil(perSec)),
           onFailOpen: () => metrics.rateLimitFailOpen.inc(),
         });
+  const pgAttributes = postgresAttributes(config.databaseUrl);
   const deps: EdgeDeps = {
     ingest: {
       publish: (events, signal) => {
@@ -251,8 +252,10 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
         const value = encodeEraseUser({ type: ERASE_USER, ...r });
         return pub.publish([{ id: r.erasureId, key: r.userId, value }], signal, { [COMMAND_HEADER]: ERASE_USER });
       },
-      record: (r) => recordErasure(sql, { erasureId: r.erasureId, userId: r.userId, requestedAt: new Date(r.requestedAt) }),
-      get: (id) => getErasure(sql, id),
+      record: (r) => inSpan('INSERT recordErasure', { kind: SpanKind.CLIENT, attributes: { ...pgAttributes, 'db.operation.name': 'INSERT', 'db.collection.name': 'erasures', 'db.query.summary': 'INSERT recordErasure' } }, () =>
+        recordErasure(sql, { erasureId: r.erasureId, userId: r.userId, requestedAt: new Date(r.requestedAt) })),
+      get: (id) => inSpan('SELECT getErasure', { kind: SpanKind.CLIENT, attributes: { ...pgAttributes, 'db.operation.name': 'SELECT', 'db.collection.name': 'erasures', 'db.query.summary': 'SELECT getErasure' } }, () =>
+        getErasure(sql, id)),
     },
     options: {
       maxBodyBytes: config.maxBodyBytes,
@@ -279,7 +282,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     },
   }));
   // Each query the edge makes is one client span: a report's trace shows the SQL's duration.
-  root.route('/', createApp({ ...deps, queries: withDbSpans(deps.queries, postgresAttributes(config.databaseUrl), 'SELECT') }));
+  root.route('/', createApp({ ...deps, queries: withDbSpans(deps.queries, pgAttributes, 'SELECT') }));
   // After the edge, so its guard (admin scope) covers them too.
   if (config.faultsEnabled && sup !== undefined) root.route('/', faultRoutes(sup, log));
   // The root answers unknown routes and errors itself: in the error body, like the edge.
@@ -289,11 +292,6 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   const server = (held.server = await serveApp(root, { port: config.port, host: config.host }));
   advertiseUrl = config.advertiseUrl ?? `http://${config.host === '0.0.0.0' ? hostname() : config.host}:${server.port}`;
 
-  if (sup !== undefined) {
-    held.stopLag = watchLag(kafka, { topic: config.topic, groupId: config.groupId, intervalMs: 5_000 }, (lags) => {
-      for (const l of lags) metrics.consumerLag.set({ topic: config.topic, partition: String(l.partition) }, l.lag);
-    }, (e) => log.debug('consumer lag not fetched', errorFields(e)));
-  }
   reconciler.start();
   try {
     await sup?.start({ advertiseUrl, partitionCount });

@@ -3,5 +3,3 @@ export { ensureTopic } from './topic.ts';
 export { EventPublisher, KafkaUnavailableError, RECEIVED_AT_HEADER } from './publisher.ts';
 export type { ProducerStats, PublisherOptions } from './publisher.ts';
 export { partitionOf } from './partitioner.ts';
-export { fetchLag, watchLag } from './lag.ts';
-export type { PartitionLag } from './lag.ts';

@@ -6,8 +6,10 @@
 // loads the partition's done erasures at or after that offset (the fences), and drops every
 // event of a fenced key whose offset is below its fence. Events after the command are new data.
 import type { IHeaders } from 'kafkajs';
+import { SpanKind, type Attributes } from '@opentelemetry/api';
 import { COMMAND_HEADER } from '../../actors/index.ts';
-import { erasureFences, type Sql } from '../../db/index.ts';
+import { eraseUser, erasureFences, type Sql } from '../../db/index.ts';
+import { extractHeaders, inSpan } from '../../otel/index.ts';
 
 /** The command a message carries (the value of its COMMAND_HEADER), or undefined for an event. */
 export function commandOf(headers: IHeaders | undefined): string | undefined {
@@ -48,3 +50,49 @@ export class ErasureFences {
  * erase transaction already corrected (runtime/live/reconciler.ts).
  */
 export { forgetLiveUser } from '../live/index.ts';
+
+/** Where an erasure command was read, for its trace. */
+export type CommandSource = {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly headers: IHeaders | undefined;
+  readonly groupId: string;
+  readonly workerId: number;
+  /** postgresAttributes of the store the erase runs in. */
+  readonly db: Attributes;
+};
+
+/**
+ * One attempt at an erasure, in the command's own trace: a consumer span that continues the
+ * `DELETE /v1/users/:userId` request's trace (through the Kafka headers the edge set), with
+ * the erase transaction as its child client span, so Jaeger shows how long the SQL took.
+ */
+export function tracedEraseUser(sql: Sql, args: Parameters<typeof eraseUser>[1], from: CommandSource): ReturnType<typeof eraseUser> {
+  return inSpan(`${from.topic} process`, {
+    kind: SpanKind.CONSUMER,
+    parent: extractHeaders(from.headers),
+    attributes: {
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'process',
+      'messaging.operation.name': 'process',
+      'messaging.destination.name': from.topic,
+      'messaging.destination.partition.id': String(from.partition),
+      'messaging.consumer.group.name': from.groupId,
+      'messaging.kafka.offset': Number(from.offset),
+      'messaging.kafka.message.offset': Number(from.offset),
+      'messaging.kafka.message.key': args.userId,
+      'keyflow.command': 'erase-user',
+      'keyflow.erasure.id': args.erasureId,
+      'keyflow.worker.id': from.workerId,
+    },
+  }, () => inSpan('DELETE eraseUser', {
+    kind: SpanKind.CLIENT,
+    attributes: { ...from.db, 'db.operation.name': 'DELETE', 'db.collection.name': 'events', 'db.query.summary': 'DELETE eraseUser' },
+  }, async (span) => {
+    const result = await eraseUser(sql, args);
+    span.setAttribute('keyflow.erasure.events', result.eventsErased);
+    span.setAttribute('keyflow.erasure.ran', result.ran);
+    return result;
+  }));
+}

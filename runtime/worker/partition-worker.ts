@@ -26,14 +26,14 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import { SpanKind, SpanStatusCode, context, trace, type Attributes, type Link, type Span, type SpanContext } from '@opentelemetry/api';
 import { ActorRegistry, decodeCommand, decodeEvent, expiredMessage, partitionKeyOf, retentionCutoffMs, type Pending } from '../../actors/index.ts';
-import { eraseUser, type DeadLetterRow, type Sql } from '../../db/index.ts';
+import { type DeadLetterRow, type Sql } from '../../db/index.ts';
 import { extractHeaders, inSpan, postgresAttributes, redisAttributes, tracer, type KeyflowMetrics } from '../../otel/index.ts';
 import type { Config } from '../config/index.ts';
 import { partitionOf, RECEIVED_AT_HEADER } from '../kafka/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import type { ActorLocation, LifecycleState, WorkerStatus } from '../protocol.ts';
 import { LiveWriter } from './live-counters.ts';
-import { commandOf, ErasureFences, forgetLiveUser } from './erasure.ts';
+import { commandOf, ErasureFences, forgetLiveUser, tracedEraseUser } from './erasure.ts';
 import { isDataError, storeBatch, type Meta } from './store-batch.ts';
 
 /** One flush's worth of work. */
@@ -342,7 +342,9 @@ export class PartitionWorker {
     for (let failures = 0; ; failures++) {
       if (!live()) return false;
       try {
-        result = await eraseUser(sql, { erasureId: cmd.erasureId, userId: cmd.userId, requestedAt: new Date(cmd.requestedAt), topic, partition, offset: message.offset });
+        result = await tracedEraseUser(sql, { erasureId: cmd.erasureId, userId: cmd.userId, requestedAt: new Date(cmd.requestedAt), topic, partition, offset: message.offset }, {
+          topic, partition, offset: message.offset, headers: message.headers, groupId: config.groupId, workerId: this.#d.workerId, db: this.#pgAttributes,
+        });
         break;
       } catch (e) {
         if (isDataError(e)) return deadLetter('command-rejected', (e as Error).message);
