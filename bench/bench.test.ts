@@ -61,7 +61,10 @@ test('bench - every scenario runs through keyflow and writes the documented JSON
   positive(hot?.otherKeys?.p99Ms, 'hotkey: p99 of the other keys');
   positive(hot?.hotKey?.events, 'hotkey: events of the hot key');
   const http = by.get('http')?.keyflow.phases ?? [];
-  assert.deepEqual(http.filter((p) => p.name !== 'half').map((p) => [p.via, p.batch]), [['http', 100], ['http', 1000]]);
+  assert.deepEqual(http.filter((p) => p.name !== 'half').map((p) => [p.via, p.batch]), [['http', 100], ['http', 1000], ['stream', 1000]]);
+  const streamed = http.find((p) => p.via === 'stream');
+  assert.equal(streamed?.messages, 5000, 'the stream phase carries --events events in one request');
+  assert.equal(streamed?.http?.requests, 1);
   for (const p of http) positive(p.http?.p99Ms, `http ${p.name}: request latency`);
   const ov = by.get('overload')?.keyflow.overload;
   assert.equal(ov?.lost, 0, 'overload loses no event');

@@ -9,11 +9,12 @@ import type { ProcSampler } from './proc.ts';
 import type { Progress } from './progress.ts';
 import type { PhaseResult } from './result.ts';
 import type { MetricsScraper } from './scrape.ts';
-import { httpSender, pump, type HttpSender, type Sender } from './send.ts';
+import { httpSender, pump, streamSend, type HttpSender, type Sender } from './send.ts';
 
 export type PhaseSpec = {
   readonly name: string;
-  readonly via: 'kafka' | 'http';
+  /** `stream`: the whole phase in one POST /v1/events/stream, `batch` events per body chunk. */
+  readonly via: 'kafka' | 'http' | 'stream';
   /** Distinct events, or undefined for a phase that sends for `durationMs`. */
   readonly events: number | undefined;
   readonly rate: number | 'max';
@@ -50,7 +51,7 @@ export async function runPhase(ctx: PhaseContext, spec: PhaseSpec): Promise<Phas
   const factory = new EventFactory({ seed: spec.seed, idPrefix: `${ctx.tag}-${spec.name}-`, users: ctx.users, zipf: ctx.zipf, hotKeyShare: spec.hotKeyShare });
   const plan = new Plan({ factory, events: spec.events, dupRatio: spec.dupRatio, seed: spec.seed }).prepare();
   const http: HttpSender | undefined = spec.via === 'http' ? httpSender(ctx.url) : undefined;
-  const sender = http ?? (await ctx.kafka());
+  const sender = spec.via === 'stream' ? undefined : (http ?? (await ctx.kafka()));
   const total = spec.events !== undefined ? Math.round(spec.events * (1 + spec.dupRatio)) : spec.rate === 'max' ? undefined : Math.round((spec.rate * (spec.durationMs ?? 0)) / 1000);
   const before = ctx.countedBefore;
   const ticker = setInterval(() => {
@@ -63,20 +64,22 @@ export async function runPhase(ctx: PhaseContext, spec: PhaseSpec): Promise<Phas
   try {
     const start = ctx.sampler.sample();
     const cpuStart = cpuByComponent(ctx.keyflowPid, ctx.services);
-    const sent = await pump(plan, sender, {
+    const onSent = (n: number, t: number) => ctx.sends.push({ t, n });
+    const streamed = sender === undefined ? await streamSend(ctx.url, plan, { chunkEvents: spec.batch, onRead: onSent }) : undefined;
+    const sent = streamed ?? (await pump(plan, sender as Sender, {
       rate: spec.rate,
       batch: spec.batch,
       inFlight: spec.inFlight,
       ...(spec.durationMs !== undefined && { durationMs: spec.durationMs }),
-      onSent: (n, t) => ctx.sends.push({ t, n }),
-    });
+      onSent,
+    }));
     const sendMs = Math.max(1, sent.lastAckedAt - sent.firstSentAt);
     const timeoutMs = ctx.timeoutSeconds !== undefined ? ctx.timeoutSeconds * 1000 : Math.max(60_000, 4 * sendMs + 30_000);
     const waited = await ctx.rollups.until(before + plan.distinct, { timeoutMs, stallMs: 30_000 });
     const end = ctx.sampler.sample();
     const cpu = cpuDiff(cpuStart, cpuByComponent(ctx.keyflowPid, ctx.services));
     const windowMs = Math.max(1, (waited.at ?? Date.now()) - sent.firstSentAt);
-    const lat = http?.latenciesMs ?? [];
+    const lat = streamed !== undefined ? [streamed.requestMs] : (http?.latenciesMs ?? []);
     return {
       name: spec.name,
       via: spec.via,
@@ -96,7 +99,7 @@ export async function runPhase(ctx: PhaseContext, spec: PhaseSpec): Promise<Phas
       cpuSeconds: start !== undefined && end !== undefined ? end.cpuS - start.cpuS : 0,
       cpu: { ...cpu, wallSeconds: Math.round(windowMs / 10) / 100 },
       maxPendingEvents: ctx.scraper.maxPending(sent.firstSentAt, end?.t ?? Date.now()),
-      ...(http !== undefined && { http: { requests: lat.length, retries: http.retries(), ...percentiles(lat) } }),
+      ...((http !== undefined || streamed !== undefined) && { http: { requests: lat.length, retries: http?.retries() ?? 0, ...percentiles(lat) } }),
       ...(waited.at === undefined && { incomplete: waited.why }),
     };
   } finally {

@@ -14,7 +14,7 @@ import type { ProfileSummary } from './profile.ts';
 
 export type PhaseResult = {
   readonly name: string;
-  readonly via: 'kafka' | 'http';
+  readonly via: 'kafka' | 'http' | 'stream';
   /** Target send rate (messages/s) or 'max'. */
   readonly rate: number | 'max';
   readonly batch: number;
@@ -43,7 +43,7 @@ export type PhaseResult = {
   /** hotkey: latency of the hot key's events and of every other key's. */
   readonly hotKey?: LatencyStats;
   readonly otherKeys?: LatencyStats;
-  /** http: request latency of POST /v1/events. */
+  /** http: request latency of POST /v1/events; stream: the one POST /v1/events/stream, first byte to answer. */
   readonly http?: { readonly requests: number; readonly retries: number; readonly p50Ms: number; readonly p95Ms: number; readonly p99Ms: number; readonly maxMs: number };
   /** Why the phase did not finish, when it did not. */
   readonly incomplete?: string;

@@ -50,10 +50,12 @@ export function scenario(name: ScenarioName, o: BenchOptions): Scenario {
       return {
         name,
         via,
-        description: `${fmt(o.events)} events through POST /v1/events from ${o.clients} concurrent clients: half in batches of 100, half in batches of 1000`,
+        description: `${fmt(o.events)} events through POST /v1/events from ${o.clients} concurrent clients, half in batches of 100 and half in batches of 1000; then ${fmt(o.events)} more in one NDJSON stream (POST /v1/events/stream, one client)`,
         throughput: [
           { ...base, name: 'h100', events: a, batch: 100, seed: o.seed },
           { ...base, name: 'h1000', events: o.events - a, batch: 1000, seed: o.seed + 1 },
+          // One client, one request: the edge's backpressure paces it (batch = body chunk).
+          { ...base, name: 'stream', via: 'stream', events: o.events, batch: 1000, inFlight: 1, seed: o.seed + 2 },
         ],
         next: latencyNext,
         latencyPhase,

@@ -1,5 +1,6 @@
-// How the bench hands messages to keyflow: straight to Kafka (as producers of the design do)
-// or through POST /v1/events, at full speed or at a fixed rate.
+// How the bench hands messages to keyflow: straight to Kafka (as producers of the design do),
+// through POST /v1/events, at full speed or at a fixed rate, or as one NDJSON stream through
+// POST /v1/events/stream.
 //
 // Rule: a message counts as sent once Kafka acknowledged it (acks = all) or the edge
 // answered 202; a batch the edge refuses for lack of capacity (429, 503, a dropped
@@ -69,6 +70,64 @@ export function httpSender(baseUrl: string, deadlineMs = 120_000): HttpSender {
     },
     close: async () => undefined,
   };
+}
+
+export type StreamResult = {
+  readonly firstSentAt: number;
+  /** When the edge answered (every event of the stream acknowledged by Kafka). */
+  readonly lastAckedAt: number;
+  readonly messages: number;
+  /** Milliseconds from the first byte sent to the answer. */
+  readonly requestMs: number;
+};
+
+/**
+ * Send every message of `plan` in ONE POST /v1/events/stream, as NDJSON. The body is pulled
+ * by the edge: each chunk of `chunkEvents` messages is generated and stamped only when the
+ * request body needs more bytes, so the edge's backpressure (it reads no faster than Kafka
+ * acknowledges) sets the pace. `onRead` sees each chunk as it leaves for the edge — an upper
+ * bound on what was acknowledged at that moment, by at most the edge's two chunks in hand.
+ * A stream the edge does not answer 202, or whose answer counts fewer accepted events than
+ * were sent (or any rejected line), is an error: the bench never measures a lossy run.
+ */
+export async function streamSend(baseUrl: string, plan: Plan, o: { chunkEvents: number; onRead?: (messages: number, atMs: number) => void }): Promise<StreamResult> {
+  const encoder = new TextEncoder();
+  let first: number | undefined;
+  let sent = 0;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        const stamp = Date.now();
+        const batch = plan.take(o.chunkEvents, stamp);
+        if (batch.length === 0) {
+          controller.close();
+          return;
+        }
+        first ??= stamp;
+        sent += batch.length;
+        let text = '';
+        for (const m of batch) text += `${m.value}\n`;
+        controller.enqueue(encoder.encode(text));
+        o.onRead?.(batch.length, stamp);
+      },
+    },
+    { highWaterMark: 1 },
+  );
+  const t = performance.now();
+  const res = await fetch(`${baseUrl}/v1/events/stream`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body,
+    // Node's fetch sends a stream body only half-duplex, and must be told so.
+    duplex: 'half',
+  } as RequestInit & { duplex: 'half' });
+  const text = await res.text();
+  const requestMs = performance.now() - t;
+  const lastAckedAt = Date.now();
+  if (res.status !== 202) throw new Error(`POST /v1/events/stream answered ${res.status} after ${sent} events: ${text.slice(0, 300)}`);
+  const summary = JSON.parse(text) as { accepted?: unknown; rejectedCount?: unknown };
+  if (summary.accepted !== sent || summary.rejectedCount !== 0) throw new Error(`POST /v1/events/stream accepted ${String(summary.accepted)} of ${sent} events (${String(summary.rejectedCount)} rejected): ${text.slice(0, 300)}`);
+  return { firstSentAt: first ?? lastAckedAt, lastAckedAt, messages: sent, requestMs };
 }
 
 export type PumpOptions = {

@@ -116,3 +116,39 @@ test('POST /v1/events/stream - the edge reads the body only as fast as Kafka ack
   assert.equal(res.status, 202);
   assert.equal(published, total * 500);
 });
+
+/** A body of `chunks` chunks of 500 events, one every `everyMs`, that stalls after `stallAfter` chunks. */
+function trickle(chunks: number, everyMs: number, stallAfter = Number.POSITIVE_INFINITY): ReadableStream<Uint8Array> {
+  let sent = 0;
+  const enc = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(ctrl) {
+      if (sent >= chunks) return ctrl.close();
+      if (sent >= stallAfter) return new Promise<void>(() => undefined); // never another byte
+      await new Promise((r) => setTimeout(r, everyMs));
+      const base = sent * 500;
+      sent++;
+      ctrl.enqueue(enc.encode(`${Array.from({ length: 500 }, (_, i) => JSON.stringify(eventInput(base + i))).join('\n')}\n`));
+    },
+  }, { highWaterMark: 0 });
+}
+
+test('POST /v1/events/stream - the body timeout bounds each wait for bytes, not the stream: a long steady stream is taken whole', async () => {
+  const ingest = recordingIngest();
+  // 12 chunks 60 ms apart: ~720 ms in all, four times the 180 ms limit.
+  const res = await appWith({ ingest, options: { bodyTimeoutMs: 180 } }).request('/v1/events/stream', { method: 'POST', body: trickle(12, 60), duplex: 'half' } as RequestInit);
+  assert.equal(res.status, 202);
+  assert.equal(((await res.json()) as Summary).accepted, 6_000);
+  assert.equal(ingest.batches.flat().length, 6_000);
+});
+
+test('POST /v1/events/stream - a stream that stalls is a 408 whose summary counts the events read before, all published', async () => {
+  const ingest = recordingIngest();
+  const res = await appWith({ ingest, options: { bodyTimeoutMs: 150 } }).request('/v1/events/stream', { method: 'POST', body: trickle(10, 10, 3), duplex: 'half' } as RequestInit);
+  assert.equal(res.status, 408);
+  const s = (await res.json()) as Summary;
+  assert.equal(s.error?.code, 'request_timeout');
+  assert.equal(s.accepted, 1_500);
+  assert.equal(s.lines, 1_500);
+  assert.equal(ingest.batches.flat().length, 1_500);
+});

@@ -29,6 +29,9 @@ export type Fetchable = { fetch(request: Request, env: HttpBindings | Http2Bindi
 export async function serveApp(app: Fetchable, options: ServeOptions): Promise<ServedApp> {
   // A plain HTTP/1.1 server: the default createServer of node:http.
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // Node's 5-minute limit on a whole request would cut a long POST /v1/events/stream; the
+  // routes bound their bodies themselves (a deadline per body, an idle limit per stream read).
+  server.requestTimeout = 0;
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.once('error', onError);

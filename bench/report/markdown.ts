@@ -33,7 +33,7 @@ export function resultMarkdown(r: BenchResult, svgFile: string): string {
     L.push(`| phase \`${p.name}\` (${p.rate === 'max' ? 'max' : `${int(p.rate)}/s`}, ${p.via}, batch ${p.batch}) | ${int(p.eventsPerSec)} | ${int(p.rowsPerSec)} | ${l ? ms(l.p50Ms) : ''} | ${l ? ms(l.p95Ms) : ''} | ${l ? ms(l.p99Ms) : ''} | ${int(p.peakRssMiB)} | ${p.cpuSeconds.toFixed(1)} |`);
     if (p.otherKeys) L.push(`| &nbsp;&nbsp;other keys | | | ${ms(p.otherKeys.p50Ms)} | ${ms(p.otherKeys.p95Ms)} | ${ms(p.otherKeys.p99Ms)} | | |`);
     if (p.hotKey) L.push(`| &nbsp;&nbsp;hot key \`u-hot\` | | | ${ms(p.hotKey.p50Ms)} | ${ms(p.hotKey.p95Ms)} | ${ms(p.hotKey.p99Ms)} | | |`);
-    if (p.http) L.push(`| &nbsp;&nbsp;POST /v1/events request latency (${int(p.http.requests)} requests, ${p.http.retries} retries; accepted events/s) | ${int(p.sendRatePerSec)} | | ${ms(p.http.p50Ms)} | ${ms(p.http.p95Ms)} | ${ms(p.http.p99Ms)} | | |`);
+    if (p.http) L.push(`| &nbsp;&nbsp;${p.via === 'stream' ? 'POST /v1/events/stream, one request (first byte to answer' : `POST /v1/events request latency (${int(p.http.requests)} requests, ${p.http.retries} retries`}; accepted events/s) | ${int(p.sendRatePerSec)} | | ${ms(p.http.p50Ms)} | ${ms(p.http.p95Ms)} | ${ms(p.http.p99Ms)} | | |`);
   }
   if (r.rawKafka) L.push(`| raw Kafka: bare kafkajs consumer, ${int(r.rawKafka.messages)} messages${r.rawKafka.sampled ? ' (sample)' : ''} | ${int(r.rawKafka.eventsPerSec)} | | | | | | |`);
   if (r.rawPostgres) L.push(`| raw Postgres: one COPY of ${int(r.rawPostgres.rows)} stored rows${r.rawPostgres.sampled ? ' (sample)' : ''} into ${r.rawPostgres.table} | | ${int(r.rawPostgres.rowsPerSec)} | | | | | |`);

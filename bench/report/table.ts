@@ -16,7 +16,7 @@ export function resultTable(r: BenchResult): string {
     rows.push([`  phase ${p.name} (${p.rate === 'max' ? 'max' : `${int(p.rate)}/s`}, ${p.via}${p.via === 'http' ? ` ×${p.batch}` : ''})`, int(p.eventsPerSec), l ? ms(l.p50Ms) : '', l ? ms(l.p95Ms) : '', l ? ms(l.p99Ms) : '', `${int(p.peakRssMiB)} MiB`, p.cpuSeconds.toFixed(1)]);
     if (p.otherKeys) rows.push(['    other keys', '', ms(p.otherKeys.p50Ms), ms(p.otherKeys.p95Ms), ms(p.otherKeys.p99Ms), '', '']);
     if (p.hotKey) rows.push(['    hot key u-hot', '', ms(p.hotKey.p50Ms), ms(p.hotKey.p95Ms), ms(p.hotKey.p99Ms), '', '']);
-    if (p.http) rows.push([`    POST /v1/events (${int(p.http.requests)} requests)`, int(p.sendRatePerSec), ms(p.http.p50Ms), ms(p.http.p95Ms), ms(p.http.p99Ms), '', '']);
+    if (p.http) rows.push([p.via === 'stream' ? '    POST /v1/events/stream (1 request)' : `    POST /v1/events (${int(p.http.requests)} requests)`, int(p.sendRatePerSec), ms(p.http.p50Ms), ms(p.http.p95Ms), ms(p.http.p99Ms), '', '']);
   }
   if (r.rawKafka) rows.push([`raw Kafka consumer${r.rawKafka.sampled ? ` (${int(r.rawKafka.messages)} msgs)` : ''}`, int(r.rawKafka.eventsPerSec), '', '', '', '', '']);
   if (r.rawPostgres) rows.push([`raw Postgres COPY${r.rawPostgres.sampled ? ` (${int(r.rawPostgres.rows)} rows)` : ''}`, int(r.rawPostgres.rowsPerSec), '', '', '', '', '']);

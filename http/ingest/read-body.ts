@@ -55,6 +55,34 @@ export function bodyChunks(req: Request): AsyncIterable<Uint8Array> | null {
   return gunzipped(body);
 }
 
+/**
+ * `chunks`, failing with a 408 when no chunk arrives for `idleMs`: a stream may last as long
+ * as it keeps sending (an hour-long NDJSON upload is fine), a stalled one cannot hold the
+ * request open for ever.
+ *
+ * @example
+ * for await (const chunk of idleBounded(bodyChunks(req)!, 15_000)) …
+ */
+export async function* idleBounded(chunks: AsyncIterable<Uint8Array>, idleMs: number): AsyncGenerator<Uint8Array> {
+  const it = chunks[Symbol.asyncIterator]();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    for (;;) {
+      const idle = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new RequestTimeoutError(`no byte of the stream arrived for ${idleMs} ms`, { details: { bodyTimeoutMs: idleMs } })), idleMs);
+      });
+      const next = await Promise.race([it.next(), idle]);
+      clearTimeout(timer);
+      if (next.done === true) return;
+      yield next.value;
+    }
+  } finally {
+    clearTimeout(timer);
+    // Stop the source (a pending read of a stalled client is abandoned with the connection).
+    void it.return?.().catch(() => undefined);
+  }
+}
+
 async function* gunzipped(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   const inflate = createGunzip();
   // pipeline destroys the inflater with the source's error (a client that went away).

@@ -9,16 +9,18 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { EdgeEnv } from '../env.ts';
-import { InvalidBodyError, KafkaUnavailableError, ValidationFailedError } from '../errors.ts';
+import { InvalidBodyError, KafkaUnavailableError, RequestTimeoutError, ValidationFailedError } from '../errors.ts';
 import { decodeBody, type EncodedEvent } from '../ingest/decode-body.ts';
 import { ndjsonLines } from '../ingest/ndjson-lines.ts';
-import { bodyChunks } from '../ingest/read-body.ts';
+import { bodyChunks, idleBounded } from '../ingest/read-body.ts';
 import { retentionCutoffMs } from '../../actors/index.ts';
 import type { RouteDoc } from '../openapi/route-doc.ts';
 import type { EdgeOptions, IngestPort } from '../ports.ts';
 
 /** Events per publish: large enough for Kafka batching, small enough to bound memory. */
 const CHUNK_EVENTS = 500;
+/** Longest wait for the next bytes of the body, unless KEYFLOW_BODY_TIMEOUT_MS says otherwise. */
+const DEFAULT_IDLE_MS = 15_000;
 /** Longest line, as the workers' largest message (a longer one could never be stored). */
 export const MAX_LINE_BYTES = 256 * 1024;
 /** Rejected lines listed in the answer; the rest are counted in `rejectedCount`. */
@@ -46,7 +48,9 @@ export function eventStreamRoutes(ingest: IngestPort, options: EdgeOptions): Hon
   const app = new Hono<EdgeEnv>();
   app.post('/', async (c) => {
     // gzip is inflated as it is read; another Content-Encoding is a 415 (read-body.ts).
-    const body = bodyChunks(c.req.raw);
+    const raw = bodyChunks(c.req.raw);
+    // No deadline on the whole body (it is of any length), one on each wait for more bytes.
+    const body = raw === null ? null : idleBounded(raw, options.bodyTimeoutMs ?? DEFAULT_IDLE_MS);
     const signal = c.req.raw.signal;
     // Retention as of the start of the stream, as for POST /v1/events (hardening, issue 12).
     const days = options.retentionDays;
@@ -78,8 +82,8 @@ export function eventStreamRoutes(ingest: IngestPort, options: EdgeOptions): Hon
       chunk = [];
     };
 
-    if (body !== null) {
-      for await (const l of ndjsonLines(body, MAX_LINE_BYTES)) {
+    const readLines = async (chunks: AsyncIterable<Uint8Array>): Promise<void> => {
+      for await (const l of ndjsonLines(chunks, MAX_LINE_BYTES)) {
         summary.lines = l.line;
         if (l.tooLong) {
           reject(l.line, [{ path: '', message: `the line is longer than ${MAX_LINE_BYTES} bytes` }]);
@@ -97,6 +101,17 @@ export function eventStreamRoutes(ingest: IngestPort, options: EdgeOptions): Hon
         if (chunk.length >= CHUNK_EVENTS) await flush();
         if (failure !== undefined) break;
       }
+    };
+
+    let stalled: RequestTimeoutError | undefined;
+    if (body !== null) {
+      try {
+        await readLines(body);
+      } catch (e) {
+        // A stalled client: what was read is still published and counted in the answer.
+        if (!(e instanceof RequestTimeoutError)) throw e;
+        stalled = e;
+      }
     }
     await flush();
     await inFlight;
@@ -109,6 +124,10 @@ export function eventStreamRoutes(ingest: IngestPort, options: EdgeOptions): Hon
       );
     }
     if (summary.accepted > 0) options.onAccepted?.(summary.accepted);
+    if (stalled !== undefined) {
+      if (summary.rejectedCount > 0) options.onRejected?.(summary.rejectedCount);
+      throw new RequestTimeoutError(`${stalled.message}; the ${summary.accepted} events read before were accepted — resend the rest (or all of it: accepted events are not counted twice)`, { details: stalled.details, extra: summary });
+    }
     if (summary.rejectedCount > 0) options.onRejected?.(summary.rejectedCount);
     if (summary.accepted === 0) {
       if (summary.rejectedCount === 0) throw new InvalidBodyError('the stream holds no event: send one JSON event per line', { extra: summary });
@@ -142,6 +161,7 @@ export const eventStreamDocs: RouteDoc[] = [
     responses: {
       202: { description: 'at least one event accepted', schema: streamSummarySchema },
       400: { description: 'no line is a valid event' },
+      408: { description: 'no byte arrived for the body timeout (KEYFLOW_BODY_TIMEOUT_MS, per wait, not for the whole stream); `accepted` events were kept' },
       503: { description: 'Kafka stopped acknowledging; `accepted` events were kept' },
     },
     auth: 'ingest',
