@@ -47,6 +47,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --via kafka|http      how events enter keyflow (default kafka; scenario http always uses http)
   --scenario NAME       ${SCENARIOS.join(' | ')} | all, or a comma list (default steady)
                         (--scenario queries: the read routes over a loaded data set; see bench/queries/main.ts)
+                        (--scenario workers: 1, 2, 3 worker processes on the same events; see bench/workers.ts)
   --json FILE           write the result as JSON (an array when several scenarios run)
   --out DIR             where the Markdown reports and charts go (default bench/out)
   --latency-seconds S   half-rate phase that measures latency (default 15; 0 skips it)

@@ -37,7 +37,8 @@ test('bench - every scenario runs through keyflow and writes the documented JSON
   assert.deepEqual(results.map((x) => x.scenario), [...SCENARIOS]);
   for (const x of results) {
     const s = x.scenario;
-    assert.equal(x.events, 5000, `${s}: events`);
+    // http sends --events in batches, then --events more in one stream.
+    assert.equal(x.events, s === 'http' ? 10_000 : 5000, `${s}: events`);
     positive(x.machine.cpus, `${s}: machine.cpus`);
     assert.match(x.machine.node, /^v\d+/);
     for (const k of ['eventsPerSec', 'p50Ms', 'p95Ms', 'p99Ms', 'peakRssMiB'] as const) positive(x.keyflow[k], `${s}: keyflow.${k}`);
@@ -83,4 +84,20 @@ test('bench - the exactness check fails loudly when the store does not hold what
   const result = JSON.parse(readFileSync(json, 'utf8')) as BenchResult;
   assert.equal(result.exactness.ok, false);
   assert.equal(result.rawKafka, null);
+});
+
+test('bench - the workers scenario runs 1 then 2 worker processes on the same events, exact, with each process\'s CPU', { timeout: 240_000 }, async () => {
+  const json = join(dir, 'workers.json');
+  const r = await bench(['--scenario', 'workers', '--events', '3000', '--processes', '1,2', '--threads', '1', '--json', json]);
+  assert.equal(r.code, 0, `bench should exit 0; stderr ends:\n${r.stderr.slice(-3000)}`);
+  const result = JSON.parse(readFileSync(json, 'utf8')) as import('./workers.ts').WorkersResult;
+  assert.deepEqual(result.runs.map((x) => x.processes), [1, 2]);
+  for (const x of result.runs) {
+    assert.equal(x.events, 3000);
+    assert.equal(x.exactness.ok, true, x.exactness.problems.join('; '));
+    assert.equal(x.perProcessCpuSeconds.length, x.processes);
+    for (const s of x.perProcessCpuSeconds) positive(s, `${x.processes} processes: a worker's CPU seconds`);
+    positive(x.eventsPerSec, `${x.processes} processes: events/s`);
+  }
+  assert.match(r.stdout, /\| 2 \| [\d,]+ \| [\d.]+× \|/);
 });

@@ -27,11 +27,13 @@ export type Services = {
   readonly kafkaProperties: string | undefined;
 };
 
-export function cpuByComponent(keyflowPid: number | undefined, services: Services): CpuByComponent {
+export function cpuByComponent(keyflowPid: number | readonly number[] | undefined, services: Services): CpuByComponent {
   const { database } = services;
   const hz = ticksPerSecond();
   const out: CpuByComponent = { keyflow: 0, postgres: 0, kafka: 0, redis: 0, bench: 0, other: 0, idle: 0 };
-  const keyflow = new Set(keyflowPid === undefined ? [] : descendants(keyflowPid));
+  // Several roots: keyflow as an edge and worker processes, all counted as keyflow.
+  const roots = keyflowPid === undefined ? [] : typeof keyflowPid === 'number' ? [keyflowPid] : keyflowPid;
+  const keyflow = new Set(roots.flatMap((pid) => descendants(pid)));
   const pg: { pid: number; ppid: number; s: number; cmd: string }[] = [];
   let pids: string[] = [];
   try {

@@ -1,5 +1,6 @@
 // `npm run bench -- [--events N] [--rate R|max] [--via kafka|http] [--scenario NAME] [--json FILE]`
 // `npm run bench -- --scenario queries [--events N] [--users N] [--days D]` (bench/queries/main.ts)
+// `npm run bench -- --scenario workers [--events N] [--processes 1,2,3]` (bench/workers.ts)
 //
 // Drives the real keyflow with realistic events and measures it against three baselines on
 // the same data in the same run (see bench/RESULTS.md for figures, `--help` for every flag).
@@ -24,6 +25,14 @@ async function main(argv: readonly string[]): Promise<number> {
     if (existsSync(envFile)) process.loadEnvFile(envFile);
     const { runQueryBench } = await import('./queries/main.ts');
     return runQueryBench(argv);
+  }
+  // Scale-out: 1, 2, 3… worker processes on the same events, one after the other.
+  if (argv.some((a, i) => a === '--scenario=workers' || (a === '--scenario' && argv[i + 1] === 'workers'))) {
+    const envFile = join(repoRoot, '.env');
+    if (existsSync(envFile)) process.loadEnvFile(envFile);
+    process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
+    const { runWorkersBench } = await import('./workers.ts');
+    return runWorkersBench(argv);
   }
   let o: BenchOptions;
   try {
