@@ -4,7 +4,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { repoRoot, servicesStatus, servicesUp } from '../compose/local/index.ts';
+import { coreServices, repoRoot, servicesStatus, servicesUp } from '../compose/local/index.ts';
 import { isolate, type Isolated, type KeyflowProcess } from '../test/support/keyflow.ts';
 import { ProcSampler } from './proc.ts';
 
@@ -20,7 +20,7 @@ export type BenchKeyflow = {
 
 /** Start the services when they are not answering (as `npm start` does). */
 export async function ensureServices(say: (line: string) => void): Promise<void> {
-  const down = (await servicesStatus(process.env)).filter((s) => !s.up);
+  const down = (await servicesStatus(process.env, coreServices)).filter((s) => !s.up);
   if (down.length > 0) {
     say(`starting services: ${down.map((s) => s.name).join(', ')}`);
     await servicesUp(process.env);

@@ -2,7 +2,9 @@
 // Rule: a run against missing services stops before any test starts, with one line per
 // missing service and the command that starts it; tests never skip for want of a service.
 // Jaeger and Prometheus are started (Jaeger built the first time) only when a selected file
-// needs them, so `npm test -- db/` never waits for a Go build.
+// needs them, so `npm test -- db/` never waits for a Go build. When Jaeger must be built (a
+// cold machine: minutes), it builds in the background at the lowest CPU priority while the
+// other files run, and the files that need it run last, once it is there.
 //
 //   npm test                      every test file
 //   npm test -- db/ http/         only files whose path contains db/ or http/
@@ -11,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { coreServices, ensureChromium, observabilityServices, repoRoot, servicesUp, type ServiceName } from '../compose/local/index.ts';
+import { coreServices, ensureChromium, jaegerBinary, loadSettings, observabilityServices, repoRoot, servicesUp, type ServiceName } from '../compose/local/index.ts';
 import { requireServices, ServiceUnreachableError } from './support/services.ts';
 
 const roots = ['actors', 'runtime', 'http', 'db', 'otel', 'bench', 'compose', 'test'];
@@ -31,20 +33,26 @@ async function main(args: readonly string[]): Promise<number> {
     console.error(`keyflow test: no test file path contains ${filters.map((f) => JSON.stringify(f)).join(' or ')}`);
     return 1;
   }
+  const observed = files.filter((f) => observabilityTests.includes(f));
+  const others = files.filter((f) => !observabilityTests.includes(f));
   // Connection settings given by the real environment mean someone else runs the core services.
-  const wanted: ServiceName[] = [
-    ...(connectionVariables.some((name) => !process.env[name]) ? coreServices : []),
-    ...(files.some((f) => observabilityTests.includes(f)) ? observabilityServices : []),
-  ];
-  if (wanted.length > 0) {
-    process.env['KEYFLOW_SERVICES_PROFILE'] = 'test';
+  const core: readonly ServiceName[] = connectionVariables.some((name) => !process.env[name]) ? coreServices : [];
+  if (core.length > 0 || observed.length > 0) process.env['KEYFLOW_SERVICES_PROFILE'] = 'test';
+  // Jaeger's first build overlaps the other files; its failure is reported when it is needed.
+  const prebuilt = observed.length > 0 && others.length > 0
+    ? jaegerBinary(loadSettings(process.env), { background: true }).then(() => undefined, (error: unknown) => error)
+    : Promise.resolve(undefined);
+  const up = async (wanted: readonly ServiceName[]): Promise<boolean> => {
+    if (wanted.length === 0) return true;
     try {
       await servicesUp(process.env, wanted);
+      return true;
     } catch (error) {
       console.error(error instanceof Error ? error.message : String(error));
-      return 1;
+      return false;
     }
-  }
+  };
+  if (!(await up(others.length > 0 ? core : [...core, ...observabilityServices]))) return 1;
   const envFile = join(repoRoot, '.env');
   // loadEnvFile never overrides a variable the real environment already has.
   if (existsSync(envFile)) process.loadEnvFile(envFile);
@@ -67,6 +75,18 @@ async function main(args: readonly string[]): Promise<number> {
       return 1;
     }
   }
+  let code = others.length > 0 ? await runFiles(others, nodeFlags) : 0;
+  if (observed.length > 0 && others.length > 0) {
+    const failed = await prebuilt;
+    if (failed !== undefined) console.error(`keyflow test: building jaeger failed: ${failed instanceof Error ? failed.message : String(failed)}`);
+    if (failed !== undefined || !(await up(observabilityServices))) return 1;
+  }
+  if (observed.length > 0) code = Math.max(code, await runFiles(observed, nodeFlags));
+  return code;
+}
+
+/** One node:test run over `files`; its exit code. */
+function runFiles(files: readonly string[], nodeFlags: readonly string[]): Promise<number> {
   // Node 20 does not expand globs; one file at a time, because integration tests share the
   // services (our flags come first so a --test-concurrency given on the command line wins).
   const child = spawn(

@@ -59,11 +59,13 @@ function paths(s: Settings) {
 
 /**
  * The cached binary, built first if it is missing (minutes when the Go caches are cold).
+ * `background`: build at the lowest CPU priority (`nice -n 19`), for a build that runs while
+ * other work (the test suite) should keep the CPUs it needs.
  *
  * @example
  * const bin = await jaegerBinary(loadSettings());
  */
-export async function jaegerBinary(s: Settings): Promise<string> {
+export async function jaegerBinary(s: Settings, o: { readonly background?: boolean } = {}): Promise<string> {
   const p = paths(s);
   if (await exists(p.bin)) return p.bin;
   // The official toolchain's usual home, for a shell whose PATH lacks it.
@@ -77,10 +79,12 @@ export async function jaegerBinary(s: Settings): Promise<string> {
   await rm(join(p.build, 'go.sum'), { force: true });
   const env = { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' };
   const started = Date.now();
-  say(`building jaeger ${jaegerVersion} with ${go} (cold: 6 to 20 minutes on 2 cores, depending on load)…`);
+  const nice = o.background === true ? await which('nice') : undefined;
+  say(`building jaeger ${jaegerVersion} with ${go}${nice === undefined ? '' : ' in the background (nice 19)'} (cold: 6 to 20 minutes on 2 cores, depending on load)…`);
+  const goRun = (args: string[]) => (nice === undefined ? run(go, args, { cwd: p.build, env, timeoutMs: buildTimeoutMs }) : run(nice, ['-n', '19', go, ...args], { cwd: p.build, env, timeoutMs: buildTimeoutMs }));
   try {
-    await run(go, ['get', '-tool', `${jaegerPackage}@${jaegerVersion}`], { cwd: p.build, env, timeoutMs: buildTimeoutMs });
-    await run(go, ['build', '-o', `${p.bin}.tmp`, jaegerPackage], { cwd: p.build, env, timeoutMs: buildTimeoutMs });
+    await goRun(['get', '-tool', `${jaegerPackage}@${jaegerVersion}`]);
+    await goRun(['build', '-o', `${p.bin}.tmp`, jaegerPackage]);
   } catch (error) {
     await writeFile(p.buildLog, error instanceof Error ? error.message : String(error));
     throw new ServiceStartError('jaeger', `the build failed; see ${p.buildLog}`, { cause: error });
