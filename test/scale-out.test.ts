@@ -95,7 +95,8 @@ test('scale-out - edge + 3 workers, one SIGKILLed mid-stream and a fourth joinin
   // The stream kept going through the kill and the join: summaries after each, one that
   // counts the events, and every event sent once the fourth had joined streamed exactly once
   // (those before may have been stored by the killed worker before it could announce them).
-  assert.ok(summariesSince(atJoin).length >= 2, 'summaries after the fourth worker joined');
+  const afterJoin = await eventually(async () => summariesSince(atJoin).length, (n) => n >= 2, 15_000, 100);
+  assert.ok(afterJoin >= 2, 'summaries after the fourth worker joined');
   const last = await eventually(async () => summariesSince(atJoin).at(-1), (x) => (x?.eventsLastMinute ?? 0) > 0, 15_000, 200);
   assert.ok((last?.eventsLastMinute ?? 0) > 0, 'the edge\'s summary counts the events of the living workers');
   const streamed = frames.filter((f) => f.event === 'event');
