@@ -114,13 +114,19 @@ export async function streamSend(baseUrl: string, plan: Plan, o: { chunkEvents: 
     { highWaterMark: 1 },
   );
   const t = performance.now();
-  const res = await fetch(`${baseUrl}/v1/events/stream`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-ndjson' },
-    body,
-    // Node's fetch sends a stream body only half-duplex, and must be told so.
-    duplex: 'half',
-  } as RequestInit & { duplex: 'half' });
+  let res: Response;
+  try {
+    res = await fetch(`${baseUrl}/v1/events/stream`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body,
+      // Node's fetch sends a stream body only half-duplex, and must be told so.
+      duplex: 'half',
+    } as RequestInit & { duplex: 'half' });
+  } catch (e) {
+    // fetch says only "fetch failed"; the reason is its cause.
+    throw new Error(`POST /v1/events/stream failed after ${sent} events were handed to it: ${String((e as Error).cause ?? e)}`, { cause: e });
+  }
   const text = await res.text();
   const requestMs = performance.now() - t;
   const lastAckedAt = Date.now();
