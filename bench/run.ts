@@ -67,7 +67,13 @@ export async function runScenario(o: BenchOptions, name: ScenarioName, progress:
     const phases: PhaseResult[] = [];
     const runOne = async (spec: Parameters<typeof runPhase>[1]): Promise<PhaseResult> => {
       progress.say(`${name}: phase ${spec.name} — ${spec.events !== undefined ? `${spec.events.toLocaleString('en-US')} events` : `${(spec.durationMs ?? 0) / 1000} s`} at ${spec.rate === 'max' ? 'max rate' : `${spec.rate.toLocaleString('en-US')}/s`} via ${spec.via}`);
-      const r = await runPhase(ctx(), spec);
+      let r: PhaseResult;
+      try {
+        r = await runPhase(ctx(), spec);
+      } catch (e) {
+        // What keyflow said last is usually why the phase failed.
+        throw new Error(`${(e as Error).message}\nkeyflow's log ends:\n${kf.process.logs().slice(-4000)}`, { cause: e });
+      }
       expected[spec.name] = r.distinct;
       phases.push(r);
       progress.say(`${name}: phase ${spec.name} — ${r.incomplete ?? `${Math.round(r.eventsPerSec).toLocaleString('en-US')} events/s end to end`}`);

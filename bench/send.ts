@@ -6,6 +6,8 @@
 // answered 202; a batch the edge refuses for lack of capacity (429, 503, a dropped
 // connection) is sent again as is, as a client with retries would — same payload, same
 // sentAt, so its latency includes the retry.
+import { once } from 'node:events';
+import { request } from 'node:http';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { Message } from './generate.ts';
 import type { Plan } from './plan.ts';
@@ -82,55 +84,62 @@ export type StreamResult = {
 };
 
 /**
- * Send every message of `plan` in ONE POST /v1/events/stream, as NDJSON. The body is pulled
- * by the edge: each chunk of `chunkEvents` messages is generated and stamped only when the
- * request body needs more bytes, so the edge's backpressure (it reads no faster than Kafka
- * acknowledges) sets the pace. `onRead` sees each chunk as it leaves for the edge — an upper
- * bound on what was acknowledged at that moment, by at most the edge's two chunks in hand.
+ * Send every message of `plan` in ONE POST /v1/events/stream, as NDJSON. Each chunk of
+ * `chunkEvents` messages is generated and stamped only when the socket takes more bytes, so
+ * the edge's backpressure (it reads no faster than Kafka acknowledges) sets the pace.
+ * `onRead` sees each chunk as it leaves for the edge — ahead of what Kafka acknowledged by
+ * the edge's two chunks and the sockets' buffers.
  * A stream the edge does not answer 202, or whose answer counts fewer accepted events than
  * were sent (or any rejected line), is an error: the bench never measures a lossy run.
  */
 export async function streamSend(baseUrl: string, plan: Plan, o: { chunkEvents: number; onRead?: (messages: number, atMs: number) => void }): Promise<StreamResult> {
-  const encoder = new TextEncoder();
+  // node:http on a connection of its own (agent: false): a pooled keep-alive connection that
+  // the edge closes as idle just as the stream starts would fail it (a body cannot be replayed).
+  const req = request(new URL('/v1/events/stream', baseUrl), { method: 'POST', agent: false, headers: { 'content-type': 'application/x-ndjson' } });
+  let answered = false;
+  const answer = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    req.once('response', (res) => {
+      answered = true;
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.once('error', reject);
+    });
+    req.once('error', reject);
+  });
+  // An early answer (an error) ends the writing; its body says why.
+  answer.catch(() => undefined);
+  const t = performance.now();
   let first: number | undefined;
   let sent = 0;
-  const body = new ReadableStream<Uint8Array>(
-    {
-      pull(controller) {
-        const stamp = Date.now();
-        const batch = plan.take(o.chunkEvents, stamp);
-        if (batch.length === 0) {
-          controller.close();
-          return;
-        }
-        first ??= stamp;
-        sent += batch.length;
-        let text = '';
-        for (const m of batch) text += `${m.value}\n`;
-        controller.enqueue(encoder.encode(text));
-        o.onRead?.(batch.length, stamp);
-      },
-    },
-    { highWaterMark: 1 },
-  );
-  const t = performance.now();
-  let res: Response;
   try {
-    res = await fetch(`${baseUrl}/v1/events/stream`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-ndjson' },
-      body,
-      // Node's fetch sends a stream body only half-duplex, and must be told so.
-      duplex: 'half',
-    } as RequestInit & { duplex: 'half' });
+    while (!answered) {
+      const stamp = Date.now();
+      const batch = plan.take(o.chunkEvents, stamp);
+      if (batch.length === 0) break;
+      first ??= stamp;
+      sent += batch.length;
+      let text = '';
+      for (const m of batch) text += `${m.value}\n`;
+      o.onRead?.(batch.length, stamp);
+      // The edge's backpressure: wait until the socket takes more (or the edge answers).
+      if (!req.write(text)) await Promise.race([once(req, 'drain'), answer]);
+    }
+    req.end();
   } catch (e) {
-    // fetch says only "fetch failed"; the reason is its cause.
-    throw new Error(`POST /v1/events/stream failed after ${sent} events were handed to it: ${String((e as Error).cause ?? e)}`, { cause: e });
+    throw new Error(`POST /v1/events/stream failed after ${sent} events were written: ${(e as Error).message}`, { cause: e });
   }
-  const text = await res.text();
+  let status: number;
+  let text: string;
+  try {
+    ({ status, text } = await answer);
+  } catch (e) {
+    throw new Error(`POST /v1/events/stream failed after ${sent} events were written: ${(e as Error).message}`, { cause: e });
+  }
   const requestMs = performance.now() - t;
   const lastAckedAt = Date.now();
-  if (res.status !== 202) throw new Error(`POST /v1/events/stream answered ${res.status} after ${sent} events: ${text.slice(0, 300)}`);
+  if (status !== 202) throw new Error(`POST /v1/events/stream answered ${status} after ${sent} events were written: ${text.slice(0, 300)}`);
   const summary = JSON.parse(text) as { accepted?: unknown; rejectedCount?: unknown };
   if (summary.accepted !== sent || summary.rejectedCount !== 0) throw new Error(`POST /v1/events/stream accepted ${String(summary.accepted)} of ${sent} events (${String(summary.rejectedCount)} rejected): ${text.slice(0, 300)}`);
   return { firstSentAt: first ?? lastAckedAt, lastAckedAt, messages: sent, requestMs };
