@@ -7,6 +7,7 @@
 // replayed or doubly produced command erases nothing twice and keeps the first run's count.
 import { identityOf } from '../actors/index.ts';
 import type { Sql } from './connect.ts';
+import { backoffMs } from '../runtime/backoff.ts';
 
 /** An erasure as GET /v1/erasures/:id shows it. */
 export type ErasureView = {
@@ -68,7 +69,7 @@ export async function eraseUser(sql: Sql, c: EraseCommand): Promise<EraseResult>
     } catch (e) {
       const code = (e as { code?: unknown } | null)?.code;
       if (attempt >= 5 || typeof code !== 'string' || !RETRYABLE.has(code)) throw e;
-      await new Promise((r) => setTimeout(r, 10 * 2 ** attempt * (0.5 + Math.random())));
+      await new Promise((r) => setTimeout(r, backoffMs(attempt + 1, { baseMs: 10, maxMs: 1_000 })));
     }
   }
 }

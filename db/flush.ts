@@ -20,6 +20,7 @@
 // for this batch of 500 users). That is the price of exact distinct users over any window.
 import { identityOf, type KeyflowEvent } from '../actors/index.ts';
 import type { Sql } from './connect.ts';
+import { backoffMs } from '../runtime/backoff.ts';
 
 /** A Kafka message that could not become an event, with its raw bytes. */
 export type DeadLetterRow = {
@@ -88,7 +89,7 @@ export async function flushBatch(sql: Sql, batch: FlushBatch, opts: FlushOptions
       const code = (e as { code?: unknown } | null)?.code;
       if (attempt >= MAX_ATTEMPTS || typeof code !== 'string' || !RETRYABLE.has(code)) throw e;
       opts.onRetry?.(e, attempt);
-      await sleep(10 * 2 ** attempt * (0.5 + Math.random()));
+      await sleep(backoffMs(attempt + 1, { baseMs: 10, maxMs: 1_000 }));
     }
   }
 }

@@ -13,6 +13,10 @@ import type { Config } from '../config/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import { deserializeError, type ActorLocation, type FaultKind, type LifecycleState, type WorkerApi, type WorkerEvent, type WorkerInit, type WorkerStatus } from '../protocol.ts';
 import { spawnWorkerThread } from '../worker/index.ts';
+import { backoffMs } from '../backoff.ts';
+
+/** A crashed worker thread is restarted after 50–100 ms, then up to 5–10 s. */
+const RESTART_BACKOFF = { baseMs: 100, maxMs: 10_000 } as const;
 
 /** A worker did not answer an ask: it exited, or it took too long. */
 export class WorkerUnavailableError extends Error {
@@ -189,7 +193,7 @@ export class Supervisor {
       return;
     }
     slot.attempt++;
-    const delay = Math.min(10_000, 100 * 2 ** (slot.attempt - 1)) * (0.5 + Math.random());
+    const delay = backoffMs(slot.attempt, RESTART_BACKOFF);
     log.warn('worker exited; restarting', { workerId: slot.id, code, inMs: Math.round(delay) });
     metrics.workerRestarts.inc();
     setTimeout(() => {

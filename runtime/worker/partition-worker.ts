@@ -35,6 +35,7 @@ import type { ActorLocation, LifecycleState, WorkerStatus } from '../protocol.ts
 import { LiveWriter } from './live-counters.ts';
 import { commandOf, ErasureFences, forgetLiveUser, tracedEraseUser } from './erasure.ts';
 import { isDataError, storeBatch, type Meta } from './store-batch.ts';
+import { backoffMs } from '../backoff.ts';
 
 /** One flush's worth of work. */
 type Batch = { entries: Pending<Meta>[]; deadLetters: DeadLetterRow[]; offsets: Map<number, string> };
@@ -471,7 +472,7 @@ export class PartitionWorker {
       this.#failures++;
       this.#retry = batch;
       // Exponential backoff with jitter, capped at 5 s, while consumption is held by backpressure.
-      const backoff = Math.min(5_000, 100 * 2 ** Math.min(this.#failures, 6)) * (0.5 + Math.random() / 2);
+      const backoff = backoffMs(this.#failures + 1, { baseMs: 100, maxMs: 5_000 });
       this.#retryAt = Date.now() + backoff;
       metrics.flushFailures.inc();
       log.warn('flush failed; will retry', { ...errorFields(e), events: batch.entries.length, failures: this.#failures, retryInMs: Math.round(backoff) });
