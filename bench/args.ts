@@ -77,7 +77,8 @@ export class UsageError extends Error {
   readonly code = 'KEYFLOW_BENCH_USAGE';
 }
 
-const num = (flag: string, v: string | undefined, d: number, o: { min?: number; max?: number; int?: boolean } = {}): number => {
+/** A numeric flag's value, or `d` when absent; a bad one is a UsageError naming the flag. */
+export const num = (flag: string, v: string | undefined, d: number, o: { min?: number; max?: number; int?: boolean } = {}): number => {
   if (v === undefined) return d;
   const n = Number(v);
   if (!Number.isFinite(n) || (o.int && !Number.isInteger(n)) || n < (o.min ?? 0) || n > (o.max ?? Number.MAX_SAFE_INTEGER)) {

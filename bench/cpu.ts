@@ -2,6 +2,8 @@
 // services, the bench itself and everything else. Two readings subtracted give a window's
 // breakdown — on a shared machine the only honest way to say whose CPU a slow run lacked.
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadSettings } from '../compose/local/index.ts';
 import { descendants, ticksPerSecond } from './proc.ts';
 
 /** CPU seconds used so far by each part of the machine that matters here. */
@@ -26,6 +28,15 @@ export type Services = {
   /** The broker's server.properties, as its command line shows it. */
   readonly kafkaProperties: string | undefined;
 };
+
+/** The services of a run on the local services: its database, the Redis and the broker. */
+export function runServices(databaseUrl: string, redisUrl: string): Services {
+  return {
+    database: new URL(databaseUrl).pathname.slice(1),
+    redisPort: Number(new URL(redisUrl).port) || 6379,
+    kafkaProperties: join(loadSettings(process.env).servicesDir, 'kafka', 'server.properties'),
+  };
+}
 
 export function cpuByComponent(keyflowPid: number | readonly number[] | undefined, services: Services): CpuByComponent {
   const { database } = services;

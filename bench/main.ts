@@ -18,21 +18,17 @@ import { resultTable } from './report/table.ts';
 import type { BenchResult } from './result.ts';
 import { runScenario } from './run.ts';
 
+const OWN_OPTIONS = ['queries', 'workers'] as const;
+
 async function main(argv: readonly string[]): Promise<number> {
-  // The query bench loads its own data and drives only the read routes: its own options.
-  if (argv.some((a, i) => a === '--scenario=queries' || (a === '--scenario' && argv[i + 1] === 'queries'))) {
-    const envFile = join(repoRoot, '.env');
-    if (existsSync(envFile)) process.loadEnvFile(envFile);
-    const { runQueryBench } = await import('./queries/main.ts');
-    return runQueryBench(argv);
-  }
-  // Scale-out: 1, 2, 3… worker processes on the same events, one after the other.
-  if (argv.some((a, i) => a === '--scenario=workers' || (a === '--scenario' && argv[i + 1] === 'workers'))) {
+  // Scenarios with options of their own: the query bench (loads its own data, drives only
+  // the read routes) and the scale-out bench (1, 2, 3… worker processes on the same events).
+  const own = OWN_OPTIONS.find((name) => argv.some((a, i) => a === `--scenario=${name}` || (a === '--scenario' && argv[i + 1] === name)));
+  if (own !== undefined) {
     const envFile = join(repoRoot, '.env');
     if (existsSync(envFile)) process.loadEnvFile(envFile);
     process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
-    const { runWorkersBench } = await import('./workers.ts');
-    return runWorkersBench(argv);
+    return own === 'queries' ? (await import('./queries/main.ts')).runQueryBench(argv) : (await import('./workers.ts')).runWorkersBench(argv);
   }
   let o: BenchOptions;
   try {

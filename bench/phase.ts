@@ -9,7 +9,7 @@ import type { ProcSampler } from './proc.ts';
 import type { Progress } from './progress.ts';
 import type { PhaseResult } from './result.ts';
 import type { MetricsScraper } from './scrape.ts';
-import { httpSender, pump, streamSend, type HttpSender, type Sender } from './send.ts';
+import { httpSender, pump, streamSend, type HttpSender, type Sender, type StreamResult } from './send.ts';
 
 export type PhaseSpec = {
   readonly name: string;
@@ -65,14 +65,14 @@ export async function runPhase(ctx: PhaseContext, spec: PhaseSpec): Promise<Phas
     const start = ctx.sampler.sample();
     const cpuStart = cpuByComponent(ctx.keyflowPid, ctx.services);
     const onSent = (n: number, t: number) => ctx.sends.push({ t, n });
-    const streamed = sender === undefined ? await streamSend(ctx.url, plan, { chunkEvents: spec.batch, onRead: onSent }) : undefined;
-    const sent = streamed ?? (await pump(plan, sender as Sender, {
+    let streamed: StreamResult | undefined;
+    const sent = sender === undefined ? (streamed = await streamSend(ctx.url, plan, { chunkEvents: spec.batch, onRead: onSent })) : await pump(plan, sender, {
       rate: spec.rate,
       batch: spec.batch,
       inFlight: spec.inFlight,
       ...(spec.durationMs !== undefined && { durationMs: spec.durationMs }),
       onSent,
-    }));
+    });
     const sendMs = Math.max(1, sent.lastAckedAt - sent.firstSentAt);
     const timeoutMs = ctx.timeoutSeconds !== undefined ? ctx.timeoutSeconds * 1000 : Math.max(60_000, 4 * sendMs + 30_000);
     const waited = await ctx.rollups.until(before + plan.distinct, { timeoutMs, stallMs: 30_000 });

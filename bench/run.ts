@@ -7,7 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { loadSettings } from '../compose/local/index.ts';
 import { serviceUrls, testEnv } from '../test/support/services.ts';
 import type { BenchOptions, ScenarioName } from './args.ts';
 import { naive } from './baselines/naive.ts';
@@ -19,7 +18,7 @@ import { ensureServices, startBenchKeyflow } from './keyflow.ts';
 import { gitState, machine } from './machine.ts';
 import { latency, latencyBySecond, RollupPoller, storeFacts, transactionTimes, type LatencyFilter, type LatencyStats } from './measure.ts';
 import { runPhase, type PhaseContext } from './phase.ts';
-import type { Services } from './cpu.ts';
+import { runServices } from './cpu.ts';
 import { MetricsScraper, type ScrapePoint } from './scrape.ts';
 import { summarizeProfiles, type ProfileSummary } from './profile.ts';
 import type { Progress } from './progress.ts';
@@ -53,11 +52,7 @@ export async function runScenario(o: BenchOptions, name: ScenarioName, progress:
     const scraper = new MetricsScraper(kf.url);
     const vis = await startVisibilityPoller(kf.iso.db.url);
     const sends: { t: number; n: number }[] = [];
-    const services: Services = {
-      database: new URL(kf.iso.db.url).pathname.slice(1),
-      redisPort: Number(new URL(urls.redisUrl).port) || 6379,
-      kafkaProperties: join(loadSettings(process.env).servicesDir, 'kafka', 'server.properties'),
-    };
+    const services = runServices(kf.iso.db.url, urls.redisUrl);
     const expected: Record<string, number> = {};
     const ctx = (): PhaseContext => ({
       tag, url: kf.url, users: o.users, zipf: o.zipf, timeoutSeconds: o.timeoutSeconds, rollups, sampler: kf.sampler, scraper, keyflowPid: kf.pid, services, progress, sends,

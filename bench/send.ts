@@ -113,6 +113,8 @@ export async function streamSend(baseUrl: string, plan: Plan, o: { chunkEvents: 
   const t = performance.now();
   let first: number | undefined;
   let sent = 0;
+  let status: number;
+  let text: string;
   try {
     while (!answered) {
       const stamp = Date.now();
@@ -120,19 +122,13 @@ export async function streamSend(baseUrl: string, plan: Plan, o: { chunkEvents: 
       if (batch.length === 0) break;
       first ??= stamp;
       sent += batch.length;
-      let text = '';
-      for (const m of batch) text += `${m.value}\n`;
+      let lines = '';
+      for (const m of batch) lines += `${m.value}\n`;
       o.onRead?.(batch.length, stamp);
       // The edge's backpressure: wait until the socket takes more (or the edge answers).
-      if (!req.write(text)) await Promise.race([once(req, 'drain'), answer]);
+      if (!req.write(lines)) await Promise.race([once(req, 'drain'), answer]);
     }
     req.end();
-  } catch (e) {
-    throw new Error(`POST /v1/events/stream failed after ${sent} events were written: ${(e as Error).message}`, { cause: e });
-  }
-  let status: number;
-  let text: string;
-  try {
     ({ status, text } = await answer);
   } catch (e) {
     throw new Error(`POST /v1/events/stream failed after ${sent} events were written: ${(e as Error).message}`, { cause: e });

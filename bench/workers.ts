@@ -8,21 +8,21 @@
 // rollups_minute) and where the machine's CPU went — each worker process, PostgreSQL, Kafka,
 // the bench, the rest — so that "no gain" says which resource was the limit.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { loadSettings } from '../compose/local/index.ts';
 import { serviceUrls, testEnv } from '../test/support/services.ts';
 import { isolate, startKeyflow, type KeyflowProcess } from '../test/support/keyflow.ts';
-import { cpuByComponent, cpuDiff, type CpuByComponent, type Services } from './cpu.ts';
+import { num } from './args.ts';
+import { cpuByComponent, cpuDiff, runServices, type CpuByComponent } from './cpu.ts';
 import { checkExactness, type Exactness } from './exactness.ts';
 import { EventFactory } from './generate.ts';
 import { ensureServices } from './keyflow.ts';
 import { RollupPoller, storeFacts } from './measure.ts';
 import { Plan } from './plan.ts';
-import { descendants, readProc, ticksPerSecond } from './proc.ts';
+import { readProc } from './proc.ts';
 import { kafkaSender, pump } from './send.ts';
 
 export type WorkersRun = {
@@ -57,11 +57,7 @@ function options(argv: readonly string[]) {
       partitions: { type: 'string' }, json: { type: 'string' }, seed: { type: 'string' }, users: { type: 'string' },
     },
   });
-  const int = (name: string, v: string | undefined, d: number): number => {
-    const n = v === undefined ? d : Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer, got ${JSON.stringify(v)}`);
-    return n;
-  };
+  const int = (name: string, v: string | undefined, d: number): number => num(name, v, d, { min: 1, int: true });
   const processes = (values.processes ?? '1,2,3').split(',').map((p) => int('processes', p.trim(), 1));
   return {
     events: int('events', values.events, 200_000),
@@ -75,22 +71,6 @@ function options(argv: readonly string[]) {
 }
 
 const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
-
-/** CPU seconds of a process and everything under it, now. */
-function treeCpuSeconds(pid: number): number {
-  const hz = ticksPerSecond();
-  let s = 0;
-  for (const p of descendants(pid)) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      s += (Number(f[11]) + Number(f[12])) / hz;
-    } catch {
-      // the thread or child exited between the listing and the read
-    }
-  }
-  return s;
-}
 
 /** Wait until the group has `n` members (one consumer per worker thread) and is Stable. */
 async function groupStable(brokers: readonly string[], groupId: string, n: number, timeoutMs = 120_000): Promise<void> {
@@ -122,26 +102,24 @@ async function runOnce(o: ReturnType<typeof options>, n: number, tag: string): P
     const groupId = iso.env['KEYFLOW_GROUP_ID'] ?? '';
     await groupStable(urls.kafkaBrokers, groupId, n * o.threads);
     const pids = procs.map((p) => p.child.pid ?? 0);
-    const services: Services = {
-      database: new URL(iso.db.url).pathname.slice(1),
-      redisPort: Number(new URL(urls.redisUrl).port) || 6379,
-      kafkaProperties: join(loadSettings(process.env).servicesDir, 'kafka', 'server.properties'),
-    };
+    const services = runServices(iso.db.url, urls.redisUrl);
     const factory = new EventFactory({ seed: o.seed + n, idPrefix: `${tag}-w${n}-`, users: o.users, zipf: 0.8, hotKeyShare: 0 });
     const plan = new Plan({ factory, events: o.events, dupRatio: 0, seed: o.seed + n }).prepare();
     const sender = await kafkaSender(urls.kafkaBrokers, iso.topic);
     const rollups = new RollupPoller(iso.db.sql).start();
     const peaks = pids.map(() => 0);
     const rss = setInterval(() => pids.forEach((pid, i) => (peaks[i] = Math.max(peaks[i] ?? 0, (readProc(pid)?.rssKiB ?? 0) / 1024))), 200);
+    /** CPU seconds of each worker process's tree, now. */
+    const ownCpu = () => pids.map((pid) => readProc(pid)?.cpuS ?? 0);
     const cpu0 = cpuByComponent(pids, services);
-    const own0 = pids.map(treeCpuSeconds);
+    const own0 = ownCpu();
     say(`workers: ${n} process${n > 1 ? 'es' : ''} × ${o.threads} threads — sending ${o.events.toLocaleString('en-US')} events to Kafka`);
     try {
       const sent = await pump(plan, sender, { rate: 'max', batch: 1000, inFlight: 4 });
       const waited = await rollups.until(plan.distinct, { timeoutMs: 600_000, stallMs: 60_000 });
       if (waited.at === undefined) throw new Error(`${n} worker processes: ${waited.why}`);
       const cpu = cpuDiff(cpu0, cpuByComponent(pids, services));
-      const own = pids.map((pid, i) => Math.round((treeCpuSeconds(pid) - (own0[i] ?? 0)) * 100) / 100);
+      const own = ownCpu().map((s, i) => Math.round((s - (own0[i] ?? 0)) * 100) / 100);
       const windowMs = Math.max(1, waited.at - sent.firstSentAt);
       await new Promise((r) => setTimeout(r, 1_000));
       const exactness = checkExactness({ [`w${n}`]: plan.distinct }, await storeFacts(iso.db.sql, tag));

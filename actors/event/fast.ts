@@ -15,6 +15,9 @@ const CANONICAL_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const CURRENCY = /^[A-Z]{3}$/;
 const TOP_LEVEL = new Set(['id', 'type', 'source', 'occurredAt', 'userId', 'sessionId', 'funnelStage', 'revenue', 'user', 'properties']);
 const USER_KEYS = new Set(['age', 'gender', 'country', 'city']);
+const REVENUE_KEYS = new Set(['amount', 'currency']);
+/** The user's text fields and their limits, in the schema's order. */
+const USER_TEXT: readonly (readonly [string, number])[] = [['gender', 32], ['country', 64], ['city', 128]];
 
 type Plain = Record<string, unknown>;
 
@@ -105,6 +108,3 @@ export function fastEvent(input: unknown): KeyflowEvent | undefined {
   }
   return out as KeyflowEvent;
 }
-
-const REVENUE_KEYS = new Set(['amount', 'currency']);
-const USER_TEXT: readonly (readonly [string, number])[] = [['gender', 32], ['country', 64], ['city', 128]];

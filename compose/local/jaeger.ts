@@ -81,7 +81,7 @@ export async function jaegerBinary(s: Settings, o: { readonly background?: boole
   const started = Date.now();
   const nice = o.background === true ? await which('nice') : undefined;
   say(`building jaeger ${jaegerVersion} with ${go}${nice === undefined ? '' : ' in the background (nice 19)'} (cold: 6 to 20 minutes on 2 cores, depending on load)…`);
-  const goRun = (args: string[]) => (nice === undefined ? run(go, args, { cwd: p.build, env, timeoutMs: buildTimeoutMs }) : run(nice, ['-n', '19', go, ...args], { cwd: p.build, env, timeoutMs: buildTimeoutMs }));
+  const goRun = (args: string[]) => run(nice ?? go, nice === undefined ? args : ['-n', '19', go, ...args], { cwd: p.build, env, timeoutMs: buildTimeoutMs });
   try {
     await goRun(['get', '-tool', `${jaegerPackage}@${jaegerVersion}`]);
     await goRun(['build', '-o', `${p.bin}.tmp`, jaegerPackage]);

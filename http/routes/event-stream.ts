@@ -124,11 +124,10 @@ export function eventStreamRoutes(ingest: IngestPort, options: EdgeOptions): Hon
       );
     }
     if (summary.accepted > 0) options.onAccepted?.(summary.accepted);
+    if (summary.rejectedCount > 0) options.onRejected?.(summary.rejectedCount);
     if (stalled !== undefined) {
-      if (summary.rejectedCount > 0) options.onRejected?.(summary.rejectedCount);
       throw new RequestTimeoutError(`${stalled.message}; the ${summary.accepted} events read before were accepted — resend the rest (or all of it: accepted events are not counted twice)`, { details: stalled.details, extra: summary });
     }
-    if (summary.rejectedCount > 0) options.onRejected?.(summary.rejectedCount);
     if (summary.accepted === 0) {
       if (summary.rejectedCount === 0) throw new InvalidBodyError('the stream holds no event: send one JSON event per line', { extra: summary });
       throw new ValidationFailedError(`none of the ${summary.rejectedCount} lines is a valid event`, { extra: summary });
