@@ -28,7 +28,15 @@ async function main(argv: readonly string[]): Promise<number> {
     const envFile = join(repoRoot, '.env');
     if (existsSync(envFile)) process.loadEnvFile(envFile);
     process.env['KAFKAJS_NO_PARTITIONER_WARNING'] = '1';
-    return own === 'queries' ? (await import('./queries/main.ts')).runQueryBench(argv) : (await import('./workers.ts')).runWorkersBench(argv);
+    try {
+      return await (own === 'queries' ? (await import('./queries/main.ts')).runQueryBench(argv) : (await import('./workers.ts')).runWorkersBench(argv));
+    } catch (e) {
+      // A bad flag is one line naming it, not a stack trace.
+      const code = (e as { code?: unknown }).code;
+      if (!(e instanceof UsageError) && (typeof code !== 'string' || !code.startsWith('ERR_PARSE_ARGS'))) throw e;
+      process.stderr.write(`bench --scenario ${own}: ${(e as Error).message}\n`);
+      return 2;
+    }
   }
   let o: BenchOptions;
   try {
