@@ -65,7 +65,7 @@ try {
     const f = readFileSync(`/proc/${row!.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms
   };
-  for (let i = 0; i < warm; i++) await one.unsafe(FLUSH_STATEMENT, [batch(1000 + i), '[]'], { prepare: true });
+  for (let i = 0; i < warm; i++) await one.unsafe(FLUSH_STATEMENT, [batch(1000 + i), '[]', SIZE], { prepare: true });
   const cpu = new Map<string, number>();
   const wall = new Map<string, number[]>();
   for (let r = 0; r < rounds; r++) {
@@ -73,7 +73,7 @@ try {
       const p = batch(100_000 + r * 10 + cpu.size);
       const t = performance.now();
       const c = cpuMs();
-      await one.unsafe(text, [p, '[]'], { prepare: true });
+      await one.unsafe(text, [p, '[]', SIZE], { prepare: true });
       cpu.set(name, (cpu.get(name) ?? 0) + cpuMs() - c);
       wall.set(name, [...(wall.get(name) ?? []), performance.now() - t]);
     }

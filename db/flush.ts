@@ -76,15 +76,8 @@ export async function flushBatch(sql: Sql, batch: FlushBatch, opts: FlushOptions
 
   for (let attempt = 1; ; attempt++) {
     try {
-      const result = await sql.unsafe<{ id: string | null; occurred_at: Date | null }[]>(FLUSH, params, { prepare: true });
-      const fresh = new Set<string>();
-      let deadLettersInserted = 0;
-      for (const r of result) {
-        if (r.id === null || r.occurred_at === null) deadLettersInserted++;
-        else fresh.add(identityOf({ id: r.id, occurredAt: r.occurred_at.getTime() }));
-      }
-      const inserted = [...byIdentity.entries()].filter(([k]) => fresh.has(k)).map(([, e]) => e);
-      return { inserted, deadLettersInserted };
+      const result = await sql.unsafe<FlushRow[]>(FLUSH, [...params, rows.length], { prepare: true });
+      return answerOf(result, byIdentity);
     } catch (e) {
       const code = (e as { code?: unknown } | null)?.code;
       if (attempt >= MAX_ATTEMPTS || typeof code !== 'string' || !RETRYABLE.has(code)) throw e;
@@ -117,8 +110,8 @@ const activity = (table: string, unit: 'hour' | 'day'): string => `${table}_up a
     from inserted
     where user_id is not null
     group by 1, 2, 3, 4, 5
-    order by 1, 2, 3, 4, 5
-    on conflict (bucket, source, type, funnel_stage, user_id)
+    order by 5, 1, 2, 3, 4
+    on conflict (user_id, bucket, source, type, funnel_stage)
     do update set events = a.events + excluded.events
   )`;
 
@@ -126,8 +119,10 @@ const activity = (table: string, unit: 'hour' | 'day'): string => `${table}_up a
  * $1: the events (JSON array of EventRow), $2: the dead letters (JSON array of
  * DeadLetterJson). Inserts the events; from exactly the rows inserted (RETURNING) adds to
  * every rollup level, the user activity and the users dimension, upserting in key order so
- * that concurrent flushes lock rows in the same order; stores the dead letters. Answers one
- * row per event inserted (id, occurred_at) and one row of nulls per dead letter inserted.
+ * that concurrent flushes lock rows in the same order; stores the dead letters. $3: how many
+ * event rows $1 holds. Answers one row of counts (events and dead letters inserted) and, only
+ * when fewer than $3 events were inserted (a replay), one row (id, occurred_at) per event
+ * inserted: the common flush gets one row back and parses no timestamps.
  * One constant text, so it is parsed and planned once per connection.
  */
 const FLUSH = `
@@ -189,25 +184,41 @@ const FLUSH = `
     on conflict do nothing
     returning 1
   )
-  select id, occurred_at from inserted
+  select null::text as id, null::timestamptz as occurred_at,
+    (select count(*) from inserted)::int as inserted, (select count(*) from dead)::int as dead
   union all
-  select null, null from dead`;
+  select id, occurred_at, null, null from inserted where (select count(*) from inserted) < $3::int`;
+
+/** A row of the flush's answer: the counts (id null), or one inserted event's identity. */
+type FlushRow = { id: string | null; occurred_at: Date | null; inserted: number | null; dead: number | null };
+
+/** The events stored for the first time (input order) and the dead letters inserted. */
+function answerOf(result: readonly FlushRow[], byIdentity: ReadonlyMap<string, KeyflowEvent>): FlushResult {
+  const counts = result.find((r) => r.id === null);
+  if (counts?.inserted == null || counts.dead == null) throw new Error('flushBatch: the flush statement answered no counts');
+  const deadLettersInserted = counts.dead;
+  if (counts.inserted === byIdentity.size) return { inserted: [...byIdentity.values()], deadLettersInserted };
+  const fresh = new Set<string>();
+  for (const r of result) if (r.id !== null && r.occurred_at !== null) fresh.add(identityOf({ id: r.id, occurredAt: r.occurred_at.getTime() }));
+  const inserted = [...byIdentity.entries()].filter(([k]) => fresh.has(k)).map(([, e]) => e);
+  return { inserted, deadLettersInserted };
+}
 
 type EventRow = {
   id: string;
   occurred_at: string;
   type: string;
   source: string;
-  user_id?: string;
-  session_id?: string;
-  funnel_stage?: string;
-  revenue_amount?: number;
-  revenue_currency?: string;
-  user_age?: number;
-  user_gender?: string;
-  user_country?: string;
-  user_city?: string;
-  properties?: Record<string, unknown>;
+  user_id: string | undefined;
+  session_id: string | undefined;
+  funnel_stage: string | undefined;
+  revenue_amount: number | undefined;
+  revenue_currency: string | undefined;
+  user_age: number | undefined;
+  user_gender: string | undefined;
+  user_country: string | undefined;
+  user_city: string | undefined;
+  properties: Record<string, unknown> | undefined;
   partition_key: string;
 };
 
@@ -219,22 +230,24 @@ function eventRows(batch: FlushBatch): { rows: EventRow[]; byIdentity: Map<strin
     const identity = identityOf(e);
     if (byIdentity.has(identity)) return;
     byIdentity.set(identity, e);
-    // Absent fields are left out of the JSON and arrive as NULL.
+    // One shape for every row (no spreads): an absent field is undefined, which JSON.stringify
+    // leaves out, so it arrives as NULL.
     rows.push({
       id: e.id,
       // An ISO string keeps milliseconds exact; a float epoch would not.
       occurred_at: new Date(e.occurredAt).toISOString(),
       type: e.type,
       source: e.source,
-      ...(e.userId !== undefined && { user_id: e.userId }),
-      ...(e.sessionId !== undefined && { session_id: e.sessionId }),
-      ...(e.funnelStage !== undefined && { funnel_stage: e.funnelStage }),
-      ...(e.revenue !== undefined && { revenue_amount: e.revenue.amount, revenue_currency: e.revenue.currency }),
-      ...(e.user?.age !== undefined && { user_age: e.user.age }),
-      ...(e.user?.gender !== undefined && { user_gender: e.user.gender }),
-      ...(e.user?.country !== undefined && { user_country: e.user.country }),
-      ...(e.user?.city !== undefined && { user_city: e.user.city }),
-      ...(e.properties !== undefined && { properties: e.properties }),
+      user_id: e.userId,
+      session_id: e.sessionId,
+      funnel_stage: e.funnelStage,
+      revenue_amount: e.revenue?.amount,
+      revenue_currency: e.revenue?.currency,
+      user_age: e.user?.age,
+      user_gender: e.user?.gender,
+      user_country: e.user?.country,
+      user_city: e.user?.city,
+      properties: e.properties,
       partition_key: batch.partitionKeys[i] as string,
     });
   });
