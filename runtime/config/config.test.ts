@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig, ConfigError } from './config.ts';
+import { loadConfig, withEdgeToken, ConfigError } from './config.ts';
 
 test('config - defaults apply when nothing is set, and the result is frozen', () => {
   const c = loadConfig({});
@@ -60,4 +60,21 @@ test('config - rate limits are off unless a rate is set; a burst alone is refuse
   assert.throws(() => loadConfig({ KEYFLOW_RATE_LIMIT_PER_SEC: '0' }), /KEYFLOW_RATE_LIMIT_PER_SEC/);
   assert.throws(() => loadConfig({ KEYFLOW_INTERNAL_TOKEN: 'short' }), /KEYFLOW_INTERNAL_TOKEN.*16/);
   assert.equal(loadConfig({}).bodyTimeoutMs, 15_000);
+});
+
+test('config - the edge token is a shared secret of 16+ characters; unset, keyflow all makes one per process', () => {
+  assert.equal(loadConfig({}).edgeToken, undefined, 'unset: separate edge and worker processes trust nothing');
+  assert.equal(loadConfig({ KEYFLOW_EDGE_TOKEN: '' }).edgeToken, undefined);
+  assert.equal(loadConfig({ KEYFLOW_EDGE_TOKEN: 'x'.repeat(16) }).edgeToken, 'x'.repeat(16));
+  assert.throws(() => loadConfig({ KEYFLOW_EDGE_TOKEN: 'edge' }), /KEYFLOW_EDGE_TOKEN="edge": a shared secret of at least 16 characters/);
+  assert.throws(() => loadConfig({ KEYFLOW_EDGE_TOKEN: 'x'.repeat(257) }), /KEYFLOW_EDGE_TOKEN=.*at most 256/);
+  const configured = loadConfig({ KEYFLOW_EDGE_TOKEN: 'a-configured-token' });
+  assert.equal(withEdgeToken(configured), configured, 'a configured token is kept');
+  const a = withEdgeToken(loadConfig({}));
+  const b = withEdgeToken(loadConfig({}));
+  assert.ok(Object.isFrozen(a));
+  assert.ok(a.edgeToken !== undefined && a.edgeToken.length >= 16, String(a.edgeToken));
+  assert.notEqual(a.edgeToken, b.edgeToken, 'random per process');
+  // What a worker thread gets: config is structured-cloned into its workerData.
+  assert.equal(structuredClone(a).edgeToken, a.edgeToken);
 });

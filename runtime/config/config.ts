@@ -2,6 +2,7 @@
 // Rule: every KEYFLOW_* variable is known to this schema; an unknown or invalid one stops
 // start-up with a message that names the variable, so a typo never silently falls back to
 // a default. The result is frozen and its field names carry their units.
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
@@ -40,6 +41,9 @@ const variables = {
   KEYFLOW_RATE_LIMIT_BURST: ['rateLimitBurst', z.union([z.literal('').transform(() => undefined), int(1, 10_000_000)]), ''],
   // Shared by the processes of one deployment for /internal/*; derived from the API keys when unset.
   KEYFLOW_INTERNAL_TOKEN: ['internalToken', z.union([z.literal('').transform(() => undefined), z.string().min(16, 'at least 16 characters')]), ''],
+  // Proves to the workers that the edge validated an event already (validated once, not twice);
+  // unset = `keyflow all` makes one per process, separate edge and worker processes trust nothing.
+  KEYFLOW_EDGE_TOKEN: ['edgeToken', z.union([z.literal('').transform(() => undefined), z.string().min(16, 'a shared secret of at least 16 characters (e.g. `openssl rand -base64 24`), the same for the edges and the workers').max(256, 'at most 256 characters')]), ''],
   // The longest a client may take to send a POST /v1/events body (408 past it).
   KEYFLOW_BODY_TIMEOUT_MS: ['bodyTimeoutMs', int(100, 600_000), '15000'],
   KEYFLOW_INGEST_POOL_THREADS: ['ingestPoolThreads', int(0, 64), String(Math.max(1, Math.floor(availableParallelism() / 2)))],
@@ -161,6 +165,18 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(out) as Config;
+}
+
+/**
+ * The configuration of a `keyflow all` process: its edge and its worker threads share an edge
+ * token (config reaches the threads in their workerData), a random one when none is set.
+ *
+ * @example
+ * withEdgeToken(loadConfig({})).edgeToken; // e.g. 'Qm9uam91ciBsZSBtb25kZQ' (22 characters)
+ */
+export function withEdgeToken(config: Config): Config {
+  if (config.edgeToken !== undefined) return config;
+  return Object.freeze({ ...config, edgeToken: randomBytes(16).toString('base64url') });
 }
 
 /** Names of every variable the configuration reads, for documentation and tests. */
