@@ -12,7 +12,7 @@ import { connectDb, funnel, timeseries, getErasure, getEvent, getUserProfile, li
 import { answerErrors, createApp, deriveInternalToken, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
 import { traceRequests } from '../../http/middleware/trace.ts';
 import { createMetrics, defineLiveMetrics, inSpan, metricsContentType, postgresAttributes, renderAggregated, withDbSpans, type KeyflowMetrics, type Tracing } from '../../otel/index.ts';
-import { ConfigError, loadConfig, type Config } from '../config/index.ts';
+import { ConfigError, loadConfig, withEdgeToken, type Config } from '../config/index.ts';
 import { hostname } from 'node:os';
 import { createActorDirectory, createDecodePool, createRateLimiter, createReadiness, type DecodePool } from '../edge/index.ts';
 import { createKafka, ensureTopic, EventPublisher } from '../kafka/index.ts';
@@ -61,6 +61,8 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
+    // One process: its edge and its worker threads share a token, so workers trust the edge's events.
+    if (command === 'all') config = withEdgeToken(config);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`keyflow: ${e.message}\n`);
@@ -170,6 +172,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       topic: config.topic,
       timeoutMs: config.publishTimeoutMs,
       partitionCount,
+      edgeToken: config.edgeToken,
       onPublished: (seconds, outcome) => metrics.kafkaPublishDuration.observe({ outcome }, seconds),
       stats: {
         onAcknowledged: (n, seconds) => {

@@ -3,3 +3,4 @@ export { ensureTopic } from './topic.ts';
 export { EventPublisher, KafkaUnavailableError, RECEIVED_AT_HEADER } from './publisher.ts';
 export type { ProducerStats, PublisherOptions } from './publisher.ts';
 export { partitionOf } from './partitioner.ts';
+export { EDGE_TOKEN_HEADER, edgeTokenBytes, fromEdge } from './trust.ts';

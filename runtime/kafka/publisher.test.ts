@@ -6,25 +6,29 @@ import { requireServices } from '../../test/support/services.ts';
 import { createLogger } from '../log/index.ts';
 import { createKafka } from './client.ts';
 import { EventPublisher, KafkaUnavailableError } from './publisher.ts';
+import { edgeTokenBytes, fromEdge } from './trust.ts';
+import { COMMAND_HEADER, ERASE_USER } from '../../actors/index.ts';
 
 const topic = `keyflow.t.publisher.${randomBytes(4).toString('hex')}`;
+const trustTopic = `${topic}.trust`;
+let kafkaBrokers: readonly string[] = [];
 let admin: ReturnType<Kafka['admin']>;
 let publisher: EventPublisher;
 const log = createLogger('silent');
 
 before(async () => {
-  const { kafkaBrokers } = await requireServices();
+  ({ kafkaBrokers } = await requireServices());
   const kafka = createKafka({ kafkaBrokers: [...kafkaBrokers] }, 'publisher-test', log);
   admin = new Kafka({ clientId: 'publisher-test-admin', brokers: [...kafkaBrokers], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }] });
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }, { topic: trustTopic, numPartitions: 1 }] });
   publisher = new EventPublisher(kafka, { topic, timeoutMs: 10_000 });
   await publisher.connect();
 });
 
 after(async () => {
   await publisher?.close();
-  await admin?.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin?.deleteTopics({ topics: [topic, trustTopic] }).catch(() => undefined);
   await admin?.disconnect();
 });
 
@@ -48,4 +52,36 @@ test('publisher - an unreachable Kafka rejects with KafkaUnavailableError instea
   await assert.rejects(dead.publish(encoded(1, 'dead')), (e: unknown) => e instanceof KafkaUnavailableError && e.code === 'KEYFLOW_KAFKA_UNAVAILABLE');
   assert.ok(Date.now() - started < 30_000);
   await dead.close();
+});
+
+test('publisher - with an edge token every event carries it, a command never does, and a publisher without one stamps nothing', async () => {
+  const edgeToken = 'publisher-test-edge-token';
+  const kafka = createKafka({ kafkaBrokers: [...kafkaBrokers] }, 'publisher-test-trust', log);
+  const edge = new EventPublisher(kafka, { topic: trustTopic, timeoutMs: 10_000, edgeToken });
+  const plain = new EventPublisher(kafka, { topic: trustTopic, timeoutMs: 10_000 });
+  const consumer = kafka.consumer({ groupId: `publisher-test-${randomBytes(4).toString('hex')}` });
+  try {
+    await edge.publish(encoded(3, 'edge'));
+    await edge.publish([{ id: 'erase-1', key: 'u-1', value: '{}' }], undefined, { [COMMAND_HEADER]: ERASE_USER });
+    await plain.publish(encoded(1, 'plain'));
+    const seen = new Map<string, boolean>();
+    await consumer.connect();
+    await consumer.subscribe({ topic: trustTopic, fromBeginning: true });
+    const token = edgeTokenBytes({ edgeToken });
+    const all = new Promise<void>((resolve) => {
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          const id = message.headers?.[COMMAND_HEADER] !== undefined ? 'command' : (JSON.parse(String(message.value)) as { id: string }).id;
+          seen.set(id, fromEdge(message.headers, token));
+          if (seen.size === 5) resolve();
+        },
+      });
+    });
+    await Promise.race([all, new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${[...seen.keys()].join(', ')} arrived`)), 30_000).unref())]);
+    assert.deepEqual(Object.fromEntries(seen), { 'edge-0': true, 'edge-1': true, 'edge-2': true, command: false, 'plain-0': false });
+  } finally {
+    await consumer.disconnect();
+    await edge.close();
+    await plain.close();
+  }
 });

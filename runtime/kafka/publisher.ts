@@ -7,11 +7,16 @@
 // idle, one produce request for many HTTP requests under load. A publish that times out or
 // is aborted before its send starts is withdrawn from the queue; one already in flight may
 // still land — harmless, since a retry of the same events is deduplicated downstream.
+//
+// With an edge token, every event message carries it in EDGE_TOKEN_HEADER (trust.ts), so that
+// workers need not validate again what the edge validated; a command (COMMAND_HEADER) never does.
 import { Partitioners, type Kafka, type Producer, type RecordMetadata } from 'kafkajs';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { COMMAND_HEADER } from '../../actors/index.ts';
 import type { EncodedEvent } from '../../http/index.ts';
 import { injectHeaders, tracer } from '../../otel/index.ts';
 import { partitionOf } from './partitioner.ts';
+import { EDGE_TOKEN_HEADER } from './trust.ts';
 
 /** Kafka did not acknowledge a publish in time. */
 export class KafkaUnavailableError extends Error {
@@ -35,6 +40,8 @@ export type PublisherOptions = {
   readonly partitionCount?: number;
   /** Told how long each publish took, from the call until Kafka acknowledged (or it failed). */
   readonly onPublished?: (seconds: number, outcome: 'ok' | 'error') => void;
+  /** Stamped on every event (never on a command): the events are the edge's, validated and encoded. */
+  readonly edgeToken?: string | undefined;
 };
 
 /** The header in which the edge stamps when it received an event (epoch ms, decimal). */
@@ -103,7 +110,9 @@ export class EventPublisher {
         ...(events.length === 1 ? { 'messaging.kafka.message.key': events[0]!.key } : {}),
       },
     });
-    const headers = { ...injectHeaders(trace.setSpan(context.active(), span)), [RECEIVED_AT_HEADER]: String(Date.now()), ...extraHeaders };
+    const headers: Record<string, string> = { ...injectHeaders(trace.setSpan(context.active(), span)), [RECEIVED_AT_HEADER]: String(Date.now()), ...extraHeaders };
+    const { edgeToken } = this.#options;
+    if (edgeToken !== undefined && extraHeaders?.[COMMAND_HEADER] === undefined) headers[EDGE_TOKEN_HEADER] = edgeToken;
     const messages = events.map((e) => ({ key: e.key, value: e.value, headers }));
     let outcome: 'ok' | 'error' = 'error';
     let timer: NodeJS.Timeout | undefined;
