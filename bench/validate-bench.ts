@@ -3,10 +3,12 @@
 // What validating one event costs a worker, measured on the bench's own events (as a
 // producer writes them, and in the edge's wire form): JSON.parse + zod alone against
 // JSON.parse + validateEvent (the fast path, zod for the rest), same events, same process,
-// rounds interleaved so that neither side gets a warmer JIT or a quieter machine.
-// Rule: both sides must produce the same events (checked before timing), or nothing is reported.
+// rounds interleaved so that neither side gets a warmer JIT or a quieter machine. A third line:
+// the wire form decoded as trusted (a message with the edge token: decodeEvent(…, { trusted })),
+// what a worker pays for an event the edge validated already.
+// Rule: every side must produce the same events (checked before timing), or nothing is reported.
 import assert from 'node:assert/strict';
-import { encodeEvent, validateEvent } from '../actors/index.ts';
+import { decodeEvent, encodeEvent, validateEvent } from '../actors/index.ts';
 import { eventSchema } from '../actors/event/schema.ts';
 import { EventFactory } from './generate.ts';
 
@@ -31,10 +33,22 @@ function keyflow(values: readonly string[]): unknown[] {
     return r.event;
   });
 }
+function trusted(values: readonly string[]): unknown[] {
+  return values.map((v) => {
+    const r = decodeEvent(v, { trusted: true });
+    if (!r.ok) throw new Error(r.message);
+    return r.event;
+  });
+}
 
+const us = (ms: number) => ((ms * 1000) / events).toFixed(2);
+const label = (name: string) => `${name} (${events.toLocaleString('en-US')} events, best of ${rounds})`;
 for (const [name, values] of [['as sent', asSent], ['wire form', wire]] as const) {
-  assert.deepStrictEqual(keyflow(values), zodOnly(values), `${name}: the fast path and zod disagree`);
-  const best = { zod: Number.POSITIVE_INFINITY, fast: Number.POSITIVE_INFINITY };
+  const expected = zodOnly(values);
+  assert.deepStrictEqual(keyflow(values), expected, `${name}: the fast path and zod disagree`);
+  const wireForm = values === wire;
+  if (wireForm) assert.deepStrictEqual(trusted(values), expected, 'the trusted decode and zod disagree');
+  const best = { zod: Number.POSITIVE_INFINITY, fast: Number.POSITIVE_INFINITY, trusted: Number.POSITIVE_INFINITY };
   for (let r = 0; r < rounds; r++) {
     let t = performance.now();
     zodOnly(values);
@@ -42,7 +56,11 @@ for (const [name, values] of [['as sent', asSent], ['wire form', wire]] as const
     t = performance.now();
     keyflow(values);
     best.fast = Math.min(best.fast, performance.now() - t);
+    if (!wireForm) continue;
+    t = performance.now();
+    trusted(values);
+    best.trusted = Math.min(best.trusted, performance.now() - t);
   }
-  const us = (ms: number) => ((ms * 1000) / values.length).toFixed(2);
-  process.stdout.write(`${name} (${values.length.toLocaleString('en-US')} events, best of ${rounds}): JSON.parse + zod ${us(best.zod)} µs/event · JSON.parse + validateEvent ${us(best.fast)} µs/event · ${(best.zod / best.fast).toFixed(2)}× faster\n`);
+  process.stdout.write(`${label(name)}: JSON.parse + zod ${us(best.zod)} µs/event · JSON.parse + validateEvent ${us(best.fast)} µs/event · ${(best.zod / best.fast).toFixed(2)}× faster\n`);
+  if (wireForm) process.stdout.write(`${label('wire form from the edge, trusted')}: decodeEvent trusted ${us(best.trusted)} µs/event · ${(best.zod / best.trusted).toFixed(2)}× faster than zod, ${(best.fast / best.trusted).toFixed(2)}× than validateEvent\n`);
 }
