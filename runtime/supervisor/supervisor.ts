@@ -13,6 +13,7 @@ import type { Config } from '../config/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import { deserializeError, type ActorLocation, type FaultKind, type LifecycleState, type WorkerApi, type WorkerEvent, type WorkerInit, type WorkerStatus } from '../protocol.ts';
 import { spawnWorkerThread } from '../worker/index.ts';
+import { Lifecycle, TRANSITIONS, type Transitions } from '../lifecycle.ts';
 import { backoffMs } from '../backoff.ts';
 
 /** A crashed worker thread is restarted after 50–100 ms, then up to 5–10 s. */
@@ -49,13 +50,8 @@ type Slot = {
 /** How long a new thread may take to send its first heartbeat. */
 const FIRST_HEARTBEAT_TIMEOUT_MS = 60_000;
 
-const transitions: Record<LifecycleState, readonly LifecycleState[]> = {
-  starting: ['running', 'draining', 'failed'],
-  running: ['draining', 'failed'],
-  draining: ['stopped', 'failed'],
-  stopped: [],
-  failed: ['draining'],
-};
+/** A supervisor that gave up (the restart limit) still drains its workers on shutdown. */
+const SUPERVISOR_TRANSITIONS: Transitions = { ...TRANSITIONS, failed: ['draining'] };
 
 export type SupervisorOptions = {
   readonly config: Config;
@@ -70,7 +66,7 @@ export type SupervisorOptions = {
 export class Supervisor {
   readonly #o: SupervisorOptions;
   readonly #slots: Slot[] = [];
-  #state: LifecycleState = 'starting';
+  readonly #life = new Lifecycle('supervisor', SUPERVISOR_TRANSITIONS);
   #drained: Promise<void> | undefined;
   #watchdog: NodeJS.Timeout | undefined;
   #placement = { advertiseUrl: '', partitionCount: 1 };
@@ -80,12 +76,7 @@ export class Supervisor {
   }
 
   get state(): LifecycleState {
-    return this.#state;
-  }
-
-  #transition(to: LifecycleState): void {
-    if (!transitions[this.#state].includes(to)) throw new Error(`supervisor: illegal transition ${this.#state} → ${to}`);
-    this.#state = to;
+    return this.#life.state;
   }
 
   /**
@@ -103,7 +94,7 @@ export class Supervisor {
     this.#watchdog = setInterval(() => this.#checkHeartbeats(), Math.max(100, Math.floor(this.#o.config.heartbeatTimeoutMs / 5)));
     this.#watchdog.unref();
     await Promise.all(ready);
-    if (this.#state === 'starting') this.#transition('running');
+    if (this.#life.state === 'starting') this.#life.to('running');
   }
 
   /** A thread that has not sent a heartbeat within the timeout is stuck: replace it. */
@@ -169,7 +160,7 @@ export class Supervisor {
         slot.thread = undefined;
         slot.partitions = [];
         reject(new WorkerUnavailableError(`worker ${slot.id} exited with code ${code} before it was ready`));
-        if (this.#state === 'draining' || this.#state === 'stopped' || slot.state === 'stopped') {
+        if (this.#life.state === 'draining' || this.#life.state === 'stopped' || slot.state === 'stopped') {
           slot.state = 'stopped';
           return;
         }
@@ -188,7 +179,7 @@ export class Supervisor {
     slot.restarts.push(now);
     if (slot.restarts.length > maxRestarts) {
       clearInterval(this.#watchdog);
-      this.#transition('failed');
+      this.#life.to('failed');
       this.#o.onFatal(new RestartLimitError(`worker ${slot.id} restarted more than ${maxRestarts} times within ${windowMs} ms; giving up`));
       return;
     }
@@ -197,7 +188,7 @@ export class Supervisor {
     log.warn('worker exited; restarting', { workerId: slot.id, code, inMs: Math.round(delay) });
     metrics.workerRestarts.inc();
     setTimeout(() => {
-      if (this.#state !== 'running' && this.#state !== 'starting') return;
+      if (this.#life.state !== 'running' && this.#life.state !== 'starting') return;
       this.#spawn(slot).catch((e: unknown) => log.error('worker restart failed', { workerId: slot.id, ...errorFields(e) }));
     }, delay).unref();
   }
@@ -260,7 +251,7 @@ export class Supervisor {
   /** True when every worker is running. */
   healthy(): { ok: boolean; detail: string } {
     const running = this.#slots.filter((s) => s.state === 'running').length;
-    return { ok: this.#state === 'running' && running === this.#slots.length, detail: `${running}/${this.#slots.length} workers running (supervisor ${this.#state})` };
+    return { ok: this.#life.state === 'running' && running === this.#slots.length, detail: `${running}/${this.#slots.length} workers running (supervisor ${this.#life.state})` };
   }
 
   /**
@@ -275,7 +266,7 @@ export class Supervisor {
 
   async #drain(): Promise<void> {
     clearInterval(this.#watchdog);
-    this.#transition('draining');
+    this.#life.to('draining');
     const timeoutMs = this.#o.config.shutdownTimeoutMs;
     const phase = (name: 'drain' | 'stop') =>
       Promise.all(
@@ -297,6 +288,11 @@ export class Supervisor {
         await slot.thread?.terminate();
       }),
     );
-    this.#transition('stopped');
+    this.#life.to('stopped');
+  }
+
+  /** `await using supervisor = new Supervisor(…)`: every worker drained and ended at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.drain();
   }
 }
