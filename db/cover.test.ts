@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { coverWindow, type Cover, type Range } from './cover.ts';
+import { coverWindow, hoursForOpenDays, type Cover, type Range } from './cover.ts';
 import { prng } from '../test/support/events.ts';
 
 const iso = (r: readonly Range[]) => r.map((x) => [x.from.toISOString(), x.to.toISOString()]);
@@ -59,5 +59,41 @@ test('coverWindow - random windows are tiled exactly, each range aligned to its 
       }
       assert.ok(c.day.length <= 1 && c.hour.length <= 2 && c.minute.length <= 2 && c.raw.length <= 2);
     }
+  }
+});
+
+/** Adjacent ranges joined: two covers of the same instants give the same list. */
+function merged(ranges: readonly Range[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const r of ranges) {
+    const last = out[out.length - 1];
+    if (last !== undefined && last[1] === r.from.getTime()) last[1] = r.to.getTime();
+    else out.push([r.from.getTime(), r.to.getTime()]);
+  }
+  return out;
+}
+
+test('hoursForOpenDays - an open day leaves its day range for its 24 hours; the union is unchanged', () => {
+  const c = coverWindow(Date.parse('2026-01-01T10:00:00Z'), Date.parse('2026-01-05T00:00:00Z'), { finest: 'hour' });
+  const open = new Set([Date.parse('2026-01-03T00:00:00Z'), Date.parse('2026-01-09T00:00:00Z')]);
+  const s = hoursForOpenDays(c, open);
+  assert.deepEqual(iso(s.day), [['2026-01-02T00:00:00.000Z', '2026-01-03T00:00:00.000Z'], ['2026-01-04T00:00:00.000Z', '2026-01-05T00:00:00.000Z']]);
+  assert.deepEqual(iso(s.hour), [['2026-01-01T10:00:00.000Z', '2026-01-02T00:00:00.000Z'], ['2026-01-03T00:00:00.000Z', '2026-01-04T00:00:00.000Z']]);
+  assert.deepEqual(merged(all(s)), merged(all(c)));
+  assert.equal(hoursForOpenDays(c, new Set()), c);
+});
+
+test('hoursForOpenDays - random windows and open days: disjoint, sorted, and the same union', () => {
+  const r = prng(77);
+  for (let k = 0; k < 500; k++) {
+    const from = Date.parse('2026-01-01T00:00:00Z') + Math.floor(r() * 20 * 86_400_000);
+    const to = from + Math.floor(r() * 15 * 86_400_000);
+    const c = coverWindow(from, to, { finest: 'hour' });
+    const open = new Set(Array.from({ length: 4 }, () => Date.parse('2026-01-01T00:00:00Z') + Math.floor(r() * 40) * 86_400_000));
+    const s = hoursForOpenDays(c, open);
+    const parts = all(s);
+    for (let i = 1; i < parts.length; i++) assert.ok((parts[i - 1] as Range).to <= (parts[i] as Range).from);
+    assert.deepEqual(merged(parts), merged(all(c)));
+    for (const d of s.day) for (const o of open) assert.ok(o + 86_400_000 <= d.from.getTime() || o >= d.to.getTime(), 'no open day stays in a day range');
   }
 });

@@ -70,3 +70,33 @@ function floorTo(ms: number, unit: number): number {
 function ceilTo(ms: number, unit: number): number {
   return Math.ceil(ms / unit) * unit;
 }
+
+/**
+ * The cover with every day in `openDays` (UTC midnights, ms) taken out of its day ranges and
+ * answered by its 24 hours instead: the user activity of a day that is not compacted yet
+ * lives only in its hours (migration 0006). Ranges stay disjoint and sorted; the union of
+ * the cover is unchanged.
+ *
+ * @example
+ * hoursForOpenDays(coverWindow(Date.parse('2026-01-01'), Date.parse('2026-01-04'), { finest: 'hour' }), new Set([Date.parse('2026-01-02')]));
+ * // day [Jan 1, Jan 2) and [Jan 3, Jan 4), hour [Jan 2, Jan 3)
+ */
+export function hoursForOpenDays(cover: Cover, openDays: ReadonlySet<number>): Cover {
+  if (openDays.size === 0 || cover.day.length === 0) return cover;
+  const open = [...openDays].sort((a, b) => a - b);
+  const day: Range[] = [];
+  const hour: Range[] = [...cover.hour];
+  for (const r of cover.day) {
+    let lo = r.from.getTime();
+    const hi = r.to.getTime();
+    for (const d of open) {
+      if (d < lo || d >= hi) continue;
+      if (d > lo) day.push(range(lo, d));
+      hour.push(range(d, d + DAY_MS));
+      lo = d + DAY_MS;
+    }
+    if (lo < hi) day.push(range(lo, hi));
+  }
+  hour.sort((x, y) => x.from.getTime() - y.from.getTime());
+  return { ...cover, day, hour };
+}

@@ -63,7 +63,7 @@ export async function eraseUser(sql: Sql, c: EraseCommand): Promise<EraseResult>
   for (let attempt = 1; ; attempt++) {
     try {
       const [row] = await sql<[{ ran: boolean; events_erased: string; ids: string[]; occurred_ats: Date[] }]>`
-        select * from keyflow_erase_user(${c.erasureId}, ${c.userId}, ${c.requestedAt}, ${c.topic}, ${c.partition}, ${c.offset}::bigint)`;
+        select * from keyflow_erase_user_locked(${c.erasureId}, ${c.userId}, ${c.requestedAt}, ${c.topic}, ${c.partition}, ${c.offset}::bigint)`;
       const identities = row.ids.map((id, i) => identityOf({ id, occurredAt: (row.occurred_ats[i] as Date).getTime() }));
       return { ran: row.ran, eventsErased: Number(row.events_erased), identities };
     } catch (e) {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { identityOf, partitionKeyOf, type KeyflowEvent } from '../actors/index.ts';
+import { compactActivityDays } from './activity-days.ts';
 import { flushBatch, type DeadLetterRow, type FlushResult } from './flush.ts';
 import { ensurePartitions } from './partitions.ts';
 import { sampleEvents } from './sample-events.ts';
@@ -15,7 +16,7 @@ before(async () => {
 });
 after(() => db?.drop());
 beforeEach(async () => {
-  await db.sql`truncate events, rollups_minute, rollups_hour, rollups_day, user_activity_hour, user_activity_day, dead_letters, users`;
+  await db.sql`truncate events, rollups_minute, rollups_hour, rollups_day, user_activity_hour, user_activity_day, activity_days, dead_letters, users`;
 });
 
 const flush = (events: readonly KeyflowEvent[], deadLetters: readonly DeadLetterRow[] = []) =>
@@ -174,6 +175,11 @@ test('flush - every rollup level and the user activity equal a full scan of even
   }));
   assert.equal(await eventCount(), 3000);
   assert.deepEqual(await aggregateDrift(db.sql), []);
+  // The days were open: their activity is in their hours only, until they are compacted.
+  assert.equal((await db.sql`select 1 from user_activity_day`).length, 0);
+  const { compacted } = await compactActivityDays(db.sql, { aheadDays: 0, now: new Date('2026-11-23T00:00:00Z') });
+  assert.deepEqual(compacted, ['2026-11-20', '2026-11-21']);
+  assert.deepEqual(await aggregateDrift(db.sql), []);
   const [levels] = await db.sql<[{ h: number; d: number; ah: number; ad: number }]>`
     select (select count(*)::int from rollups_hour) as h, (select count(*)::int from rollups_day) as d,
       (select count(*)::int from user_activity_hour) as ah, (select count(*)::int from user_activity_day) as ad`;
@@ -184,6 +190,7 @@ test('flush - every rollup level and the user activity equal a full scan of even
 
 test('aggregateDrift - names a rollup or activity row that a full scan of events does not give', async () => {
   await flush(sampleEvents(50, { seed: 32 }));
+  await compactActivityDays(db.sql, { aheadDays: 0, now: new Date('2026-11-22T00:00:00Z') });
   assert.deepEqual(await aggregateDrift(db.sql), []);
   await db.sql`update rollups_hour set events = events + 1 where ctid = (select ctid from rollups_hour limit 1)`;
   await db.sql`delete from user_activity_day where ctid = (select ctid from user_activity_day limit 1)`;
@@ -341,7 +348,7 @@ test('users - the same events flushed in any order and any split give the same u
   await flush(events);
   const once = await users();
   assert.deepEqual(once.find((u) => u.user_id === 'tie'), { user_id: 'tie', age: 21, gender: 'b', country: 'AB', city: 'x', first_seen: new Date(at(40)), last_seen: new Date(at(40)), events: '2' });
-  await db.sql`truncate events, rollups_minute, rollups_hour, rollups_day, user_activity_hour, user_activity_day, users`;
+  await db.sql`truncate events, rollups_minute, rollups_hour, rollups_day, user_activity_hour, user_activity_day, activity_days, users`;
   const reversed = [...events].reverse();
   for (let i = 0; i < reversed.length; i += 7) await flush(reversed.slice(i, i + 7));
   assert.deepEqual(await users(), once);

@@ -103,12 +103,15 @@ const level = (table: string, unit: 'minute' | 'hour' | 'day'): string => `${tab
     do update set events = r.events + excluded.events, revenue = r.revenue + excluded.revenue
   )`;
 
-/** The CTE that records which users the inserted rows show active in each hour or day. */
-const activity = (table: string, unit: 'hour' | 'day'): string => `${table}_up as (
+/**
+ * The CTE that records which users the inserted rows show active in each hour or day; `only`
+ * narrows the rows (the day level takes only the days already compacted, see 0006).
+ */
+const activity = (table: string, unit: 'hour' | 'day', only = ''): string => `${table}_up as (
     insert into ${table} as a (bucket, source, type, funnel_stage, user_id, events)
     select date_trunc('${unit}', occurred_at, 'UTC'), source, type, coalesce(funnel_stage, ''), user_id, count(*)
     from inserted
-    where user_id is not null
+    where user_id is not null ${only}
     group by 1, 2, 3, 4, 5
     order by 5, 1, 2, 3, 4
     on conflict (user_id, bucket, source, type, funnel_stage)
@@ -143,7 +146,17 @@ const FLUSH = `
     returning id, occurred_at, type, source, funnel_stage, revenue_amount, revenue_currency,
       user_id, user_age, user_gender, user_country, user_city
   ), ${level('rollups_minute', 'minute')}, ${level('rollups_hour', 'hour')}, ${level('rollups_day', 'day')},
-  ${activity('user_activity_hour', 'hour')}, ${activity('user_activity_day', 'day')},
+  days as (
+    select distinct date_trunc('day', occurred_at, 'UTC') as day from input where user_id is not null
+  ), new_days as (
+    -- A day first met here starts open (not compacted): this flush writes only its hours.
+    insert into activity_days (day) select day from days order by day on conflict do nothing
+  ), locked_days as (
+    -- Held until commit: the day's compaction waits for this flush (db/activity-days.ts).
+    select day, compacted from activity_days where day in (select day from days) order by day for share
+  ),
+  ${activity('user_activity_hour', 'hour')},
+  ${activity('user_activity_day', 'day', "and date_trunc('day', occurred_at, 'UTC') in (select day from locked_days where compacted)")},
   seen as (
     -- Per user: the newest value of each demographic field and when it was said (ties: the
     -- greater value, as in the upsert below, so the outcome never depends on flush order).
@@ -185,12 +198,14 @@ const FLUSH = `
     returning 1
   )
   select null::text as id, null::timestamptz as occurred_at,
-    (select count(*) from inserted)::int as inserted, (select count(*) from dead)::int as dead
+    (select count(*) from inserted)::int as inserted, (select count(*) from dead)::int as dead,
+    -- Reading every locked day here makes sure each of them is locked, whatever the plan.
+    (select count(*) from locked_days)::int as days
   union all
-  select id, occurred_at, null, null from inserted where (select count(*) from inserted) < $3::int`;
+  select id, occurred_at, null, null, null from inserted where (select count(*) from inserted) < $3::int`;
 
 /** A row of the flush's answer: the counts (id null), or one inserted event's identity. */
-type FlushRow = { id: string | null; occurred_at: Date | null; inserted: number | null; dead: number | null };
+type FlushRow = { id: string | null; occurred_at: Date | null; inserted: number | null; dead: number | null; days: number | null };
 
 /** The events stored for the first time (input order) and the dead letters inserted. */
 function answerOf(result: readonly FlushRow[], byIdentity: ReadonlyMap<string, KeyflowEvent>): FlushResult {

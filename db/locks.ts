@@ -12,3 +12,9 @@ export const LOCK_PARTITIONS = 2;
 
 /** Held (session-level, tried) for one run of the maintenance job: one process at a time. */
 export const LOCK_MAINTENANCE = 3;
+
+/**
+ * Held (transaction-level) by the compaction of a day's user activity and by an erasure, so
+ * that neither reads what the other is about to change (db/activity-days.ts).
+ */
+export const LOCK_ACTIVITY = 4;

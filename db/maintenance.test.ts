@@ -7,7 +7,7 @@ import type { KeyflowEvent } from '../actors/index.ts';
 import { flushBatch } from './flush.ts';
 import { runMaintenance, type MaintenanceOptions } from './maintenance.ts';
 import { reportEvents } from './report-events.ts';
-import { createTestDatabase, type TestDatabase } from './testing.ts';
+import { aggregateDrift, createTestDatabase, type TestDatabase } from './testing.ts';
 
 const DAY = 86_400_000;
 const NOW = new Date('2026-11-20T10:00:00Z');
@@ -20,7 +20,7 @@ before(async () => {
 });
 after(() => db?.drop());
 beforeEach(async () => {
-  await db.sql`truncate events, rollups_minute, rollups_hour, rollups_day, user_activity_hour, user_activity_day, users`;
+  await db.sql`truncate events, rollups_minute, rollups_hour, rollups_day, user_activity_hour, user_activity_day, activity_days, users`;
   // Each test starts from the partitions around NOW only.
   for (const { name } of await db.sql<{ name: string }[]>`
     select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
@@ -53,7 +53,16 @@ test('maintenance - partitions exist from yesterday to aheadDays ahead, and a se
   assert.deepEqual(r.created, ['events_p20261119', 'events_p20261120', 'events_p20261121', 'events_p20261122']);
   assert.deepEqual(await partitions(), r.created);
   const again = await runMaintenance(db.sql, opts);
-  assert.deepEqual({ ...again, deferred: again.deferred }, { ran: true, created: [], movedRows: 0, dropped: [], expiredDefaultRows: 0, expiredRollupRows: 0, defaultRows: 0, deferred: [] });
+  assert.deepEqual({ ...again, deferred: again.deferred }, { ran: true, created: [], movedRows: 0, dropped: [], expiredDefaultRows: 0, expiredRollupRows: 0, compactedDays: [], defaultRows: 0, deferred: [] });
+});
+
+test('maintenance - compacts the user activity of the days that are over, once', async () => {
+  await runMaintenance(db.sql, opts);
+  await flush([ev('y-1', TODAY - DAY + 1_000), ev('y-2', TODAY - 2 * DAY + 5_000), ev('t-1', TODAY + 1_000)].map((e) => ({ ...e, userId: 'u-1' })));
+  const r = await runMaintenance(db.sql, opts);
+  assert.deepEqual(r.compactedDays, [new Date(TODAY - 2 * DAY).toISOString().slice(0, 10), new Date(TODAY - DAY).toISOString().slice(0, 10)]);
+  assert.deepEqual((await runMaintenance(db.sql, opts)).compactedDays, []);
+  assert.deepEqual(await aggregateDrift(db.sql), []);
 });
 
 test('maintenance - a late event within retention gets its day’s partition and moves there; counts do not change', async () => {

@@ -11,6 +11,7 @@
 // flushes waiting behind it.
 import type { Sql, Tx } from './connect.ts';
 import { LOCK_MAINTENANCE, LOCK_NAMESPACE, LOCK_PARTITIONS } from './locks.ts';
+import { compactActivityDays } from './activity-days.ts';
 import { createDayPartition, ensurePartitions } from './partitions.ts';
 
 const DAY_MS = 86_400_000;
@@ -42,6 +43,8 @@ export type MaintenanceResult = {
   readonly expiredDefaultRows: number;
   /** Rollup and user-activity rows (every level) deleted because they are older than the rollup retention. */
   readonly expiredRollupRows: number;
+  /** Days whose user activity was compacted from its hours (db/activity-days.ts), YYYY-MM-DD. */
+  readonly compactedDays: string[];
   /** Rows left in events_default (events beyond aheadDays, mostly): the metric to watch. */
   readonly defaultRows: number;
   /** Steps left to the next run (a lock not granted in time, a concurrent writer), with why. */
@@ -69,7 +72,7 @@ export async function runMaintenance(sql: Sql, opts: MaintenanceOptions): Promis
   const conn = await sql.reserve();
   try {
     const [lock] = await conn<[{ got: boolean }]>`select pg_try_advisory_lock(${LOCK_NAMESPACE}::int, ${LOCK_MAINTENANCE}::int) as got`;
-    if (!lock.got) return { ran: false, created: [], movedRows: 0, dropped: [], expiredDefaultRows: 0, expiredRollupRows: 0, defaultRows: await countDefault(sql), deferred: [] };
+    if (!lock.got) return { ran: false, created: [], movedRows: 0, dropped: [], expiredDefaultRows: 0, expiredRollupRows: 0, compactedDays: [], defaultRows: await countDefault(sql), deferred: [] };
     try {
       const deferred: string[] = [];
       const created: string[] = [];
@@ -99,6 +102,10 @@ export async function runMaintenance(sql: Sql, opts: MaintenanceOptions): Promis
         }
       }
 
+      // Yesterday's (and any older open day's) user activity, from its hours.
+      const compaction = await compactActivityDays(sql, { aheadDays, now, lockTimeoutMs });
+      deferred.push(...compaction.deferred);
+
       const dropped: string[] = [];
       for (const name of await partitionsEndingBy(sql, eventsCutoff)) {
         try {
@@ -122,6 +129,7 @@ export async function runMaintenance(sql: Sql, opts: MaintenanceOptions): Promis
         const expired = await sql`delete from ${sql(table)} where bucket < ${new Date(rollupsCutoff)}`;
         expiredRollupRows += expired.count;
       }
+      await sql`delete from activity_days where day < ${new Date(rollupsCutoff)}`;
       return {
         ran: true,
         created,
@@ -129,6 +137,7 @@ export async function runMaintenance(sql: Sql, opts: MaintenanceOptions): Promis
         dropped,
         expiredDefaultRows: expiredDefault.count,
         expiredRollupRows,
+        compactedDays: compaction.compacted,
         defaultRows: await countDefault(sql),
         deferred,
       };

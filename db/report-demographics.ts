@@ -7,6 +7,8 @@
 // counted once, in the group of the value the `users` row holds now (the newest occurredAt
 // that carried the field), and brings the number of its matching events in the window.
 import type { Sql } from './connect.ts';
+import { openDays } from './activity-days.ts';
+import { hoursForOpenDays } from './cover.ts';
 import { compareNullable, coverOf, filterSql, inRanges, type ReportWindow } from './report-sql.ts';
 
 export type DemographicDimension = 'gender' | 'country' | 'city' | 'age';
@@ -40,7 +42,8 @@ const VALUE = {
  * // { users: 3, events: 7, groups: [{ value: '25-34', users: 2, events: 5 }, { value: null, users: 1, events: 2 }] }
  */
 export async function reportDemographics(sql: Sql, q: ReportDemographicsQuery): Promise<DemographicsReport> {
-  const cover = coverOf(q, 'hour');
+  // A day not compacted yet has its activity in its hours only (db/activity-days.ts).
+  const cover = hoursForOpenDays(coverOf(q, 'hour'), await openDays(sql, q.from, q.to));
   const parts = [
     ...(['day', 'hour'] as const)
       .filter((level) => cover[level].length > 0)

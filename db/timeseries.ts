@@ -1,13 +1,15 @@
 // GET /v1/analytics/timeseries over the store. Rule: each bucket part (a bucket of the series
 // clipped to the window) is answered from the coarsest UTC level that tiles it exactly —
 // counts and revenue from rollups_day/hour/minute plus raw `events` at sub-minute edges,
-// distinct users from user_activity_day/hour plus raw `events` at sub-hour edges — so cost
+// distinct users from user_activity_day/hour plus raw `events` at sub-hour edges (a day not
+// compacted yet from its hours: see db/activity-days.ts) — so cost
 // grows with the buckets touched, never with the span or the number of events; and all parts
 // go to PostgreSQL in one statement as arrays (part index, from, to) per level, never one
 // query per bucket (each level's parts travel as one JSON array of {i, f, t}, instants as
 // RFC 3339 text, exact to the millisecond). Revenue is the exact decimal sum in canonical form (no trailing zeros).
 import type { Sql } from './connect.ts';
-import { coverWindow, type Range } from './cover.ts';
+import { openDays } from './activity-days.ts';
+import { coverWindow, hoursForOpenDays, type Range } from './cover.ts';
 import { seriesBuckets, type BucketPart, type Interval } from './tz.ts';
 
 export type { Interval };
@@ -53,13 +55,15 @@ export async function timeseries(sql: Sql, q: TimeseriesQuery): Promise<Timeseri
   const buckets: BucketPart[] = seriesBuckets(q.tz, q.interval, q.from.getTime(), q.to.getTime(), MAX_POINTS);
   const lv = { day: parts(), hour: parts(), minute: parts(), raw: parts() };
   const ua = { day: parts(), hour: parts(), raw: parts() };
+  // Days not compacted yet have their distinct users in their hours only (migration 0006).
+  const open = await openDays(sql, q.from, q.to);
   buckets.forEach((b, i) => {
     const c = coverWindow(b.from, b.to);
     push(lv.day, i, c.day);
     push(lv.hour, i, c.hour);
     push(lv.minute, i, c.minute);
     push(lv.raw, i, c.raw);
-    const u = coverWindow(b.from, b.to, { finest: 'hour' });
+    const u = hoursForOpenDays(coverWindow(b.from, b.to, { finest: 'hour' }), open);
     push(ua.day, i, u.day);
     push(ua.hour, i, u.hour);
     push(ua.raw, i, u.raw);

@@ -77,9 +77,15 @@ export async function loadQueryData(sql: Sql, o: LoadOptions): Promise<LoadResul
     await sql`
       insert into ${sql(`user_activity_${unit}`)} (bucket, source, type, funnel_stage, user_id, events)
       select date_trunc(${unit}, occurred_at, 'UTC'), source, type, coalesce(funnel_stage, ''), user_id, count(*)
-      from events where user_id is not null group by 1, 2, 3, 4, 5`;
+      from events where user_id is not null ${unit === 'day' ? sql`and occurred_at < date_trunc('day', ${o.now}::timestamptz, 'UTC')` : sql``}
+      group by 1, 2, 3, 4, 5`;
     o.say(`built user_activity_${unit}`);
   }
+  // As the flushes and the maintenance leave them: the past days compacted, today open (0006).
+  await sql`
+    insert into activity_days (day, compacted)
+    select distinct date_trunc('day', occurred_at, 'UTC'), date_trunc('day', occurred_at, 'UTC') < date_trunc('day', ${o.now}::timestamptz, 'UTC')
+    from events`;
   // The users dimension as the flush's `seen` CTE builds it: the newest value of each field.
   await sql`
     insert into users (user_id, age, gender, country, city, age_at, gender_at, country_at, city_at, first_seen, last_seen, events)

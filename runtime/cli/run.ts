@@ -45,13 +45,13 @@ async function prepareDatabase(sql: Sql, config: Config, log: Logger, onMaintain
   await maintain(sql, config, log, onMaintained);
 }
 
-/** One run of db/'s maintenance job: partitions ahead, late events moved, retention. */
+/** One run of db/'s maintenance job: partitions ahead, late events moved, days' activity compacted, retention. */
 async function maintain(sql: Sql, config: Config, log: Logger, onMaintained?: (r: MaintenanceResult) => void): Promise<void> {
   const r = await runMaintenance(sql, { aheadDays: config.partitionsAheadDays, retentionDays: config.retentionDays, rollupRetentionDays: config.rollupRetentionDays });
   onMaintained?.(r);
-  const { created, movedRows, dropped, expiredDefaultRows, expiredRollupRows, defaultRows } = r;
-  if (created.length + movedRows + dropped.length + expiredDefaultRows + expiredRollupRows > 0) {
-    log.info('maintenance', { created, movedRows, dropped, expiredDefaultRows, expiredRollupRows, defaultRows });
+  const { created, movedRows, dropped, expiredDefaultRows, expiredRollupRows, compactedDays, defaultRows } = r;
+  if (created.length + movedRows + dropped.length + expiredDefaultRows + expiredRollupRows + compactedDays.length > 0) {
+    log.info('maintenance', { created, movedRows, dropped, expiredDefaultRows, expiredRollupRows, compactedDays, defaultRows });
   }
   if (r.deferred.length > 0) log.warn('maintenance left steps to its next run', { deferred: r.deferred });
 }
