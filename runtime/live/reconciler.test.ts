@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { partitionKeyOf, type KeyflowEvent } from '../../actors/index.ts';
-import { ensurePartitions, flushBatch } from '../../db/index.ts';
-import { createTestDatabase, type TestDatabase } from '../../db/testing.ts';
-import { serviceUrls } from '../../test/support/services.ts';
+import { flushBatch } from '../../db/index.ts';
+import type { TestDatabase } from '../../db/testing.ts';
+import { closeStoreAndRedis, openStoreAndRedis } from '../../test/support/store.ts';
 import { createLogger } from '../log/index.ts';
 import { LiveWriter } from '../worker/index.ts';
 import { forgetLiveUser, LiveReconciler, liveKeys, readSummary } from './index.ts';
@@ -21,16 +21,9 @@ const now = Date.now();
 const minute = now - (now % 60_000);
 
 before(async () => {
-  db = await createTestDatabase();
-  await ensurePartitions(db.sql, { aheadDays: 1, now: new Date(now) });
-  redis = new Redis(serviceUrls().redisUrl);
+  ({ db, redis } = await openStoreAndRedis(new Date(now)));
 });
-after(async () => {
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-  await db?.drop();
-});
+after(() => closeStoreAndRedis(db, redis, prefix));
 
 const reconciler = () => new LiveReconciler({ sql: db.sql, redis, prefix, intervalMs: 1_000, log: createLogger('silent') });
 const ev = (id: string, userId: string, ageMs: number, type = 't.a'): KeyflowEvent => ({ id, type, source: 's', occurredAt: now - ageMs, userId });

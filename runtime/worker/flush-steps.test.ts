@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { ActorRegistry, type KeyflowEvent } from '../../actors/index.ts';
-import { ensurePartitions } from '../../db/index.ts';
-import { createTestDatabase, type TestDatabase } from '../../db/testing.ts';
+import type { TestDatabase } from '../../db/testing.ts';
 import { createMetrics } from '../../otel/index.ts';
 import { serviceUrls } from '../../test/support/services.ts';
+import { closeStoreAndRedis, openStoreAndRedis } from '../../test/support/store.ts';
 import { createLogger } from '../log/index.ts';
 import { FlushSteps, type Stored } from './flush-steps.ts';
 import { Flusher } from './flusher.ts';
@@ -22,16 +22,11 @@ let redis: Redis;
 const prefix = `kft:flush:${randomBytes(4).toString('hex')}:`;
 
 before(async () => {
-  db = await createTestDatabase();
-  await ensurePartitions(db.sql, { aheadDays: 1, now: new Date() });
-  redis = new Redis(serviceUrls().redisUrl);
+  ({ db, redis } = await openStoreAndRedis(new Date()));
 });
-after(async () => {
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-  await db?.drop();
-});
+after(() => closeStoreAndRedis(db, redis, prefix));
+
+const OCCURRED_AT = Date.now() - 60_000;
 
 /** A worker's flush path: registry → flusher → flush steps, committing offsets through `commitOffsets`. */
 function flushPath(commitOffsets: (o: readonly OffsetCommit[]) => Promise<void>, wrapStore?: (store: () => Promise<Stored>) => Promise<Stored>) {
@@ -61,7 +56,8 @@ function flushPath(commitOffsets: (o: readonly OffsetCommit[]) => Promise<void>,
   });
   const offer = (id: string, offset: number): void => {
     const now = Date.now();
-    const event = { id, type: 'ad.view', source: 's', occurredAt: now, userId: `u-${id}` } as KeyflowEvent;
+    // One occurredAt for every event: the same id offered twice is then the same event.
+    const event = { id, type: 'ad.view', source: 's', occurredAt: OCCURRED_AT, userId: `u-${id}` } as KeyflowEvent;
     registry.offer(event.userId!, event, { partition: 0, offset: String(offset), span: undefined, receivedAtMs: now }, now);
     flusher.consumed(0, String(offset));
   };

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { DeadLetterRow } from '../../db/index.ts';
 import { Flusher, type FlushBatch, type FlusherOptions, type RetryInfo } from './flusher.ts';
 import { OffsetLedger } from './offset-ledger.ts';
+import { deferred } from '../../test/support/async.ts';
 
 /** Pending events as the actor registry holds them: here, plain strings. */
 class Events {
@@ -17,16 +18,6 @@ class Events {
   }
 }
 
-/** A promise with its resolve and reject, to hold a store until the test lets it go. */
-function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 const deadLetter = (offset: string): DeadLetterRow => ({ topic: 't', partition: 0, offset, key: null, raw: null, reason: 'not-json', error: 'x' });
 
