@@ -17,7 +17,9 @@
 // machine, medians of two runs each): 2,000 events per flush took ~150 ms with the minute
 // rollups and users only, ~165 ms with the hour and day rollups added, ~255 ms with the user
 // activity too (one row per user, hour or day, source, type and stage: ~1,900 rows per level
-// for this batch of 500 users). That is the price of exact distinct users over any window.
+// for this batch of 500 users). That is the price of exact distinct users over any window;
+// since 0005 (activity keyed user first) and 0006 (a day's activity built from its hours once
+// the day is over, db/activity-days.ts) a flush writes one activity row per event, not two.
 import { identityOf, type KeyflowEvent } from '../actors/index.ts';
 import type { Sql } from './connect.ts';
 import { backoffMs } from '../runtime/backoff.ts';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { COMMAND_HEADER, ERASE_USER, encodeEraseUser } from '../../actors/index.ts';
+import { EDGE_TOKEN_HEADER } from '../kafka/index.ts';
 import { decodeMessage } from './decode-message.ts';
 
 const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
@@ -35,4 +36,17 @@ test('decodeMessage - a command on another key, an unknown command or a bad valu
   assert.equal(unknown.kind === 'dead-letter' && `${unknown.of} ${unknown.reason} ${unknown.error}`, 'command bad-command unknown command "drop-table"');
   const bad = decodeMessage({ key: bytes('u-42'), value: bytes('not json'), headers: header });
   assert.equal(bad.kind === 'dead-letter' && bad.reason, 'bad-command');
+});
+
+test("decodeMessage - an event with the edge's token is trusted, not validated again; without it or with another it is", () => {
+  const token = bytes('a-token-of-24-characters');
+  // Shaped like the wire form but invalid (an empty type): only a full validation refuses it.
+  const value = bytes(JSON.stringify({ id: 'e2', type: '', source: 'web', occurredAt: '2026-01-01T00:00:00.000Z' }));
+  const trusted = decodeMessage({ key: null, value, headers: { [EDGE_TOKEN_HEADER]: token } }, token);
+  assert.equal(trusted.kind === 'event' && trusted.event.occurredAt, Date.parse('2026-01-01T00:00:00Z'));
+  for (const headers of [{}, { [EDGE_TOKEN_HEADER]: bytes('another-token-24-chars!!') }]) {
+    const d = decodeMessage({ key: null, value, headers }, token);
+    assert.equal(d.kind === 'dead-letter' && d.reason, 'schema');
+  }
+  assert.equal(decodeMessage({ key: null, value, headers: { [EDGE_TOKEN_HEADER]: token } }).kind, 'dead-letter', 'no token configured: nothing is trusted');
 });

@@ -6,6 +6,7 @@
 // because only then is it ordered after that user's events.
 import type { KafkaMessage } from 'kafkajs';
 import { decodeCommand, decodeEvent, type EraseUserCommand, type KeyflowEvent } from '../../actors/index.ts';
+import { fromEdge } from '../kafka/index.ts';
 import { commandOf } from './erasure.ts';
 
 export type DecodedMessage =
@@ -14,11 +15,14 @@ export type DecodedMessage =
   /** `of`: what the message claimed to be (an event's dead letter counts as consumed). */
   | { readonly kind: 'dead-letter'; readonly of: 'event' | 'command'; readonly reason: string; readonly error: string };
 
-/** Decode one message of the events topic. */
-export function decodeMessage(message: Pick<KafkaMessage, 'headers' | 'key' | 'value'>): DecodedMessage {
+/**
+ * Decode one message of the events topic. An event carrying `edgeToken` (the edge's proof that
+ * it validated it, runtime/kafka/trust.ts) is not validated again; any other is, in full.
+ */
+export function decodeMessage(message: Pick<KafkaMessage, 'headers' | 'key' | 'value'>, edgeToken?: Buffer): DecodedMessage {
   const name = commandOf(message.headers);
   if (name === undefined) {
-    const d = decodeEvent(message.value);
+    const d = decodeEvent(message.value, { trusted: fromEdge(message.headers, edgeToken) });
     return d.ok ? { kind: 'event', event: d.event } : { kind: 'dead-letter', of: 'event', reason: d.reason, error: d.message };
   }
   const d = decodeCommand(name, message.value);

@@ -29,7 +29,7 @@ import { ActorRegistry, expiredMessage, partitionKeyOf, retentionCutoffMs, type 
 import type { Sql } from '../../db/index.ts';
 import { postgresAttributes, type KeyflowMetrics } from '../../otel/index.ts';
 import type { Config } from '../config/index.ts';
-import { partitionOf, RECEIVED_AT_HEADER } from '../kafka/index.ts';
+import { edgeTokenBytes, partitionOf, RECEIVED_AT_HEADER } from '../kafka/index.ts';
 import { Lifecycle } from '../lifecycle.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import type { ActorLocation, LifecycleState, WorkerStatus } from '../protocol.ts';
@@ -89,10 +89,13 @@ export class PartitionWorker {
   readonly #pgAttributes: Attributes;
   readonly #steps: FlushSteps;
   readonly #live: LiveWriter;
+  /** The edge's token as bytes: events carrying it are not validated again. */
+  readonly #edgeToken: Buffer | undefined;
   readonly #fences = new ErasureFences();
 
   constructor(deps: PartitionWorkerDeps) {
     this.#d = deps;
+    this.#edgeToken = edgeTokenBytes(deps.config);
     this.#life = new Lifecycle(`worker ${deps.workerId}`);
     this.#live = new LiveWriter(deps.redis, deps.config.redisPrefix, (e) => {
       deps.metrics.liveUpdateFailures.inc();
@@ -186,7 +189,7 @@ export class PartitionWorker {
       // Unresolved messages are fetched again once the partition is resumed or reassigned.
       if (this.#life.state !== 'running' || this.#paused || !isRunning() || isStale()) return;
       if (!this.#fences.loaded(partition) && !(await this.#loadFences(topic, partition, message.offset, live, heartbeat))) return;
-      const decoded = decodeMessage(message);
+      const decoded = decodeMessage(message, this.#edgeToken);
       const isEvent = decoded.kind === 'event' || (decoded.kind === 'dead-letter' && decoded.of === 'event');
       if (decoded.kind === 'command') {
         if (!(await this.#runCommand(topic, partition, message, decoded.command, live, heartbeat))) return;
