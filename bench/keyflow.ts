@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { coreServices, repoRoot, servicesStatus, servicesUp } from '../compose/local/index.ts';
 import { isolate, type Isolated, type KeyflowProcess } from '../test/support/keyflow.ts';
 import { ProcSampler } from './proc.ts';
+import { mainHeapArgs } from '../runtime/config/index.ts';
 
 export type BenchKeyflow = {
   readonly url: string;
@@ -63,7 +64,7 @@ export async function startBenchKeyflow(o: StartOptions): Promise<BenchKeyflow> 
   let kf: KeyflowProcess;
   try {
     const entry = o.buildDir === undefined ? ['--import', 'tsx', 'runtime/cli/main.ts'] : [join(resolve(o.buildDir), 'runtime', 'cli', 'main.js')];
-    kf = await spawnKeyflow(iso.env, [...execArgv, ...entry]);
+    kf = await spawnKeyflow(iso.env, [...mainHeapArgs(iso.env), ...execArgv, ...entry]);
   } catch (e) {
     await iso.cleanup();
     throw e;

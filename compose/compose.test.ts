@@ -230,7 +230,7 @@ describe('compose/Dockerfile', () => {
     assert.match(dockerfile, /^RUN npm ci\b/m);
     assert.match(dockerfile, /^RUN npm run build\b/m);
     assert.match(dockerfile, /^RUN npm ci --omit=dev\b/m);
-    assert.match(dockerfile, /^ENTRYPOINT \["node", "--enable-source-maps", "dist\/runtime\/cli\/main\.js"\]$/m);
+    assert.match(dockerfile, /^ENTRYPOINT \["\/bin\/sh", "-c", "exec node --enable-source-maps --max-old-space-size=.* dist\/runtime\/cli\/main\.js .*"\]$/m);
     assert.match(dockerfile, /^CMD \["all"\]$/m);
     assert.match(dockerfile, /^USER node$/m);
   });

@@ -76,6 +76,11 @@ export class KeyActor<M> {
     return this.#pending.length;
   }
 
+  /** Identities in this actor's dedup window. */
+  get dedupEntries(): number {
+    return this.#window.size;
+  }
+
   get lastActiveAt(): number {
     return this.#lastActiveAt;
   }

@@ -92,3 +92,37 @@ test('ActorRegistry - forget drops the live actor and its passivated dedup entri
   assert.equal(r.offer('b', ev('e2', 'b'), 0, 5_002), 'duplicate'); // another key's entries stay
   assert.throws(() => r.forget('a', []), /pending/);
 });
+
+test('ActorRegistry - over maxDedupEntries the least recently used actors go, never one with pending events, and a resend is still caught', () => {
+  const r = new ActorRegistry<number>({ ...options, maxDedupEntries: 50, coldDedupEntries: 1_000 });
+  // u0 is the oldest and still has pending events; u1…u9 are flushed.
+  for (let i = 0; i < 10; i++) r.offer('u0', ev(`p${i}`, 'u0'), i, 10);
+  const pendingOfU0 = r.drain().filter((p) => p.key === 'u0');
+  for (let k = 1; k < 10; k++) for (let i = 0; i < 10; i++) r.offer(`u${k}`, ev(`k${k}-${i}`, `u${k}`), i, 20 + k);
+  r.drain();
+  r.offer('u0', ev('late', 'u0'), 0, 40); // u0 pending again, and now the most recent
+  assert.equal(r.dedupEntries, 101);
+  const dropped = r.passivate(50);
+  assert.ok(r.dedupEntries <= 50, `${r.dedupEntries} dedup entries left`);
+  assert.equal(dropped, 6); // u1…u6: 101 - 60 = 41 ≤ 50
+  assert.ok(r.snapshot('u0') !== undefined, 'the actor with a pending event stays');
+  assert.equal(r.snapshot('u1'), undefined);
+  assert.equal(r.passivatedDedupEntries, 60);
+  // A resend to a passivated key is recognised by the worker-wide store.
+  assert.equal(r.offer('u1', ev('k1-3', 'u1'), 0, 60), 'duplicate');
+  assert.equal(pendingOfU0.length, 10);
+  // Even far over the limit, an actor with a pending event is never dropped.
+  const tight = new ActorRegistry<number>({ ...options, maxDedupEntries: 5 });
+  for (let i = 0; i < 10; i++) tight.offer('p', ev(`q${i}`, 'p'), i, 10);
+  assert.equal(tight.passivate(20), 0);
+  assert.equal(tight.pendingCount, 10);
+  assert.ok(tight.snapshot('p') !== undefined);
+});
+
+test('ActorRegistry - without maxDedupEntries, entries alone never passivate an actor', () => {
+  const r = new ActorRegistry<number>(options);
+  for (let k = 0; k < 10; k++) for (let i = 0; i < 10; i++) r.offer(`u${k}`, ev(`k${k}-${i}`, `u${k}`), i, 20);
+  r.drain();
+  assert.equal(r.passivate(30), 0);
+  assert.equal(r.dedupEntries, 100);
+});

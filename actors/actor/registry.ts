@@ -3,7 +3,9 @@
 // least recently used first while more than maxActors are live — hands the actor's live
 // dedup entries to one worker-wide store (bounded by coldDedupEntries, each entry keeping
 // its own expiry) that every offer consults, so a passivated key still recognises a resend
-// inside its window. Memory stays bounded by maxActors and the two window sizes.
+// inside its window. Memory stays bounded by construction: live actors by maxActors, their
+// dedup entries by maxDedupEntries across the worker (over it, least recently used actors
+// without pending events are passivated), the passivated ones by coldDedupEntries.
 import { identityOf, type KeyflowEvent } from '../event/index.ts';
 import { KeyActor, type ActorOptions, type ActorSnapshot, type Pending } from './actor.ts';
 import { DedupWindow } from './dedup-window.ts';
@@ -13,6 +15,8 @@ export type RegistryOptions = ActorOptions & {
   readonly maxActors: number;
   /** Dedup entries kept for passivated actors, across the worker (default 100,000). */
   readonly coldDedupEntries?: number;
+  /** Dedup entries of the live actors, across the worker, past which passivate() lets actors go (default: no limit). */
+  readonly maxDedupEntries?: number;
 };
 
 /** Every live actor of one worker, in least-recently-used order. */
@@ -73,22 +77,33 @@ export class ActorRegistry<M> {
 
   /**
    * Passivate actors without pending events that were idle for actorIdleMs, and, while more
-   * than maxActors are live, the least recently used ones. Returns how many were dropped.
+   * than maxActors are live or their dedup entries are more than maxDedupEntries, the least
+   * recently used ones. Returns how many were dropped.
    */
   passivate(nowMs: number): number {
     let dropped = 0;
     let over = this.#actors.size - this.#options.maxActors;
+    const maxEntries = this.#options.maxDedupEntries ?? Infinity;
+    let entries = maxEntries === Infinity ? 0 : this.dedupEntries;
     for (const [key, actor] of this.#actors) {
       const idle = nowMs - actor.lastActiveAt >= this.#options.actorIdleMs;
-      if (!idle && over <= 0) break;
+      if (!idle && over <= 0 && entries <= maxEntries) break;
       if (actor.pendingCount > 0) continue;
       for (const [identity, until] of actor.liveIdentities(nowMs)) this.#cold.keepUntil(identity, until);
+      entries -= actor.dedupEntries;
       this.#actors.delete(key);
       dropped++;
       over--;
     }
     this.#cold.expire(nowMs);
     return dropped;
+  }
+
+  /** Dedup entries held by the live actors (expired ones not yet swept included). */
+  get dedupEntries(): number {
+    let n = 0;
+    for (const actor of this.#actors.values()) n += actor.dedupEntries;
+    return n;
   }
 
   /**

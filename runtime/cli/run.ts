@@ -12,7 +12,7 @@ import { connectDb, funnel, timeseries, getErasure, getEvent, getUserProfile, li
 import { answerErrors, createApp, deriveInternalToken, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
 import { traceRequests } from '../../http/middleware/trace.ts';
 import { createMetrics, defineLiveMetrics, inSpan, metricsContentType, postgresAttributes, renderAggregated, withDbSpans, type KeyflowMetrics, type Tracing } from '../../otel/index.ts';
-import { ConfigError, loadConfig, withEdgeToken, type Config } from '../config/index.ts';
+import { ConfigError, loadConfig, mainHeapCheck, withEdgeToken, type Config } from '../config/index.ts';
 import { hostname } from 'node:os';
 import { createActorDirectory, createDecodePool, createRateLimiter, createReadiness, type DecodePool } from '../edge/index.ts';
 import { createKafka, ensureTopic, EventPublisher } from '../kafka/index.ts';
@@ -306,7 +306,11 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     }
     return;
   }
-  log.info('keyflow ready', { command, url: `http://${config.host}:${server.port}`, advertiseUrl, workers: sup ? config.workers : 0 });
+  const heap = mainHeapCheck(config.mainHeapMb);
+  if (!heap.applied) {
+    log.warn('the main thread heap limit is not KEYFLOW_MAIN_HEAP_MB', { mainHeapMb: config.mainHeapMb, heapLimitMb: heap.limitMb, fix: `start node with --max-old-space-size=${config.mainHeapMb} (npm start and the image do)` });
+  }
+  log.info('keyflow ready', { command, url: `http://${config.host}:${server.port}`, advertiseUrl, workers: sup ? config.workers : 0, mainHeapLimitMb: heap.limitMb });
 }
 
 const lifecycleStates: readonly LifecycleState[] = ['starting', 'running', 'draining', 'stopped', 'failed'];

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { MAIN_HEAP_MB_DEFAULT } from './heap.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const list = z
@@ -28,6 +29,10 @@ const variables = {
   KEYFLOW_FLUSH_INTERVAL_MS: ['flushIntervalMs', int(1, 600_000), '50'],
   KEYFLOW_DEDUP_WINDOW: ['dedupWindowEntries', int(0, 1_000_000), '1000'],
   KEYFLOW_DEDUP_WINDOW_MS: ['dedupWindowMs', int(0, 86_400_000), '300000'],
+  // Per worker thread: dedup entries of its live actors (past it the least recently used go)
+  // and of its passivated ones; ~200 bytes of heap each (bench/RESULTS.md).
+  KEYFLOW_DEDUP_MAX_ENTRIES: ['dedupMaxEntries', int(0, 100_000_000), '200000'],
+  KEYFLOW_COLD_DEDUP_ENTRIES: ['coldDedupEntries', int(0, 100_000_000), '100000'],
   KEYFLOW_ACTOR_IDLE_MS: ['actorIdleMs', int(1, 86_400_000), '60000'],
   KEYFLOW_MAX_ACTORS: ['maxActors', int(1, 10_000_000), '10000'],
   KEYFLOW_MAX_PENDING_EVENTS: ['maxPendingEvents', int(1, 10_000_000), '20000'],
@@ -55,6 +60,13 @@ const variables = {
   KEYFLOW_LOG_LEVEL: ['logLevel', z.enum(['debug', 'info', 'warn', 'error', 'silent']), 'info'],
   KEYFLOW_PUBLISH_TIMEOUT_MS: ['publishTimeoutMs', int(100, 120_000), '5000'],
   KEYFLOW_WORKER_HEAP_MB: ['workerHeapMb', int(32, 65_536), '256'],
+  // The main thread's: node takes it at launch (--max-old-space-size), see ./heap.ts.
+  KEYFLOW_MAIN_HEAP_MB: ['mainHeapMb', int(32, 65_536), String(MAIN_HEAP_MB_DEFAULT)],
+  // One worker's Kafka fetch: at most this many bytes per fetch (and 1 MiB of it per partition),
+  // the broker answering once it has min bytes or after max wait (kafkajs maxBytes, minBytes, maxWaitTimeInMs).
+  KEYFLOW_FETCH_MAX_BYTES: ['fetchMaxBytes', int(64 * 1024, 256 * 1024 * 1024), String(10 * 1024 * 1024)],
+  KEYFLOW_FETCH_MIN_BYTES: ['fetchMinBytes', int(1, 64 * 1024 * 1024), '1'],
+  KEYFLOW_FETCH_MAX_WAIT_MS: ['fetchMaxWaitMs', int(10, 30_000), '250'],
   KEYFLOW_MAX_RESTARTS: ['maxRestarts', int(0, 1000), '5'],
   KEYFLOW_RESTART_WINDOW_MS: ['restartWindowMs', int(1000, 86_400_000), '60000'],
   KEYFLOW_HEARTBEAT_TIMEOUT_MS: ['heartbeatTimeoutMs', int(500, 600_000), '5000'],

@@ -115,10 +115,13 @@ export class PartitionWorker {
       sessionTimeout: 10_000,
       rebalanceTimeout: 30_000,
       heartbeatInterval: 3_000,
-      maxBytesPerPartition: 1024 * 1024,
+      // What one fetch may hold in memory: sized from the configuration.
+      maxBytes: c.fetchMaxBytes,
+      maxBytesPerPartition: Math.min(c.fetchMaxBytes, 1024 * 1024),
+      minBytes: c.fetchMinBytes,
       // The broker's long-poll when a partition is idle; also how long leaving the group
       // waits for the fetch in flight, so it bounds shutdown time.
-      maxWaitTimeInMs: 250,
+      maxWaitTimeInMs: c.fetchMaxWaitMs,
       allowAutoTopicCreation: false,
     });
     this.#registry = new ActorRegistry<Meta>({
@@ -126,6 +129,8 @@ export class PartitionWorker {
       dedupWindowMs: c.dedupWindowMs,
       actorIdleMs: c.actorIdleMs,
       maxActors: c.maxActors,
+      maxDedupEntries: c.dedupMaxEntries,
+      coldDedupEntries: c.coldDedupEntries,
     });
     const steps = (this.#steps = new FlushSteps({
       ...deps,

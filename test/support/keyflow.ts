@@ -7,6 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { repoRoot } from '../../compose/local/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing.ts';
 import { requireServices, testEnv } from './services.ts';
+import { mainHeapArgs } from '../../runtime/config/index.ts';
 
 export type Isolated = {
   /** The environment a keyflow process of this test runs with. */
@@ -69,7 +70,7 @@ export type KeyflowProcess = {
 
 /** Start `keyflow <command>` and resolve once it logs that it is ready. */
 export async function startKeyflow(env: Record<string, string>, command: 'all' | 'edge' | 'worker' = 'all', timeoutMs = 90_000): Promise<KeyflowProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'runtime/cli/main.ts', command], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...mainHeapArgs(env), '--import', 'tsx', 'runtime/cli/main.ts', command], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const url = await new Promise<string>((resolve, reject) => {
