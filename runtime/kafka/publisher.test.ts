@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { Kafka, logLevel } from 'kafkajs';
 import { requireServices } from '../../test/support/services.ts';
 import { createLogger } from '../log/index.ts';
@@ -42,6 +43,18 @@ test('publisher - concurrent publishes are all acknowledged, coalesced into fewe
   assert.equal(total, 1_000, 'every message is in the topic');
   const sends = publisher.sends - before;
   assert.ok(sends < 40, `40 publishes went out in ${sends} produce requests`);
+});
+
+test('publisher - publishes sharing one request signal leave no listener on it (nothing of theirs kept alive)', async () => {
+  const request = new AbortController();
+  for (let i = 0; i < 20; i++) await publisher.publish(encoded(10, `sig${i}`), request.signal);
+  assert.equal(getEventListeners(request.signal, 'abort').length, 0);
+  // The signal still aborts a publish in flight.
+  const aborted = new AbortController();
+  const pending = publisher.publish(encoded(1, 'abort'), aborted.signal);
+  aborted.abort();
+  await pending.catch((e: unknown) => assert.ok(e instanceof KafkaUnavailableError));
+  assert.equal(getEventListeners(aborted.signal, 'abort').length, 0);
 });
 
 test('publisher - an unreachable Kafka rejects with KafkaUnavailableError instead of hanging', async () => {

@@ -116,12 +116,14 @@ export class EventPublisher {
     const messages = events.map((e) => ({ key: e.key, value: e.value, headers }));
     let outcome: 'ok' | 'error' = 'error';
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     let entry: Queued | undefined;
     try {
       // The deadline covers connecting too: kafkajs retries a refused connection on its own.
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new KafkaUnavailableError(`Kafka did not acknowledge within ${this.#options.timeoutMs} ms`)), this.#options.timeoutMs);
-        signal?.addEventListener('abort', () => reject(new KafkaUnavailableError('publish aborted', { cause: signal.reason })), { once: true });
+        onAbort = () => reject(new KafkaUnavailableError('publish aborted', { cause: signal?.reason }));
+        signal?.addEventListener('abort', onAbort, { once: true });
       });
       deadline.catch(() => undefined);
       await Promise.race([this.connect(), deadline]);
@@ -140,6 +142,10 @@ export class EventPublisher {
       throw e instanceof KafkaUnavailableError ? e : new KafkaUnavailableError(`Kafka is unavailable: ${(e as Error).message}`, { cause: e });
     } finally {
       clearTimeout(timer);
+      // One request's signal serves every publish of a stream: a listener left on it would
+      // keep each publish's messages alive until the request ends (an NDJSON stream of 500,000
+      // events ran the edge out of heap that way).
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
       span.end();
       this.#options.onPublished?.((performance.now() - started) / 1000, outcome);
     }
