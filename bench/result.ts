@@ -95,7 +95,7 @@ export type BenchResult = {
     readonly startMs: number;
     readonly exitCode: number | null;
     readonly phases: readonly PhaseResult[];
-    readonly overload?: { readonly targetRatePerSec: number; readonly achievedSendRatePerSec: number; readonly seconds: number; readonly peakRssMiB: number; readonly lost: number; readonly drainMs: number | undefined };
+    readonly overload?: { readonly targetRatePerSec: number; readonly achievedSendRatePerSec: number; readonly seconds: number; readonly peakRssMiB: number; readonly peakHeapMiB?: Readonly<Record<string, number>>; readonly lost: number; readonly drainMs: number | undefined };
   };
   readonly rawKafka: (RawKafkaResult & { readonly sampled: boolean }) | null;
   readonly rawPostgres: (RawPostgresResult & { readonly sampled: boolean }) | null;

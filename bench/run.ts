@@ -203,6 +203,7 @@ export async function runScenario(o: BenchOptions, name: ScenarioName, progress:
             achievedSendRatePerSec: over.sendRatePerSec,
             seconds: o.overloadSeconds,
             peakRssMiB: over.peakRssMiB,
+            peakHeapMiB: scraper.peakThreadHeapMiB(over.firstSentAt, over.countedAt ?? over.lastAckedAt),
             lost: Math.max(0, exactness.expected - exactness.stored),
             drainMs: over.countedAt === undefined ? undefined : over.countedAt - over.lastAckedAt,
           },

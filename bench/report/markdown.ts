@@ -6,6 +6,7 @@ import { profileMarkdown } from '../profile.ts';
 import type { BenchResult } from '../result.ts';
 import { int, ms, ratio, secs } from './format.ts';
 import { chartSvg } from './svg.ts';
+import { heapList } from './table.ts';
 
 /** The goals of issue #4, judged on one result; undefined where the run says nothing about it. */
 export function goals(r: BenchResult): { name: string; met: boolean | undefined; value: string }[] {
@@ -15,7 +16,7 @@ export function goals(r: BenchResult): { name: string; met: boolean | undefined;
     { name: 'keyflow ≥ 20× naive', met: r.ratios.vsNaive === null ? undefined : r.ratios.vsNaive >= 20, value: ratio(r.ratios.vsNaive) },
     { name: 'keyflow ≥ 50% of raw Postgres COPY (rows/s)', met: r.ratios.vsRawPostgres === null ? undefined : r.ratios.vsRawPostgres >= 0.5, value: ratio(r.ratios.vsRawPostgres) },
     { name: 'p99 send → queryable ≤ 500 ms at half the max rate', met: half?.latency === undefined ? undefined : half.latency.p99Ms <= 500, value: half?.latency === undefined ? '—' : `${ms(half.latency.p99Ms)} ms at ${typeof half.rate === 'number' ? int(half.rate) : '?'}/s` },
-    { name: 'overload: peak RSS ≤ 512 MiB, no event lost', met: ov === undefined ? undefined : ov.peakRssMiB <= 512 && ov.lost === 0 && r.exactness.ok, value: ov === undefined ? '—' : `${int(ov.peakRssMiB)} MiB, ${int(ov.lost)} lost` },
+    { name: 'overload: peak RSS ≤ 384 MiB, no event lost', met: ov === undefined ? undefined : ov.peakRssMiB <= 384 && ov.lost === 0 && r.exactness.ok, value: ov === undefined ? '—' : `${int(ov.peakRssMiB)} MiB, ${int(ov.lost)} lost` },
   ];
 }
 
@@ -45,7 +46,7 @@ export function resultMarkdown(r: BenchResult, svgFile: string): string {
   for (const g of goals(r)) L.push(`| ${g.name} | ${g.value} | ${g.met === undefined ? 'not measured here' : g.met ? 'yes' : '**no**'} |`);
   if (k.overload) {
     const o = k.overload;
-    L.push('', `Overload: target ${int(o.targetRatePerSec)}/s (2× the ${int(o.targetRatePerSec / 2)}/s measured), achieved ${int(o.achievedSendRatePerSec)}/s for ${o.seconds} s; peak RSS ${int(o.peakRssMiB)} MiB; ${int(o.lost)} events lost; backlog drained ${o.drainMs === undefined ? 'never' : secs(o.drainMs)} after sending stopped.`);
+    L.push('', `Overload: target ${int(o.targetRatePerSec)}/s (2× the ${int(o.targetRatePerSec / 2)}/s measured), achieved ${int(o.achievedSendRatePerSec)}/s for ${o.seconds} s; peak RSS ${int(o.peakRssMiB)} MiB; ${int(o.lost)} events lost; backlog drained ${o.drainMs === undefined ? 'never' : secs(o.drainMs)} after sending stopped.${o.peakHeapMiB !== undefined && Object.keys(o.peakHeapMiB).length > 0 ? ` Peak V8 heap in use per thread: ${heapList(o.peakHeapMiB)}.` : ''}`);
   }
   L.push('', '### Where the machine\'s CPU went, phase by phase', '', `CPU seconds in each phase's window (first send → last counted), machine-wide, ${m.cpus} CPUs; "other" includes anything else running on the machine.`, '');
   L.push('| phase | wall s | keyflow | postgres | kafka | redis | bench (load generator) | other | idle | max events pending in keyflow |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');

@@ -105,7 +105,7 @@ export function chartSvg(r: BenchResult): string {
       { label: 'p50', color: '#ff7f0e', points: t.latencyBySec.map((l) => [l.sec + 0.5, l.p50Ms] as const) },
       { label: 'p99', color: '#d62728', points: t.latencyBySec.map((l) => [l.sec + 0.5, l.p99Ms] as const) },
     ], { log: true, yUnit: 'ms', refLine: { y: 500, label: '500 ms goal (at half rate)' } }),
-    panel(y3, 'keyflow resident memory (process tree)', xMax, [{ label: 'RSS', color: '#9467bd', points: t.rss.map((p) => [p.s, p.mib] as const) }], { yUnit: 'MiB', refLine: { y: 512, label: '512 MiB goal' } }),
+    panel(y3, 'keyflow resident memory (process tree)', xMax, [{ label: 'RSS', color: '#9467bd', points: t.rss.map((p) => [p.s, p.mib] as const) }], { yUnit: 'MiB', refLine: { y: 384, label: '384 MiB goal' } }),
     panel(y4, 'backlog: sent but not yet consumed (in Kafka), and pending in keyflow (consumed, not yet flushed)', xMax, [
       { label: 'Kafka backlog', color: '#8c564b', points: t.backlog.map((p) => [p.s, p.n] as const) },
       { label: 'pending in keyflow', color: '#17becf', points: t.pending.map((p) => [p.s, p.n] as const) },

@@ -34,6 +34,7 @@ export function resultTable(r: BenchResult): string {
   if (k.overload) {
     const ov = k.overload;
     lines.push(`overload: target ${int(ov.targetRatePerSec)}/s, sent ${int(ov.achievedSendRatePerSec)}/s for ${ov.seconds} s · peak RSS ${int(ov.peakRssMiB)} MiB · lost ${int(ov.lost)} · drained ${ov.drainMs === undefined ? 'never' : secs(ov.drainMs)} after sending stopped`);
+    if (ov.peakHeapMiB !== undefined && Object.keys(ov.peakHeapMiB).length > 0) lines.push(`peak V8 heap in use per thread (over): ${heapList(ov.peakHeapMiB)}`);
   }
   for (const p of k.phases) {
     const c = p.cpu;
@@ -51,4 +52,9 @@ export function resultTable(r: BenchResult): string {
   lines.push(x.ok ? `exactness: ${int(x.expected)} distinct sent = ${int(x.stored)} stored = ${int(x.rollupSum)} counted ✓` : `exactness: FAILED — ${x.problems.join('; ')}`);
   if (r.report) lines.push(`report: ${r.report}`);
   return lines.join('\n');
+}
+
+/** `main 61 MiB · worker-0 118 MiB · …`, threads in name order. */
+export function heapList(heap: Readonly<Record<string, number>>): string {
+  return Object.keys(heap).sort().map((t) => `${t} ${int(heap[t]!)} MiB`).join(' · ');
 }
