@@ -3,6 +3,7 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
+import { fixKafkajsIdleLoop } from './request-queue-fix.ts';
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -13,6 +14,7 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 
 /** A kafkajs client whose log lines go to keyflow's logger (warnings and errors only). */
 export function createKafka(config: Pick<Config, 'kafkaBrokers'>, clientId: string, log: Logger): Kafka {
+  fixKafkajsIdleLoop();
   return new Kafka({
     clientId,
     brokers: [...config.kafkaBrokers],
