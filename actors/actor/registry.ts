@@ -27,6 +27,10 @@ export class ActorRegistry<M> {
   readonly #cold: DedupWindow;
   #pending = 0;
   #oldestPendingAt: number | undefined;
+  // An upper bound of the live actors' dedup entries: the last exact count plus the events
+  // accepted since (each adds at most one), so passivate() walks the actors to count them only
+  // when the bound is over maxDedupEntries, not on every tick.
+  #entriesAtMost = 0;
 
   constructor(options: RegistryOptions) {
     this.#options = options;
@@ -53,6 +57,7 @@ export class ActorRegistry<M> {
     if (outcome === 'accepted') {
       if (this.#pending === 0) this.#oldestPendingAt = nowMs;
       this.#pending++;
+      this.#entriesAtMost++;
     }
     return outcome;
   }
@@ -84,7 +89,8 @@ export class ActorRegistry<M> {
     let dropped = 0;
     let over = this.#actors.size - this.#options.maxActors;
     const maxEntries = this.#options.maxDedupEntries ?? Infinity;
-    let entries = maxEntries === Infinity ? 0 : this.dedupEntries;
+    const counted = this.#entriesAtMost > maxEntries;
+    let entries = counted ? this.dedupEntries : 0;
     for (const [key, actor] of this.#actors) {
       const idle = nowMs - actor.lastActiveAt >= this.#options.actorIdleMs;
       if (!idle && over <= 0 && entries <= maxEntries) break;
@@ -95,6 +101,7 @@ export class ActorRegistry<M> {
       dropped++;
       over--;
     }
+    if (counted) this.#entriesAtMost = entries;
     this.#cold.expire(nowMs);
     return dropped;
   }
