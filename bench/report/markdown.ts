@@ -4,9 +4,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { profileMarkdown } from '../profile.ts';
 import type { BenchResult } from '../result.ts';
-import { int, ms, ratio, secs } from './format.ts';
+import { heapList, int, ms, ratio, secs } from './format.ts';
 import { chartSvg } from './svg.ts';
-import { heapList } from './table.ts';
 
 /** The goals of issue #4, judged on one result; undefined where the run says nothing about it. */
 export function goals(r: BenchResult): { name: string; met: boolean | undefined; value: string }[] {

@@ -1,6 +1,6 @@
 // The table the bench prints on stdout when a scenario is done.
 import type { BenchResult } from '../result.ts';
-import { int, ms, ratio, secs } from './format.ts';
+import { heapList, int, ms, ratio, secs } from './format.ts';
 
 function pad(cells: readonly string[], widths: readonly number[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
@@ -52,9 +52,4 @@ export function resultTable(r: BenchResult): string {
   lines.push(x.ok ? `exactness: ${int(x.expected)} distinct sent = ${int(x.stored)} stored = ${int(x.rollupSum)} counted ✓` : `exactness: FAILED — ${x.problems.join('; ')}`);
   if (r.report) lines.push(`report: ${r.report}`);
   return lines.join('\n');
-}
-
-/** `main 61 MiB · worker-0 118 MiB · …`, threads in name order. */
-export function heapList(heap: Readonly<Record<string, number>>): string {
-  return Object.keys(heap).sort().map((t) => `${t} ${int(heap[t]!)} MiB`).join(' · ');
 }
