@@ -1,12 +1,15 @@
 // Kafka security end to end, against a private broker of this file (SCRAM-SHA-256 listener,
 // StandardAuthorizer, nothing allowed unless an ACL says so): keyflow works under exactly the
 // ACLs the README lists for its principal, a wrong password stops it at start-up without
-// showing the password, and a principal without ACLs is refused on the topic.
+// showing the password, a principal without ACLs is refused on the topic, and with KAFKA_SSL
+// naming a CA file keyflow's clients speak SCRAM over TLS to a broker that CA signed.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, { type AclEntry } from 'kafkajs';
-import { kafkaAccessError } from '../runtime/kafka/index.ts';
+import { loadConfig } from '../runtime/config/index.ts';
+import { createKafka, kafkaAccessError, kafkaSecurity } from '../runtime/kafka/index.ts';
+import { createLogger } from '../runtime/log/index.ts';
 import { makeEvents } from './support/events.ts';
 import { getJson, postJson } from './support/http.ts';
 import { isolate, startKeyflow, type Isolated, type KeyflowProcess } from './support/keyflow.ts';
@@ -98,8 +101,9 @@ test('kafka security - keyflow authenticated by SCRAM, under only the README ACL
     await admin.disconnect();
   }
   const { code } = await kf.stop();
-  kf = undefined;
   assert.equal(code, 0);
+  assert.ok(!kf.logs().includes(keyflowUser.password), 'the password is in the log');
+  kf = undefined;
 });
 
 test('kafka security - a wrong password stops start-up at once, naming the variables and never the password', async () => {
@@ -133,4 +137,26 @@ test('kafka security - another principal, without ACLs, is refused on the topic'
   } finally {
     await producer.disconnect();
   }
+});
+
+test('kafka security - with KAFKA_SSL naming a CA file, keyflow\'s client speaks SCRAM over TLS; without that CA the broker is not trusted', async () => {
+  const env = { KAFKA_BROKERS: broker.saslSslBroker, KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: keyflowUser.name, KAFKA_SASL_PASSWORD: keyflowUser.password };
+  const admin = createKafka(loadConfig({ ...env, KAFKA_SSL: broker.caFile }), 'keyflow-test-tls', createLogger('silent')).admin();
+  await admin.connect();
+  try {
+    const cluster = await admin.describeCluster();
+    assert.deepEqual(cluster.brokers.map((b) => `${b.host}:${b.port}`), [broker.saslSslBroker]);
+  } finally {
+    await admin.disconnect();
+  }
+  // The system's CAs do not know the test's CA: the same client with KAFKA_SSL=true is refused.
+  const untrusted = new kafkajs.Kafka({ clientId: 'keyflow-test-tls-untrusted', brokers: [broker.saslSslBroker], ...kafkaSecurity(loadConfig({ ...env, KAFKA_SSL: 'true' })), logLevel: kafkajs.logLevel.NOTHING, retry: { retries: 0 } }).admin();
+  const e = await untrusted.connect().then(
+    async () => {
+      await untrusted.disconnect();
+      return new Error('connected without the CA');
+    },
+    (err: unknown) => err,
+  );
+  assert.match(String(e instanceof Error ? e.message : e), /self[- ]signed certificate/);
 });

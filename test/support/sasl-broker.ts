@@ -1,13 +1,16 @@
 // A second, private Kafka broker for tests of Kafka security: a SASL_PLAINTEXT listener that
-// takes SCRAM-SHA-256 credentials bootstrapped at format time, the StandardAuthorizer with no
+// takes SCRAM-SHA-256 credentials bootstrapped at format time, the same behind TLS (SASL_SSL,
+// with a certificate signed by a throwaway CA of its own), the StandardAuthorizer with no
 // access unless an ACL grants it, and a PLAINTEXT listener (inter-broker, and the test's admin)
 // whose anonymous principal is the one super user.
 // Rule: it never touches the shared broker: its own free ports, its own folder under
 // .keyflow/, its own JVM, which stop() ends by its pid and whose folder stop() removes.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { execFile } from 'node:child_process';
 import { Kafka, logLevel, type AclEntry, type SASLOptions } from 'kafkajs';
 import {
   formatKafkaStorage,
@@ -30,6 +33,10 @@ export type ScramUser = Readonly<{ name: string; password: string }>;
 export type SaslBroker = {
   /** host:port of the SASL_PLAINTEXT (SCRAM-SHA-256) listener. */
   readonly saslBroker: string;
+  /** host:port of the SASL_SSL (SCRAM-SHA-256 over TLS) listener. */
+  readonly saslSslBroker: string;
+  /** The PEM file of the CA that signed the broker's certificate (for 127.0.0.1). */
+  readonly caFile: string;
   /** host:port of the PLAINTEXT listener, whose anonymous principal is a super user. */
   readonly plainBroker: string;
   /** A client on the SASL listener as `user`. */
@@ -52,6 +59,24 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
+/**
+ * A throwaway CA (ca.pem) and the broker's key and certificate for 127.0.0.1 signed by it, in
+ * one PEM key store (broker-keystore.pem) as Kafka reads it; valid for two days. openssl is
+ * there wherever Debian's Java is (ca-certificates depends on it), and takes milliseconds
+ * where keytool takes seconds per step.
+ */
+async function makeCertificates(dir: string): Promise<{ caFile: string; keyStore: string }> {
+  const openssl = (...args: string[]) => promisify(execFile)('openssl', args, { cwd: dir });
+  await openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=keyflow-test-ca',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+  await openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'broker.key', '-out', 'broker.csr', '-subj', `/CN=${host}`);
+  await writeFile(join(dir, 'san.cnf'), `subjectAltName=IP:${host}\n`);
+  await openssl('x509', '-req', '-in', 'broker.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'broker.pem', '-days', '2', '-extfile', 'san.cnf');
+  const keyStore = join(dir, 'broker-keystore.pem');
+  await writeFile(keyStore, (await Promise.all(['broker.key', 'broker.pem', 'ca.pem'].map((f) => readFile(join(dir, f), 'utf8')))).join(''));
+  return { caFile: join(dir, 'ca.pem'), keyStore };
+}
+
 /** A random password with no character the --add-scram syntax ([name=…,password=…]) reads. */
 export function scramPassword(): string {
   return randomBytes(18).toString('base64url');
@@ -72,18 +97,23 @@ export async function startSaslBroker(users: readonly ScramUser[], readyTimeoutM
   const logFile = join(dir, 'kafka.log');
   const pidFile = join(dir, 'kafka.pid');
   await mkdir(dir, { recursive: true });
-  const [sasl, plain, controller] = [await freePort(), await freePort(), await freePort()];
+  const [sasl, saslSsl, plain, controller] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const certificates = makeCertificates(dir);
+  certificates.catch(() => undefined); // awaited below; a failure must not be unhandled meanwhile
   await writeFile(
     propertiesFile,
     propertiesText(
       {
         ...singleNodeProperties(host, controller, data),
-        listeners: `SASL_PLAINTEXT://${host}:${sasl},PLAINTEXT://${host}:${plain},CONTROLLER://${host}:${controller}`,
-        'advertised.listeners': `SASL_PLAINTEXT://${host}:${sasl},PLAINTEXT://${host}:${plain}`,
+        listeners: `SASL_PLAINTEXT://${host}:${sasl},SASL_SSL://${host}:${saslSsl},PLAINTEXT://${host}:${plain},CONTROLLER://${host}:${controller}`,
+        'advertised.listeners': `SASL_PLAINTEXT://${host}:${sasl},SASL_SSL://${host}:${saslSsl},PLAINTEXT://${host}:${plain}`,
         'inter.broker.listener.name': 'PLAINTEXT',
-        'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+        'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL',
         'sasl.enabled.mechanisms': 'SCRAM-SHA-256',
         'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+        'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
+        'ssl.keystore.type': 'PEM',
+        'ssl.keystore.location': join(dir, 'broker-keystore.pem'),
         'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
         // The controller and the inter-broker listener (PLAINTEXT) act as ANONYMOUS.
         'super.users': 'User:ANONYMOUS',
@@ -98,14 +128,20 @@ export async function startSaslBroker(users: readonly ScramUser[], readyTimeoutM
     if (alive !== undefined) await terminate(alive, 20_000);
     await rm(dir, { recursive: true, force: true });
   };
+  let caFile = '';
   try {
-    await formatKafkaStorage({
-      classpath,
-      dir,
-      propertiesFile,
-      clusterId: newClusterId(),
-      scram: users.map((u) => `SCRAM-SHA-256=[name=${u.name},password=${u.password}]`),
-    });
+    // Two JVM tools at once: the storage format and the certificates do not depend on each other.
+    const [, made] = await Promise.all([
+      formatKafkaStorage({
+        classpath,
+        dir,
+        propertiesFile,
+        clusterId: newClusterId(),
+        scram: users.map((u) => `SCRAM-SHA-256=[name=${u.name},password=${u.password}]`),
+      }),
+      certificates,
+    ]);
+    caFile = made.caFile;
     pid = await spawnKafka({ classpath, dir, propertiesFile, logFile, pidFile, heap: '384m' });
     await waitKafkaReady(`${host}:${plain}`, pid, logFile, readyTimeoutMs);
   } catch (e) {
@@ -113,10 +149,13 @@ export async function startSaslBroker(users: readonly ScramUser[], readyTimeoutM
     throw e;
   }
   const saslBroker = `${host}:${sasl}`;
+  const saslSslBroker = `${host}:${saslSsl}`;
   const plainBroker = `${host}:${plain}`;
   const superKafka = () => new Kafka({ clientId: 'keyflow-test-super', brokers: [plainBroker], logLevel: logLevel.NOTHING });
   return {
     saslBroker,
+    saslSslBroker,
+    caFile,
     plainBroker,
     superKafka,
     client: (user, clientId) => {
