@@ -4,17 +4,17 @@
 // events. Prints one line per phase: count, median, p90, max in ms.
 //
 //   npx tsx bench/erasure-latency.ts [erasures=10] [rate=10000] [perUser=50]
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import { encodeEvent, validateEvent } from '../actors/index.ts';
 import { makeEvents } from '../test/support/events.ts';
 import { eventually, postJson } from '../test/support/http.ts';
 import { isolate, startKeyflow } from '../test/support/keyflow.ts';
-import { serviceUrls, testEnv } from '../test/support/services.ts';
+import { testKafka } from '../test/support/services.ts';
 
 const [erasures = 10, rate = 10_000, perUser = 50] = process.argv.slice(2).map(Number);
 const iso = await isolate();
 const kf = await startKeyflow(iso.env);
-const kafka = new Kafka({ clientId: 'keyflow-bench-erasure', brokers: [...serviceUrls(testEnv()).kafkaBrokers], logLevel: logLevel.NOTHING });
+const kafka = testKafka('keyflow-bench-erasure');
 const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
 await producer.connect();
 

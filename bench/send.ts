@@ -8,7 +8,8 @@
 // sentAt, so its latency includes the retry.
 import { once } from 'node:events';
 import { request } from 'node:http';
-import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { Partitioners, type Producer } from 'kafkajs';
+import { testKafka } from '../test/support/services.ts';
 import type { Message } from './generate.ts';
 import type { Plan } from './plan.ts';
 
@@ -20,7 +21,7 @@ export interface Sender {
 
 /** A kafkajs producer on the events topic, keyed like keyflow's edge (murmur2 of the key). */
 export async function kafkaSender(brokers: readonly string[], topic: string): Promise<Sender> {
-  const kafka = new Kafka({ clientId: 'keyflow-bench', brokers: [...brokers], logLevel: logLevel.NOTHING });
+  const kafka = testKafka('keyflow-bench', { brokers: [...brokers] });
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   return {

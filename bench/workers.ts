@@ -12,8 +12,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
-import { serviceUrls, testEnv } from '../test/support/services.ts';
+
+import { serviceUrls, testEnv, testKafka } from '../test/support/services.ts';
 import { isolate, startKeyflow, type KeyflowProcess } from '../test/support/keyflow.ts';
 import { num } from './args.ts';
 import { cpuByComponent, cpuDiff, runServices, type CpuByComponent } from './cpu.ts';
@@ -74,7 +74,7 @@ const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 /** Wait until the group has `n` members (one consumer per worker thread) and is Stable. */
 async function groupStable(brokers: readonly string[], groupId: string, n: number, timeoutMs = 120_000): Promise<void> {
-  const admin = new Kafka({ clientId: 'keyflow-bench-admin', brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
+  const admin = testKafka('keyflow-bench-admin', { brokers: [...brokers] }).admin();
   await admin.connect();
   try {
     const until = Date.now() + timeoutMs;

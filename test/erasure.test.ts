@@ -4,14 +4,13 @@
 // brings back nothing erased.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kafka, logLevel } from 'kafkajs';
 import { COMMAND_HEADER, ERASE_USER, encodeEraseUser, type EventInput } from '../actors/index.ts';
 import { aggregateDrift } from '../db/testing.ts';
 import { chunks, makeEvents } from './support/events.ts';
 import { eventually, getJson, postJson, sendBatches } from './support/http.ts';
 import { testProducer } from './support/kafka.ts';
 import { isolate, startKeyflow, type Isolated, type KeyflowProcess } from './support/keyflow.ts';
-import { serviceUrls, testEnv } from './support/services.ts';
+import { testKafka } from './support/services.ts';
 
 type Erasure = { id: string; userId: string; status: 'pending' | 'done'; eventsErased: number; requestedAt: string; doneAt?: string };
 
@@ -57,7 +56,7 @@ const total = async () => (await iso.db.sql<[{ n: number }]>`select count(*)::in
 
 /** The group's committed offsets equal the topic's high watermarks: everything consumed is committed. */
 async function caughtUp(): Promise<void> {
-  const kafka = new Kafka({ clientId: 'keyflow-test-lag', brokers: [...serviceUrls(testEnv()).kafkaBrokers], logLevel: logLevel.NOTHING });
+  const kafka = testKafka('keyflow-test-lag');
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -154,7 +153,7 @@ test('erasure - SIGKILL right after the 202, restart: done with the right count;
 
   // Replay everything from the start: every erased event comes by again, before its command.
   await kf.stop('SIGTERM');
-  const kafka = new Kafka({ clientId: 'keyflow-test-reset', brokers: [...serviceUrls(testEnv()).kafkaBrokers], logLevel: logLevel.NOTHING });
+  const kafka = testKafka('keyflow-test-reset');
   const admin = kafka.admin();
   await admin.connect();
   await eventually(() => admin.resetOffsets({ groupId: iso.env.KEYFLOW_GROUP_ID!, topic: iso.topic, earliest: true }).then(() => true), (ok) => ok, 30_000, 500);

@@ -5,9 +5,9 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import postgres from 'postgres';
-import { requireServices, type ServiceUrls } from './support/services.ts';
+import { requireServices, type ServiceUrls, testKafka } from './support/services.ts';
 
 let urls: ServiceUrls;
 before(async () => {
@@ -15,7 +15,7 @@ before(async () => {
 });
 
 test('kafka - a message produced to a new topic is consumed back unchanged', async () => {
-  const kafka = new Kafka({ clientId: 'keyflow-smoke', brokers: [...urls.kafkaBrokers], logLevel: logLevel.NOTHING });
+  const kafka = testKafka('keyflow-smoke', { brokers: [...urls.kafkaBrokers] });
   const topic = `keyflow.smoke.${randomUUID()}`;
   const admin = kafka.admin();
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });

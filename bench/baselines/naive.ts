@@ -3,7 +3,8 @@
 // no dedup other than the primary key. Rule: it reads the run's topic in a group of its own
 // and is timed from its join to its `sample`-th message, like the raw Kafka baseline.
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+
+import { testKafka } from '../../test/support/services.ts';
 import type { Sql } from '../../db/index.ts';
 
 export type NaiveResult = {
@@ -22,7 +23,7 @@ type Raw = {
 export async function naive(sql: Sql, brokers: readonly string[], topic: string, sample: number, timeoutMs = 180_000): Promise<NaiveResult> {
   await sql`drop table if exists events_naive`;
   await sql`create table events_naive (like events including defaults including indexes)`;
-  const kafka = new Kafka({ clientId: 'keyflow-bench-naive', brokers: [...brokers], logLevel: logLevel.NOTHING });
+  const kafka = testKafka('keyflow-bench-naive', { brokers: [...brokers] });
   const consumer = kafka.consumer({ groupId: `keyflow-bench-naive-${randomBytes(4).toString('hex')}`, allowAutoTopicCreation: false });
   const t0 = Date.now();
   let joinedAt: number | undefined;

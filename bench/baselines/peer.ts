@@ -14,7 +14,8 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+
+import { testKafka } from '../../test/support/services.ts';
 import { loadSettings, startConnectWorker } from '../../compose/local/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { cpuByComponent, cpuDiff, type Services } from '../cpu.ts';
@@ -99,7 +100,7 @@ export async function peer(sql: Sql, dbUrl: string, brokers: readonly string[], 
   await sql`create table events_peer (like events including defaults including indexes)`;
   const tag = randomBytes(4).toString('hex');
   const topic = `${topicBase}.peer.${tag}`;
-  const kafka = new Kafka({ clientId: 'keyflow-bench-peer', brokers: [...brokers], logLevel: logLevel.NOTHING });
+  const kafka = testKafka('keyflow-bench-peer', { brokers: [...brokers] });
   const admin = kafka.admin();
   await admin.connect();
   const settings = loadSettings(process.env);

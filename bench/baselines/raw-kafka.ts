@@ -3,7 +3,8 @@
 // runs from the moment it joined to the moment it had read `target` messages — the join is
 // a one-off cost keyflow did not pay inside its own measured window either.
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+
+import { testKafka } from '../../test/support/services.ts';
 
 export type RawKafkaResult = {
   readonly eventsPerSec: number;
@@ -13,7 +14,7 @@ export type RawKafkaResult = {
 };
 
 export async function rawKafka(brokers: readonly string[], topic: string, target: number, timeoutMs = 120_000): Promise<RawKafkaResult> {
-  const kafka = new Kafka({ clientId: 'keyflow-bench-raw', brokers: [...brokers], logLevel: logLevel.NOTHING });
+  const kafka = testKafka('keyflow-bench-raw', { brokers: [...brokers] });
   // The same fetch size per partition as keyflow's workers.
   const consumer = kafka.consumer({ groupId: `keyflow-bench-raw-${randomBytes(4).toString('hex')}`, maxBytesPerPartition: 1024 * 1024, allowAutoTopicCreation: false });
   const t0 = Date.now();

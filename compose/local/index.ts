@@ -12,3 +12,7 @@ export type { ServiceName } from './service.ts';
 export { ensureChromium, chromiumPath } from './chromium.ts';
 export { connectJars, startConnectWorker, connectWorkerPom, jdbcSinkPom } from './connect.ts';
 export type { ConnectJars, ConnectWorker, ConnectWorkerOptions } from './connect.ts';
+export { formatKafkaStorage, kafkaJvmOptions, newClusterId, propertiesText, singleNodeProperties, spawnKafka, waitKafkaReady } from './kafka-broker.ts';
+export type { FormatOptions, SpawnOptions } from './kafka-broker.ts';
+export { kafkaClasspath } from './kafka-classpath.ts';
+export { livePid, terminate } from './pids.ts';

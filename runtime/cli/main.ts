@@ -26,4 +26,13 @@ if (existsSync('.env')) process.loadEnvFile('.env');
 
 const tracing = await startTracing('keyflow');
 const { run } = await import('./run.ts');
-await run(arg as Command, tracing);
+try {
+  await run(arg as Command, tracing);
+} catch (e) {
+  // Refused by Kafka (credentials, ACLs): one line and exit 2, like a configuration error; run() logged it.
+  if ((e as { code?: unknown }).code === 'KEYFLOW_KAFKA_ACCESS_DENIED') {
+    process.stderr.write(`keyflow: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  throw e;
+}

@@ -15,7 +15,7 @@ import { createMetrics, defineLiveMetrics, inSpan, metricsContentType, postgresA
 import { ConfigError, loadConfig, mainHeapCheck, withEdgeToken, type Config } from '../config/index.ts';
 import { hostname } from 'node:os';
 import { createActorDirectory, createDecodePool, createRateLimiter, createReadiness, type DecodePool } from '../edge/index.ts';
-import { createKafka, ensureTopic, EventPublisher } from '../kafka/index.ts';
+import { createKafka, ensureTopic, EventPublisher, throwIfAccessDenied } from '../kafka/index.ts';
 import { FeedSubscriber, LagReader, LiveReconciler, readSummary } from '../live/index.ts';
 import { createLogger, errorFields, type Logger } from '../log/index.ts';
 import { Supervisor } from '../supervisor/index.ts';
@@ -25,13 +25,14 @@ type Command = 'all' | 'edge' | 'worker' | 'migrate';
 
 const HOURLY = 60 * 60 * 1000;
 
-/** Retry `fn` until it succeeds: dependencies may come up after keyflow does. */
-async function untilUp<T>(what: string, log: Logger, fn: () => Promise<T>, deadlineMs = 120_000): Promise<T> {
+/** Retry `fn` until it succeeds (dependencies may come up after keyflow does), unless `fatal` throws for its error. */
+async function untilUp<T>(what: string, log: Logger, fn: () => Promise<T>, deadlineMs = 120_000, fatal?: (e: unknown) => void): Promise<T> {
   const until = Date.now() + deadlineMs;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (e) {
+      fatal?.(e);
       if (Date.now() > until) throw e;
       if (attempt === 1 || attempt % 10 === 0) log.warn(`waiting for ${what}`, errorFields(e));
       await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * attempt)));
@@ -110,7 +111,9 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
 
   const onMaintained = (r: MaintenanceResult): void => metrics.eventsDefaultPartitionRows.set(r.defaultRows);
   await prepareDatabase(sql, config, log, onMaintained);
-  const partitionCount = await untilUp('kafka', log, () => ensureTopic(kafka, config.topic, config.partitions, config.replicationFactor, log));
+  const partitionCount = await untilUp('kafka', log, () => ensureTopic(kafka, config.topic, config.partitions, config.replicationFactor, log), undefined, (e) =>
+    throwIfAccessDenied(e, `creating or describing the topic ${config.topic}`, log),
+  );
   const maintenance = setInterval(() => {
     maintain(sql, config, log, onMaintained).catch((e: unknown) => log.warn('maintenance failed', errorFields(e)));
   }, HOURLY);
@@ -187,7 +190,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       },
     });
     const publisher = held.publisher;
-    await untilUp('kafka producer', log, () => publisher.connect());
+    await untilUp('kafka producer', log, () => publisher.connect(), undefined, (e) => throwIfAccessDenied(e, 'connecting the producer', log));
   }
   const pub = held.publisher;
   if (pub !== undefined && config.ingestPoolThreads > 0) {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { MAIN_HEAP_MB_DEFAULT } from './heap.ts';
+import { saslMechanismSchema, saslPasswordSchema, saslProblems, saslUsernameSchema, secretKafkaVariables, sslSchema } from './kafka-security.ts';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const list = z
@@ -17,6 +18,11 @@ const variables = {
   DATABASE_URL: ['databaseUrl', z.string().url(), 'postgres://keyflow:keyflow@127.0.0.1:55432/keyflow'],
   REDIS_URL: ['redisUrl', z.string().url(), 'redis://127.0.0.1:56379'],
   KAFKA_BROKERS: ['kafkaBrokers', list.pipe(z.array(z.string().regex(/^[^:]+:\d+$/, 'host:port')).min(1)), '127.0.0.1:59092'],
+  // For every Kafka client keyflow opens (./kafka-security.ts); unset = no SASL, no TLS.
+  KAFKA_SASL_MECHANISM: ['kafkaSaslMechanism', saslMechanismSchema, ''],
+  KAFKA_SASL_USERNAME: ['kafkaSaslUsername', saslUsernameSchema, ''],
+  KAFKA_SASL_PASSWORD: ['kafkaSaslPassword', saslPasswordSchema, ''],
+  KAFKA_SSL: ['kafkaSsl', sslSchema, ''],
   PORT: ['port', int(0, 65535), '8080'],
   KEYFLOW_HOST: ['host', z.string().min(1), '127.0.0.1'],
   KEYFLOW_ADVERTISE_URL: ['advertiseUrl', z.union([z.literal('').transform(() => undefined), z.string().url()]), ''],
@@ -170,8 +176,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     const value = raw === undefined || raw === '' ? fallback : raw;
     const parsed = (schema as z.ZodType).safeParse(value);
     if (parsed.success) out[field] = parsed.data;
-    else problems.push(`${name}=${JSON.stringify(value)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    else problems.push(`${name}=${secretKafkaVariables.has(name) ? '(hidden)' : JSON.stringify(value)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
+  if (problems.length === 0) problems.push(...saslProblems(out));
   if (out['rateLimitPerSec'] === undefined && out['rateLimitBurst'] !== undefined && problems.length === 0) {
     problems.push('KEYFLOW_RATE_LIMIT_BURST: needs KEYFLOW_RATE_LIMIT_PER_SEC (without it requests are not limited)');
   }

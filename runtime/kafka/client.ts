@@ -1,6 +1,7 @@
-// One place that knows how keyflow talks to Kafka: client ids, retry policy and where
-// kafkajs's own log lines go.
+// One place that knows how keyflow talks to Kafka: client ids, retry policy, credentials and
+// TLS, and where kafkajs's own log lines go.
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { kafkaSecurity, type KafkaSecurityConfig } from './security.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../log/index.ts';
 import { fixKafkajsIdleLoop } from './request-queue-fix.ts';
@@ -13,11 +14,12 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 /** A kafkajs client whose log lines go to keyflow's logger (warnings and errors only). */
-export function createKafka(config: Pick<Config, 'kafkaBrokers'>, clientId: string, log: Logger): Kafka {
+export function createKafka(config: Pick<Config, 'kafkaBrokers'> & KafkaSecurityConfig, clientId: string, log: Logger): Kafka {
   fixKafkajsIdleLoop();
   return new Kafka({
     clientId,
     brokers: [...config.kafkaBrokers],
+    ...kafkaSecurity(config),
     connectionTimeout: 3_000,
     requestTimeout: 30_000,
     retry: { initialRetryTime: 200, maxRetryTime: 5_000, retries: 8 },

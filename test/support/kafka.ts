@@ -1,11 +1,11 @@
 // Producing test events straight to Kafka, as a producer that bypasses the HTTP edge would.
-import { Kafka, Partitioners, logLevel, type Producer } from 'kafkajs';
+import { Partitioners, type Producer } from 'kafkajs';
 import { encodeEvent, partitionKeyOf, validateEvent, type EventInput } from '../../actors/index.ts';
-import { serviceUrls, testEnv } from './services.ts';
+import { testKafka } from './services.ts';
 
 /** A connected producer keyed like keyflow's (murmur2 on the partition key). */
 export async function testProducer(): Promise<Producer> {
-  const kafka = new Kafka({ clientId: 'keyflow-test-producer', brokers: [...serviceUrls(testEnv()).kafkaBrokers], logLevel: logLevel.NOTHING });
+  const kafka = testKafka('keyflow-test-producer');
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
   return producer;

@@ -3,10 +3,9 @@
 // each other's events.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
 import { repoRoot } from '../../compose/local/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../db/testing.ts';
-import { requireServices, testEnv } from './services.ts';
+import { requireServices, testEnv, testKafka } from './services.ts';
 import { mainHeapArgs } from '../../runtime/config/index.ts';
 
 export type Isolated = {
@@ -44,7 +43,7 @@ export async function isolate(overrides: Record<string, string> = {}): Promise<I
     db,
     topic,
     cleanup: async () => {
-      const kafka = new Kafka({ clientId: 'keyflow-test-cleanup', brokers: [...urls.kafkaBrokers], logLevel: logLevel.NOTHING });
+      const kafka = testKafka('keyflow-test-cleanup', {}, env);
       const admin = kafka.admin();
       try {
         await admin.connect();

@@ -6,8 +6,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
+import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { repoRoot, waitReachable, type Endpoint } from '../../compose/local/index.ts';
 import { loadConfig } from '../../runtime/config/index.ts';
+import { kafkaSecurity } from '../../runtime/kafka/index.ts';
 
 export type ServiceName = 'postgres' | 'redis' | 'kafka';
 
@@ -48,6 +50,19 @@ export function serviceUrls(env: Readonly<Record<string, string | undefined>> = 
   // Only the three connection variables: other KEYFLOW_* settings are none of the preflight's business.
   const c = loadConfig({ DATABASE_URL: env['DATABASE_URL'], REDIS_URL: env['REDIS_URL'], KAFKA_BROKERS: env['KAFKA_BROKERS'] });
   return { databaseUrl: c.databaseUrl, redisUrl: c.redisUrl, kafkaBrokers: c.kafkaBrokers };
+}
+
+/**
+ * A kafkajs client for tests and benchmarks, authenticated as keyflow is (KAFKA_SASL_*,
+ * KAFKA_SSL of the test environment, or of `env`); `options` may name other brokers or a retry policy.
+ *
+ * @example
+ * const admin = testKafka('keyflow-test-lag').admin();
+ */
+export function testKafka(clientId: string, options: Partial<KafkaConfig> = {}, env: Readonly<Record<string, string | undefined>> = testEnv()): Kafka {
+  const names = ['KAFKA_BROKERS', 'KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'KAFKA_SSL'];
+  const c = loadConfig(Object.fromEntries(names.map((n) => [n, env[n]])));
+  return new Kafka({ clientId, brokers: [...c.kafkaBrokers], ...kafkaSecurity(c), logLevel: logLevel.NOTHING, ...options });
 }
 
 /**
