@@ -7,13 +7,15 @@
 // to exactly what full validation would return — and validates in full whatever does not even
 // look like that wire form.
 import { fastEvent } from './fast.ts';
-import { expiredMessage } from './retention.ts';
+import { expiredMessage, futureMessage } from './retention.ts';
 import { eventSchema, type FieldError, type KeyflowEvent } from './schema.ts';
 
-/** What validation needs beyond the schema: the retention window, when there is one. */
+/** What validation needs beyond the schema: the window of instants taken, as of the request. */
 export type ValidateOptions = {
   /** Events whose occurredAt is before `cutoffMs` are refused (see retentionCutoffMs). */
   readonly retention?: { readonly cutoffMs: number; readonly days: number };
+  /** Events whose occurredAt is after `cutoffMs` are refused (see futureCutoffMs). */
+  readonly future?: { readonly cutoffMs: number; readonly maxFutureMs: number };
 };
 
 export type Validation =
@@ -35,6 +37,10 @@ export function validateEvent(input: unknown, opts: ValidateOptions = {}): Valid
     const { retention } = opts;
     if (retention !== undefined && r.data.occurredAt < retention.cutoffMs) {
       return { ok: false, errors: [{ path: 'occurredAt', message: expiredMessage(retention.cutoffMs, retention.days) }] };
+    }
+    const { future } = opts;
+    if (future !== undefined && r.data.occurredAt > future.cutoffMs) {
+      return { ok: false, errors: [{ path: 'occurredAt', message: futureMessage(future.cutoffMs, future.maxFutureMs) }] };
     }
     // What the edge accepts, a worker must be able to take: the wire form has a size limit.
     const bytes = wireBytesAbove(r.data, MAX_EVENT_BYTES);

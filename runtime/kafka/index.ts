@@ -3,4 +3,5 @@ export { ensureTopic } from './topic.ts';
 export { EventPublisher, KafkaUnavailableError, RECEIVED_AT_HEADER } from './publisher.ts';
 export type { ProducerStats, PublisherOptions } from './publisher.ts';
 export { partitionOf } from './partitioner.ts';
-export { EDGE_TOKEN_HEADER, edgeTokenBytes, fromEdge } from './trust.ts';
+export { SIGNATURE_HEADER, MessageTrust, messageTrust } from './trust.ts';
+export type { SignedKind } from './trust.ts';

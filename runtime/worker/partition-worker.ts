@@ -29,7 +29,7 @@ import { ActorRegistry, expiredMessage, partitionKeyOf, retentionCutoffMs, type 
 import type { Sql } from '../../db/index.ts';
 import { postgresAttributes, type KeyflowMetrics } from '../../otel/index.ts';
 import type { Config } from '../config/index.ts';
-import { edgeTokenBytes, partitionOf, RECEIVED_AT_HEADER } from '../kafka/index.ts';
+import { messageTrust, partitionOf, RECEIVED_AT_HEADER, type MessageTrust } from '../kafka/index.ts';
 import { Lifecycle } from '../lifecycle.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import type { ActorLocation, LifecycleState, WorkerStatus } from '../protocol.ts';
@@ -89,13 +89,13 @@ export class PartitionWorker {
   readonly #pgAttributes: Attributes;
   readonly #steps: FlushSteps;
   readonly #live: LiveWriter;
-  /** The edge's token as bytes: events carrying it are not validated again. */
-  readonly #edgeToken: Buffer | undefined;
+  /** The deployment's secret: commands run only when signed with it, signed events are not validated again. */
+  readonly #trust: MessageTrust | undefined;
   readonly #fences = new ErasureFences();
 
   constructor(deps: PartitionWorkerDeps) {
     this.#d = deps;
-    this.#edgeToken = edgeTokenBytes(deps.config);
+    this.#trust = messageTrust(deps.config);
     this.#life = new Lifecycle(`worker ${deps.workerId}`);
     this.#live = new LiveWriter(deps.redis, deps.config.redisPrefix, (e) => {
       deps.metrics.liveUpdateFailures.inc();
@@ -106,7 +106,7 @@ export class PartitionWorker {
     // Every series exists from the start, so the first dead letter or duplicate is an increase
     // that rate() and the alerting rules see, not a series appearing out of nowhere.
     deps.metrics.pausedPartitions.set({ worker: String(deps.workerId) }, 0);
-    for (const reason of ['not-json', 'schema', 'empty', 'too-large', 'store-rejected']) deps.metrics.deadLetters.inc({ reason }, 0);
+    for (const reason of ['not-json', 'schema', 'empty', 'too-large', 'store-rejected', 'unsigned-command', 'future']) deps.metrics.deadLetters.inc({ reason }, 0);
     for (const stage of ['memory', 'store']) deps.metrics.eventsDeduplicated.inc({ stage }, 0);
     this.#consumer = deps.kafka.consumer({
       groupId: c.groupId,
@@ -194,7 +194,7 @@ export class PartitionWorker {
       // Unresolved messages are fetched again once the partition is resumed or reassigned.
       if (this.#life.state !== 'running' || this.#paused || !isRunning() || isStale()) return;
       if (!this.#fences.loaded(partition) && !(await this.#loadFences(topic, partition, message.offset, live, heartbeat))) return;
-      const decoded = decodeMessage(message, this.#edgeToken);
+      const decoded = decodeMessage(message, this.#trust);
       const isEvent = decoded.kind === 'event' || (decoded.kind === 'dead-letter' && decoded.of === 'event');
       if (decoded.kind === 'command') {
         if (!(await this.#runCommand(topic, partition, message, decoded.command, live, heartbeat))) return;
