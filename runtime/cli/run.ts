@@ -100,6 +100,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     redis: reconcilerRedis,
     prefix: config.redisPrefix,
     intervalMs: config.liveReconcileMs,
+    maxFutureMs: config.maxFutureMs,
     log: log.child({ component: 'live-reconciler' }),
     onRound: (r) => {
       liveMetrics.reconcileRounds.inc();

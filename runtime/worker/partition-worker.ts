@@ -25,7 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { Attributes, SpanContext } from '@opentelemetry/api';
-import { ActorRegistry, expiredMessage, partitionKeyOf, retentionCutoffMs, type EraseUserCommand, type KeyflowEvent, type Pending } from '../../actors/index.ts';
+import { ActorRegistry, expiredMessage, futureCutoffMs, futureMessage, partitionKeyOf, retentionCutoffMs, type EraseUserCommand, type KeyflowEvent, type Pending } from '../../actors/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { postgresAttributes, type KeyflowMetrics } from '../../otel/index.ts';
 import type { Config } from '../config/index.ts';
@@ -262,6 +262,10 @@ export class PartitionWorker {
     const producedAt = Number(message.timestamp);
     const cutoff = retentionCutoffMs(Number.isFinite(producedAt) && producedAt > 0 ? Math.min(producedAt, now) : now, config.retentionDays);
     if (event.occurredAt < cutoff) return this.#deadLetter(topic, partition, message, 'expired', `occurredAt ${expiredMessage(cutoff, config.retentionDays)}`);
+    // The other end, as of this worker's clock only (a producer chooses its message timestamps):
+    // what the edge accepted is never later than that, a far-future event from Kafka is refused.
+    const latest = futureCutoffMs(now, config.maxFutureMs);
+    if (event.occurredAt > latest) return this.#deadLetter(topic, partition, message, 'future', `occurredAt ${futureMessage(latest, config.maxFutureMs)}`);
     const span: SpanContext | undefined = this.#d.tracingEnabled
       ? recordProcessSpan({ topic, partition, groupId: config.groupId, workerId: this.#d.workerId }, message, event.id)
       : undefined;
