@@ -155,7 +155,7 @@ export type DeadLetter = {
   readonly raw: string | null;
   /** The start of the value decoded as UTF-8 (invalid bytes as U+FFFD), to read. */
   readonly rawPreview: string | null;
-  /** Why: not-json, schema, empty, too-large, store-rejected… */
+  /** Why: not-json, schema, empty, too-large, expired, future, unsigned-command, store-rejected… */
   readonly reason: string;
   readonly error: string;
   readonly createdAt: string;
