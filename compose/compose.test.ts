@@ -157,6 +157,15 @@ describe('compose/docker-compose.yml', () => {
     }
   });
 
+  test('every keyflow container reads KEYFLOW_EDGE_TOKEN from the generated, gitignored keyflow.secrets.env, and no committed value sets it', () => {
+    for (const name of ['keyflow', 'keyflow-edge', 'keyflow-worker']) {
+      const s = service(name) as Service & { env_file?: { path: string; required?: boolean }[] };
+      assert.deepEqual(s.env_file, [{ path: 'keyflow.secrets.env', required: true }], name);
+      assert.equal(envOf(s).KEYFLOW_EDGE_TOKEN, undefined, name);
+    }
+    assert.match(readFileSync(join(here, '..', '.gitignore'), 'utf8'), /^\*\.secrets\.env$/m);
+  });
+
   test("keyflow's own configuration accepts the environment the file gives it", () => {
     // An unknown or invalid KEYFLOW_* variable stops keyflow at start-up.
     const config = loadConfig(envOf(service('keyflow')));

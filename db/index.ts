@@ -24,7 +24,7 @@ export type { EventListQuery, EventListPage, EventPosition } from './event-list.
 export { getUserProfile, RECENT_EVENTS } from './users-profile.ts';
 export type { UserProfile } from './users-profile.ts';
 export { MigrationChecksumError, MigrationFailedError, InvalidCursorError } from './errors.ts';
-export { liveMinuteCounts, usersActiveSince } from './live.ts';
+export { liveMinuteCounts, usersActiveSince, usersAhead } from './live.ts';
 export type { LiveMinuteCounts } from './live.ts';
 export { coverWindow } from './cover.ts';
 export type { Cover, CoverOptions, Range } from './cover.ts';

@@ -41,17 +41,33 @@ export async function liveMinuteCounts(sql: Sql, fromMs: number, toMs: number): 
 }
 
 /**
- * Each user with a stored event that occurred at or after `sinceMs`, with the newest such
- * `occurredAt` (epoch ms).
+ * Each user with a stored event that occurred in `[sinceMs, untilMs]`, with the newest such
+ * `occurredAt` (epoch ms). Events after `untilMs` (the clock: nothing ahead of it is live) are
+ * left out, however far ahead a store of an earlier version holds them.
  *
  * @example
- * const users = await usersActiveSince(sql, Date.now() - 30 * 60_000); // [{ userId, newestMs }]
+ * const users = await usersActiveSince(sql, Date.now() - 30 * 60_000, Date.now()); // [{ userId, newestMs }]
  */
-export async function usersActiveSince(sql: Sql, sinceMs: number): Promise<{ userId: string; newestMs: number }[]> {
+export async function usersActiveSince(sql: Sql, sinceMs: number, untilMs: number): Promise<{ userId: string; newestMs: number }[]> {
   const rows = await sql<{ user_id: string; newest: Date }[]>`
     select user_id, max(occurred_at) as newest
     from events
-    where occurred_at >= ${new Date(sinceMs)} and user_id is not null
+    where occurred_at >= ${new Date(sinceMs)} and occurred_at <= ${new Date(untilMs)} and user_id is not null
     group by user_id`;
   return rows.map((r) => ({ userId: r.user_id, newestMs: r.newest.getTime() }));
+}
+
+/**
+ * Each distinct (user, occurredAt) of the stored events in `(afterMs, untilMs]`: the events
+ * ahead of the clock that become live when their time comes.
+ *
+ * @example
+ * const ahead = await usersAhead(sql, Date.now(), Date.now() + 86_400_000); // [{ userId, ms }]
+ */
+export async function usersAhead(sql: Sql, afterMs: number, untilMs: number): Promise<{ userId: string; ms: number }[]> {
+  const rows = await sql<{ user_id: string; occurred_at: Date }[]>`
+    select distinct user_id, occurred_at
+    from events
+    where occurred_at > ${new Date(afterMs)} and occurred_at <= ${new Date(untilMs)} and user_id is not null`;
+  return rows.map((r) => ({ userId: r.user_id, ms: r.occurred_at.getTime() }));
 }

@@ -61,3 +61,14 @@ test('DELETE /v1/users/:userId - 400 for a userId over 128 characters, 409 when 
   assert.equal(((await idMode.json()) as { error: { code: string } }).error.code, 'erasure_unsupported');
   assert.equal(e.produced.length, 0);
 });
+
+test('DELETE /v1/users/:userId - 409 naming KEYFLOW_EDGE_TOKEN when the deployment has no secret to sign the command, and nothing produced', async () => {
+  const e = recordingErasures();
+  const unsigned = await appWith({ erasures: e.port, options: { commandsSigned: false } }).request('/v1/users/u-1', { method: 'DELETE' });
+  assert.equal(unsigned.status, 409);
+  const body = (await unsigned.json()) as { error: { code: string; message: string } };
+  assert.equal(body.error.code, 'erasure_unsupported');
+  assert.match(body.error.message, /KEYFLOW_EDGE_TOKEN/);
+  assert.equal(e.produced.length, 0);
+  assert.equal((await appWith({ erasures: e.port, options: { commandsSigned: true } }).request('/v1/users/u-1', { method: 'DELETE' })).status, 202);
+});

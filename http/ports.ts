@@ -43,7 +43,10 @@ export interface BodyDecoder {
 }
 
 /** What a decode depends on that changes with each request (the clock). */
-export type PerRequestDecodeOptions = { readonly retention?: { readonly cutoffMs: number; readonly days: number } };
+export type PerRequestDecodeOptions = {
+  readonly retention?: { readonly cutoffMs: number; readonly days: number };
+  readonly future?: { readonly cutoffMs: number; readonly maxFutureMs: number };
+};
 
 /** What an API key may do (DESIGN.md; the route → scope rule is http/auth/access.ts). */
 export type Scope = 'ingest' | 'read' | 'admin';
@@ -152,7 +155,7 @@ export type DeadLetter = {
   readonly raw: string | null;
   /** The start of the value decoded as UTF-8 (invalid bytes as U+FFFD), to read. */
   readonly rawPreview: string | null;
-  /** Why: not-json, schema, empty, too-large, store-rejected… */
+  /** Why: not-json, schema, empty, too-large, expired, future, unsigned-command, store-rejected… */
   readonly reason: string;
   readonly error: string;
   readonly createdAt: string;
@@ -199,6 +202,13 @@ export type EdgeOptions = {
   readonly internalToken?: string;
   /** Refuse events older than this many whole UTC days before today (KEYFLOW_RETENTION_DAYS). */
   readonly retentionDays?: number;
+  /** Refuse events whose occurredAt is more than this many ms ahead of the clock (KEYFLOW_MAX_FUTURE). */
+  readonly maxFutureMs?: number;
+  /**
+   * False when the deployment has no KEYFLOW_EDGE_TOKEN: erasure commands could not be signed,
+   * so DELETE /v1/users answers 409 rather than produce a command no worker runs.
+   */
+  readonly commandsSigned?: boolean;
   /** The longest a client may take to send a request body, in ms (408 past it). */
   readonly bodyTimeoutMs?: number;
   /** Called once per /v1 or /internal request with the key name and the status answered. */

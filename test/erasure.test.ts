@@ -114,8 +114,8 @@ test('erasure - while the user keeps sending, everything accepted before the DEL
   assert.equal(unknown.eventsErased, 0);
   assert.equal((await getJson(`${kf.url}/v1/erasures/not-an-erasure`)).status, 404);
 
-  // Neither an event shaped like a command nor a malformed command erases anything or blocks
-  // the partition; the same command produced twice changes nothing.
+  // Neither an event shaped like a command nor a command keyflow did not sign (malformed, or
+  // the same command produced again by another producer) erases anything or blocks the partition.
   const producer = await testProducer();
   try {
     const again = encodeEraseUser({ type: ERASE_USER, erasureId, userId: 'u-target', requestedAt: Date.parse(done.requestedAt) });
@@ -133,7 +133,7 @@ test('erasure - while the user keeps sending, everything accepted before the DEL
   assert.equal(await count('user_id = $1', 'u-target'), afterwards.length + 1);
   assert.equal((await erasure(erasureId)).eventsErased, before.length);
   const dead = await iso.db.sql<{ reason: string }[]>`select reason from dead_letters order by "offset"`;
-  assert.deepEqual(dead.map((d) => d.reason).sort(), ['bad-command', 'schema']);
+  assert.deepEqual(dead.map((d) => d.reason).sort(), ['schema', 'unsigned-command', 'unsigned-command']);
   assert.deepEqual(await aggregateDrift(iso.db.sql), []);
 });
 

@@ -180,16 +180,19 @@ test(`fuzz - ${INVALID} malformed messages among ${VALID} valid events: each val
   /** Queue a message; its expected fate is the domain's verdict on its exact bytes. */
   // Retention (KEYFLOW_RETENTION_DAYS, 30 by default): an older event is a dead letter too.
   const cutoff = retentionCutoffMs(Date.now(), 30);
+  // KEYFLOW_MAX_FUTURE (1d by default): an event further ahead (year 9999) is a dead letter too.
+  const latest = Date.now() + 86_400_000;
   const add = (key: Message['key'], value: Buffer | null): boolean => {
     const decoded = decodeEvent(value);
-    const verdict = decoded.ok && decoded.event.occurredAt < cutoff ? { ok: false as const, reason: 'expired' } : decoded;
+    const verdict = decoded.ok && decoded.event.occurredAt < cutoff ? { ok: false as const, reason: 'expired' }
+      : decoded.ok && decoded.event.occurredAt > latest ? { ok: false as const, reason: 'future' } : decoded;
     if (verdict.ok) identities.add(identityOf(verdict.event));
     else {
       reasons.set(verdict.reason, (reasons.get(verdict.reason) ?? 0) + 1);
       deadHashes.push(sha(value));
     }
     messages.push({ key, value });
-    // The schema's verdict: an expired event is a well-formed event all the same.
+    // The schema's verdict: an expired or future event is a well-formed event all the same.
     return decoded.ok;
   };
 
@@ -216,7 +219,7 @@ test(`fuzz - ${INVALID} malformed messages among ${VALID} valid events: each val
   }
   const dead = deadHashes.length;
   assert.equal(kinds.size, 13, `every kind of malformed message is in the mix: ${[...kinds].join(', ')}`);
-  assert.deepEqual([...reasons.keys()].sort(), ['empty', 'expired', 'not-json', 'schema', 'too-large']);
+  assert.deepEqual([...reasons.keys()].sort(), ['empty', 'expired', 'future', 'not-json', 'schema', 'too-large']);
   t.diagnostic(`${messages.length} messages: ${identities.size} distinct events, ${dead} to dead-letter (${JSON.stringify(Object.fromEntries(reasons))})`);
 
   // Straight to the topic, shuffled; a message near the broker's size limit goes alone.

@@ -2,18 +2,20 @@
 // a bad event yields its field errors, and a caller decides whether to reject it (HTTP) or
 // dead-letter it (Kafka).
 //
-// Validated once: a message the edge vouches for (its token, runtime/kafka/trust.ts) is the
+// Validated once: a message the edge vouches for (its signature, runtime/kafka/trust.ts) is the
 // wire form of an event it validated, so decodeEvent(…, { trusted: true }) only rebuilds it —
 // to exactly what full validation would return — and validates in full whatever does not even
 // look like that wire form.
 import { fastEvent } from './fast.ts';
-import { expiredMessage } from './retention.ts';
+import { expiredMessage, futureMessage } from './retention.ts';
 import { eventSchema, type FieldError, type KeyflowEvent } from './schema.ts';
 
-/** What validation needs beyond the schema: the retention window, when there is one. */
+/** What validation needs beyond the schema: the window of instants taken, as of the request. */
 export type ValidateOptions = {
   /** Events whose occurredAt is before `cutoffMs` are refused (see retentionCutoffMs). */
   readonly retention?: { readonly cutoffMs: number; readonly days: number };
+  /** Events whose occurredAt is after `cutoffMs` are refused (see futureCutoffMs). */
+  readonly future?: { readonly cutoffMs: number; readonly maxFutureMs: number };
 };
 
 export type Validation =
@@ -35,6 +37,10 @@ export function validateEvent(input: unknown, opts: ValidateOptions = {}): Valid
     const { retention } = opts;
     if (retention !== undefined && r.data.occurredAt < retention.cutoffMs) {
       return { ok: false, errors: [{ path: 'occurredAt', message: expiredMessage(retention.cutoffMs, retention.days) }] };
+    }
+    const { future } = opts;
+    if (future !== undefined && r.data.occurredAt > future.cutoffMs) {
+      return { ok: false, errors: [{ path: 'occurredAt', message: futureMessage(future.cutoffMs, future.maxFutureMs) }] };
     }
     // What the edge accepts, a worker must be able to take: the wire form has a size limit.
     const bytes = wireBytesAbove(r.data, MAX_EVENT_BYTES);
@@ -62,8 +68,8 @@ export type DecodeOptions = {
   /** Longest value taken, in bytes (default MAX_EVENT_BYTES); a longer one is 'too-large'. */
   readonly maxBytes?: number;
   /**
-   * The value is the edge's wire form of an event it validated (the message carries the edge
-   * token): it is rebuilt, not validated again. Only what is not even shaped like the wire
+   * The value is the edge's wire form of an event it validated (the message carries the edge's
+   * signature): it is rebuilt, not validated again. Only what is not even shaped like the wire
    * form (not an object, id/type/source not strings, occurredAt not an instant) is validated.
    */
   readonly trusted?: boolean;
@@ -75,8 +81,8 @@ export type DecodeOptions = {
  *
  * @example
  * decodeEvent(new TextEncoder().encode('{"id":"e1","type":"t","source":"s","occurredAt":0}'));
- * // a message from the edge (runtime/kafka fromEdge): same result, without validating again
- * decodeEvent(message.value, { trusted: fromEdge(message.headers, token) });
+ * // a message the edge signed (runtime/kafka/trust.ts): same result, without validating again
+ * decodeEvent(message.value, { trusted: trust.verify(message.headers, message.key, message.value, { event: true }) });
  */
 export function decodeEvent(value: Uint8Array | string | null, opts: DecodeOptions = {}): Decoded {
   if (value === null || value.length === 0) return { ok: false, reason: 'empty', message: 'message has no value' };

@@ -1,11 +1,13 @@
 // `npm run services -- up|down|status`: the local PostgreSQL, Redis and Kafka without Docker,
 // and Jaeger and Prometheus when named.
 // Exit codes: 0 done / all up, 1 a service failed or is down, 2 usage.
-import { allServices, connectJars, coreServices, ensureChromium, loadSettings, formatStatus, observabilityServices, servicesDown, servicesStatus, servicesUp, type ServiceName } from './index.ts';
+import { join } from 'node:path';
+import { allServices, connectJars, coreServices, ensureChromium, ensureEnvSecret, loadSettings, formatStatus, observabilityServices, repoRoot, servicesDown, servicesStatus, servicesUp, type ServiceName } from './index.ts';
 
 const usage = `usage: npm run services -- <command> [service…]
 
-  up       install what is missing, start PostgreSQL, Redis and Kafka, write .env;
+  up       install what is missing, start PostgreSQL, Redis and Kafka, write .env
+           (and KEYFLOW_EDGE_TOKEN into it, generated once and then kept);
            with names, start those instead: \`up jaeger prometheus\`, \`up all\`
            (Jaeger is built from its Go module the first time: about 6 minutes)
   ensure   \`up\`, unless DATABASE_URL, REDIS_URL and KAFKA_BROKERS are all set in the
@@ -13,6 +15,8 @@ const usage = `usage: npm run services -- <command> [service…]
   status   one line per service; exits 1 if any of PostgreSQL, Redis, Kafka is down
   down     stop what \`up\` started
   chromium install Debian's chromium (for the browser test) unless /usr/bin/chromium exists
+  secrets  generate KEYFLOW_EDGE_TOKEN once into compose/keyflow.secrets.env (gitignored), which
+           docker-compose.yml reads and the k8s Secret keyflow-edge-token is created from
   connect  fetch the Kafka Connect 3.9.1 worker and Debezium's JDBC sink from Maven Central
            into .keyflow/services/connect (cached; the bench's \`--baselines peer\` runs it)
 
@@ -47,6 +51,10 @@ async function main(command: string | undefined, args: readonly string[] = []): 
       const given = ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS'].filter((name) => process.env[name]);
       if (given.length === 3) {
         console.log('keyflow services: DATABASE_URL, REDIS_URL and KAFKA_BROKERS are set; not starting local services');
+        // keyflow still needs the deployment's secret, the same at every start (never printed).
+        if (process.env['KEYFLOW_EDGE_TOKEN'] === undefined && (await ensureEnvSecret(join(repoRoot, '.env'), 'KEYFLOW_EDGE_TOKEN'))) {
+          console.log('keyflow services: generated KEYFLOW_EDGE_TOKEN into .env (kept for every later start)');
+        }
         return 0;
       }
       return main('up');
@@ -65,6 +73,12 @@ async function main(command: string | undefined, args: readonly string[] = []): 
       const started = Date.now();
       const jars = await connectJars(loadSettings(process.env));
       console.log(`connect   ${jars.classpath.split(':').length} worker jars, plugins in ${jars.pluginPath} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      return 0;
+    }
+    case 'secrets': {
+      const file = join(repoRoot, 'compose', 'keyflow.secrets.env');
+      const made = await ensureEnvSecret(file, 'KEYFLOW_EDGE_TOKEN');
+      console.log(`secrets   KEYFLOW_EDGE_TOKEN ${made ? 'generated into' : 'kept in'} ${file}`);
       return 0;
     }
     case 'chromium': {

@@ -1,7 +1,9 @@
 // The `.env` file at the repo root that tells the application, the tests and the bench where
 // the services listen. Rule: `up` owns only the keys it writes; any other line a developer
-// added to `.env` survives every rewrite.
-import { readFile, rename, writeFile } from 'node:fs/promises';
+// added to `.env` survives every rewrite. The deployment's secret (KEYFLOW_EDGE_TOKEN) is
+// generated into it once and then kept: it must survive restarts (runtime/kafka/trust.ts).
+import { randomBytes } from 'node:crypto';
+import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 
 const header = '# connection settings written by `npm run services -- up`; real environment variables win';
 
@@ -39,6 +41,32 @@ export async function writeEnvFile(file: string, vars: Readonly<Record<string, s
   const next = mergeEnv(text, vars);
   if (next === text) return;
   const partial = `${file}.partial`;
-  await writeFile(partial, next);
+  // It may hold the deployment's secret (ensureEnvSecret): readable by its owner only.
+  await writeFile(partial, next, { mode: 0o600 });
   await rename(partial, file);
+}
+
+/**
+ * Give an env file a generated secret under `name` unless it holds one already, so that the
+ * secret is made once and every later start (and every process started from this checkout)
+ * uses the same one. The file is written readable by its owner only. Answers whether it
+ * generated one; the value is never printed.
+ *
+ * @example
+ * await ensureEnvSecret(join(repoRoot, '.env'), 'KEYFLOW_EDGE_TOKEN'); // true the first time, then false
+ */
+export async function ensureEnvSecret(file: string, name: string): Promise<boolean> {
+  let text = '';
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const has = text.split('\n').some((line) => new RegExp(`^\\s*(?:export\\s+)?${name}\\s*=\\s*\\S`).test(line));
+  if (has) return false;
+  const partial = `${file}.partial`;
+  await writeFile(partial, mergeEnv(text, { [name]: randomBytes(24).toString('base64url') }), { mode: 0o600 });
+  await chmod(partial, 0o600);
+  await rename(partial, file);
+  return true;
 }

@@ -16,3 +16,4 @@ export { formatKafkaStorage, kafkaJvmOptions, newClusterId, propertiesText, sing
 export type { FormatOptions, SpawnOptions } from './kafka-broker.ts';
 export { kafkaClasspath } from './kafka-classpath.ts';
 export { livePid, terminate } from './pids.ts';
+export { ensureEnvSecret } from './env-file.ts';

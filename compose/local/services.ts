@@ -5,7 +5,7 @@
 // is idempotent and cheap when everything runs; `down` stops only what `up` started.
 import { join } from 'node:path';
 import { aptInstall } from './apt.ts';
-import { writeEnvFile } from './env-file.ts';
+import { ensureEnvSecret, writeEnvFile } from './env-file.ts';
 import { jaegerService } from './jaeger.ts';
 import { kafkaService } from './kafka.ts';
 import { postgresService } from './postgres.ts';
@@ -84,7 +84,11 @@ export async function servicesUp(env: Env = process.env, names: readonly Service
   }
 
   // The connection settings are the core services'; an `up` of the others alone leaves .env as it is.
-  if (wanted.some((s) => coreServices.includes(s.name))) await writeEnvFile(join(settings.repoRoot, '.env'), connectionEnv(settings));
+  if (wanted.some((s) => coreServices.includes(s.name))) {
+    await writeEnvFile(join(settings.repoRoot, '.env'), connectionEnv(settings));
+    // Generated once, then kept: a command waiting in Kafka across a restart still verifies.
+    await ensureEnvSecret(join(settings.repoRoot, '.env'), 'KEYFLOW_EDGE_TOKEN');
+  }
   return Object.fromEntries(wanted.map((s) => [s.name, down.includes(s) ? 'started' : 'already running']));
 }
 

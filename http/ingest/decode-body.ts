@@ -1,7 +1,7 @@
 // Turns a POST /v1/events body into Kafka-ready messages. Rule: this is a pure function of
 // the bytes — parse, shape, limit, validate, encode — with failures as values, so the edge
 // can run it inline or in a worker pool and get the very same answer either way.
-import { encodeEvent, partitionKeyOf, validateEvent, type FieldError, type PartitionKeyMode } from '../../actors/index.ts';
+import { encodeEvent, futureCutoffMs, partitionKeyOf, retentionCutoffMs, validateEvent, type FieldError, type PartitionKeyMode, type ValidateOptions } from '../../actors/index.ts';
 
 /** A validated event, encoded for Kafka. */
 export type EncodedEvent = { readonly id: string; readonly key: string; readonly value: string };
@@ -18,7 +18,23 @@ export type DecodeOptions = {
   readonly partitionKey: PartitionKeyMode;
   /** Refuse events older than the retention window (cutoff as of the request). */
   readonly retention?: { readonly cutoffMs: number; readonly days: number };
+  /** Refuse events further ahead of the clock than KEYFLOW_MAX_FUTURE (cutoff as of the request). */
+  readonly future?: { readonly cutoffMs: number; readonly maxFutureMs: number };
 };
+
+/**
+ * The instants a request takes, as of `nowMs`: after the retention window's start, and no
+ * further ahead than `maxFutureMs` (DESIGN.md, The event). Both are optional settings.
+ *
+ * @example
+ * decodeBody(bytes, { maxBatchEvents: 1000, partitionKey: 'userId', ...acceptedInstants({ retentionDays: 30, maxFutureMs: 86_400_000 }, Date.now()) });
+ */
+export function acceptedInstants(o: { readonly retentionDays?: number | undefined; readonly maxFutureMs?: number | undefined }, nowMs: number): Pick<DecodeOptions, 'retention' | 'future'> {
+  return {
+    ...(o.retentionDays === undefined ? {} : { retention: { cutoffMs: retentionCutoffMs(nowMs, o.retentionDays), days: o.retentionDays } }),
+    ...(o.maxFutureMs === undefined ? {} : { future: { cutoffMs: futureCutoffMs(nowMs, o.maxFutureMs), maxFutureMs: o.maxFutureMs } }),
+  };
+}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -60,8 +76,12 @@ export function decodeBody(bytes: Uint8Array, options: DecodeOptions): DecodedBo
 
   const events: EncodedEvent[] = [];
   const rejected: RejectedEvent[] = [];
+  const instants: ValidateOptions = {
+    ...(options.retention === undefined ? {} : { retention: options.retention }),
+    ...(options.future === undefined ? {} : { future: options.future }),
+  };
   items.forEach((item, index) => {
-    const v = validateEvent(item, options.retention === undefined ? {} : { retention: options.retention });
+    const v = validateEvent(item, instants);
     if (v.ok) events.push({ id: v.event.id, key: partitionKeyOf(v.event, options.partitionKey), value: encodeEvent(v.event) });
     else rejected.push({ index, errors: v.errors });
   });

@@ -14,7 +14,10 @@ import type { EdgeOptions, ErasurePort } from '../ports.ts';
 const MAX_USER_ID_LENGTH = 128;
 const MAX_ERASURE_ID_LENGTH = 128;
 
-/** With KEYFLOW_PARTITION_KEY=id a user's events are spread over every partition. */
+/**
+ * With KEYFLOW_PARTITION_KEY=id a user's events are spread over every partition; without
+ * KEYFLOW_EDGE_TOKEN the command could not be signed (no worker would run it).
+ */
 export class ErasureUnsupportedError extends HttpError {
   override readonly name = 'ErasureUnsupportedError';
   readonly status = 409;
@@ -60,6 +63,11 @@ export function erasureRoutes(erasures: ErasurePort, options: EdgeOptions): Hono
         'erasure needs KEYFLOW_PARTITION_KEY=userId: partitioned by event id, a user\'s events are spread over every partition and none is ordered before the command',
       );
     }
+    if (options.commandsSigned === false) {
+      throw new ErasureUnsupportedError(
+        'erasure needs KEYFLOW_EDGE_TOKEN: without the deployment\'s secret the command cannot be signed, and workers run only signed commands',
+      );
+    }
     const request = { erasureId: crypto.randomUUID(), userId, requestedAt: (options.now ?? Date.now)() };
     try {
       await erasures.produce(request, c.req.raw.signal);
@@ -103,7 +111,7 @@ export const erasureDocs: readonly RouteDoc[] = [
     responses: {
       202: { description: 'the command is acknowledged and recorded as pending', schema: erasureAcceptedSchema },
       400: { description: 'userId longer than 128 characters (validation_failed)', schema: errorSchema },
-      409: { description: 'KEYFLOW_PARTITION_KEY=id: erasure is not available (erasure_unsupported)', schema: errorSchema },
+      409: { description: 'KEYFLOW_PARTITION_KEY=id or no KEYFLOW_EDGE_TOKEN: erasure is not available (erasure_unsupported)', schema: errorSchema },
       503: { description: 'Kafka did not acknowledge (kafka_unavailable: nothing requested), or the store could not record it (store_unavailable: the command will still run)', schema: errorSchema },
     },
     auth: 'admin',

@@ -10,10 +10,9 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { EdgeEnv } from '../env.ts';
 import { InvalidBodyError, KafkaUnavailableError, RequestTimeoutError, ValidationFailedError } from '../errors.ts';
-import { decodeBody, type EncodedEvent } from '../ingest/decode-body.ts';
+import { acceptedInstants, decodeBody, type EncodedEvent } from '../ingest/decode-body.ts';
 import { ndjsonLines } from '../ingest/ndjson-lines.ts';
 import { bodyChunks, idleBounded } from '../ingest/read-body.ts';
-import { retentionCutoffMs } from '../../actors/index.ts';
 import type { RouteDoc } from '../openapi/route-doc.ts';
 import type { EdgeOptions, IngestPort } from '../ports.ts';
 
@@ -53,9 +52,7 @@ export function eventStreamRoutes(ingest: IngestPort, options: EdgeOptions): Hon
     const body = raw === null ? null : idleBounded(raw, options.bodyTimeoutMs ?? DEFAULT_IDLE_MS);
     const signal = c.req.raw.signal;
     // Retention as of the start of the stream, as for POST /v1/events (hardening, issue 12).
-    const days = options.retentionDays;
-    const retention = days === undefined ? undefined : { cutoffMs: retentionCutoffMs((options.now ?? Date.now)(), days), days };
-    const decodeOptions = { maxBatchEvents: 1, partitionKey: options.partitionKey ?? 'userId', ...(retention === undefined ? {} : { retention }) } as const;
+    const decodeOptions = { maxBatchEvents: 1, partitionKey: options.partitionKey ?? 'userId', ...acceptedInstants(options, (options.now ?? Date.now)()) } as const;
     const summary: StreamSummary = { accepted: 0, rejected: [], rejectedCount: 0, lines: 0 };
     const reject = (line: number, errors: { path: string; message: string }[]): void => {
       summary.rejectedCount++;

@@ -3,8 +3,8 @@
 // publish fails nothing of the request is reported as accepted.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { retentionCutoffMs, truncateCodePoints } from '../../actors/index.ts';
-import { decodeBody, type RejectedEvent } from '../ingest/decode-body.ts';
+import { truncateCodePoints } from '../../actors/index.ts';
+import { acceptedInstants, decodeBody, type RejectedEvent } from '../ingest/decode-body.ts';
 import { readBody } from '../ingest/read-body.ts';
 import type { EdgeEnv } from '../env.ts';
 import {
@@ -113,8 +113,8 @@ export function eventRoutes(ingest: IngestPort, queries: QueryPort, options: Edg
     const bytes = await readBody(c.req.raw, { maxBytes: options.maxBodyBytes, deadlineMs: options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS });
     // The retention window as of this request: what is accepted is never dropped by the
     // next maintenance run (DESIGN.md, Guarantees).
-    const days = options.retentionDays;
-    const per = days === undefined ? {} : { retention: { cutoffMs: retentionCutoffMs(now(), days), days } };
+    // And no further ahead of the clock than KEYFLOW_MAX_FUTURE.
+    const per = acceptedInstants(options, now());
     // Large bodies are decoded off the event loop, so one 1000-event batch cannot stall
     // every other request; small ones are cheaper inline than a thread hop.
     const pooled = decoder !== undefined && bytes.byteLength >= (options.decodeInPoolFromBytes ?? Number.POSITIVE_INFINITY);

@@ -12,10 +12,10 @@ import { connectDb, funnel, timeseries, getErasure, getEvent, getUserProfile, li
 import { answerErrors, createApp, deriveInternalToken, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
 import { traceRequests } from '../../http/middleware/trace.ts';
 import { createMetrics, defineLiveMetrics, inSpan, metricsContentType, postgresAttributes, renderAggregated, withDbSpans, type KeyflowMetrics, type Tracing } from '../../otel/index.ts';
-import { ConfigError, loadConfig, mainHeapCheck, withEdgeToken, type Config } from '../config/index.ts';
+import { ConfigError, loadConfig, mainHeapCheck, type Config } from '../config/index.ts';
 import { hostname } from 'node:os';
 import { createActorDirectory, createDecodePool, createRateLimiter, createReadiness, type DecodePool } from '../edge/index.ts';
-import { createKafka, ensureTopic, EventPublisher, throwIfAccessDenied } from '../kafka/index.ts';
+import { createKafka, ensureTopic, EventPublisher, messageTrust, throwIfAccessDenied } from '../kafka/index.ts';
 import { FeedSubscriber, LagReader, LiveReconciler, readSummary } from '../live/index.ts';
 import { createLogger, errorFields, type Logger } from '../log/index.ts';
 import { Supervisor } from '../supervisor/index.ts';
@@ -62,8 +62,6 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
-    // One process: its edge and its worker threads share a token, so workers trust the edge's events.
-    if (command === 'all') config = withEdgeToken(config);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`keyflow: ${e.message}\n`);
@@ -73,6 +71,10 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   }
   const log = createLogger(config.logLevel, { component: command });
   const sql = connectDb(config.databaseUrl, { max: 8 });
+  if (config.edgeToken === undefined && command !== 'migrate') {
+    // Not a stop: reads and ingestion work without it; what needs it says so (docs/signed-messages.md).
+    log.warn('KEYFLOW_EDGE_TOKEN is unset: erasures are refused (DELETE /v1/users answers 409), workers run no command and validate every event in full; set the same secret (16+ characters) on every keyflow process of this deployment');
+  }
 
   if (command === 'migrate') {
     await prepareDatabase(sql, config, log);
@@ -99,6 +101,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     redis: reconcilerRedis,
     prefix: config.redisPrefix,
     intervalMs: config.liveReconcileMs,
+    maxFutureMs: config.maxFutureMs,
     log: log.child({ component: 'live-reconciler' }),
     onRound: (r) => {
       liveMetrics.reconcileRounds.inc();
@@ -175,7 +178,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       topic: config.topic,
       timeoutMs: config.publishTimeoutMs,
       partitionCount,
-      edgeToken: config.edgeToken,
+      trust: messageTrust(config),
       onPublished: (seconds, outcome) => metrics.kafkaPublishDuration.observe({ outcome }, seconds),
       stats: {
         onAcknowledged: (n, seconds) => {
@@ -272,6 +275,8 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       ...(config.cursorSecret === '' ? {} : { cursorSecret: config.cursorSecret }),
       ...(internalToken === undefined ? {} : { internalToken }),
       retentionDays: config.retentionDays,
+      maxFutureMs: config.maxFutureMs,
+      commandsSigned: config.edgeToken !== undefined,
       bodyTimeoutMs: config.bodyTimeoutMs,
       onRequest: ({ key, status }) => metrics.apiRequests.inc({ key, status: String(status) }),
       onAccepted: (n) => metrics.eventsAccepted.inc(n),

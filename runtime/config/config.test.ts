@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig, withEdgeToken, ConfigError } from './config.ts';
+import { loadConfig, ConfigError } from './config.ts';
 
 test('config - defaults apply when nothing is set, and the result is frozen', () => {
   const c = loadConfig({});
@@ -62,19 +62,24 @@ test('config - rate limits are off unless a rate is set; a burst alone is refuse
   assert.equal(loadConfig({}).bodyTimeoutMs, 15_000);
 });
 
-test('config - the edge token is a shared secret of 16+ characters; unset, keyflow all makes one per process', () => {
-  assert.equal(loadConfig({}).edgeToken, undefined, 'unset: separate edge and worker processes trust nothing');
+test('config - the edge token is a shared secret of 16+ characters, never printed; unset, nothing is signed', () => {
+  assert.equal(loadConfig({}).edgeToken, undefined, 'unset: commands are refused, events validated in full');
   assert.equal(loadConfig({ KEYFLOW_EDGE_TOKEN: '' }).edgeToken, undefined);
   assert.equal(loadConfig({ KEYFLOW_EDGE_TOKEN: 'x'.repeat(16) }).edgeToken, 'x'.repeat(16));
-  assert.throws(() => loadConfig({ KEYFLOW_EDGE_TOKEN: 'edge' }), /KEYFLOW_EDGE_TOKEN="edge": a shared secret of at least 16 characters/);
-  assert.throws(() => loadConfig({ KEYFLOW_EDGE_TOKEN: 'x'.repeat(257) }), /KEYFLOW_EDGE_TOKEN=.*at most 256/);
-  const configured = loadConfig({ KEYFLOW_EDGE_TOKEN: 'a-configured-token' });
-  assert.equal(withEdgeToken(configured), configured, 'a configured token is kept');
-  const a = withEdgeToken(loadConfig({}));
-  const b = withEdgeToken(loadConfig({}));
-  assert.ok(Object.isFrozen(a));
-  assert.ok(a.edgeToken !== undefined && a.edgeToken.length >= 16, String(a.edgeToken));
-  assert.notEqual(a.edgeToken, b.edgeToken, 'random per process');
-  // What a worker thread gets: config is structured-cloned into its workerData.
-  assert.equal(structuredClone(a).edgeToken, a.edgeToken);
+  const short = 'edge-Sh0rtValue';
+  assert.throws(() => loadConfig({ KEYFLOW_EDGE_TOKEN: short }), (e: Error) => /KEYFLOW_EDGE_TOKEN=\(secret, not shown\): a shared secret of at least 16 characters/.test(e.message) && !e.message.includes(short));
+  assert.throws(() => loadConfig({ KEYFLOW_EDGE_TOKEN: 'x'.repeat(257) }), (e: Error) => /KEYFLOW_EDGE_TOKEN=.*at most 256/.test(e.message) && !e.message.includes('x'.repeat(17)));
+  assert.throws(() => loadConfig({ KEYFLOW_EDGE_TOKEN_PREVIOUS: 'p'.repeat(5) }), (e: Error) => /KEYFLOW_EDGE_TOKEN_PREVIOUS=\(secret, not shown\)/.test(e.message) && !e.message.includes('ppppp'));
+  const rotating = loadConfig({ KEYFLOW_EDGE_TOKEN: 'the-new-secret-1234', KEYFLOW_EDGE_TOKEN_PREVIOUS: 'the-old-secret-1234' });
+  assert.deepEqual([rotating.edgeToken, rotating.edgeTokenPrevious], ['the-new-secret-1234', 'the-old-secret-1234']);
+  assert.throws(() => loadConfig({ KEYFLOW_EDGE_TOKEN_PREVIOUS: 'the-old-secret-1234' }), /KEYFLOW_EDGE_TOKEN_PREVIOUS: needs KEYFLOW_EDGE_TOKEN/);
+});
+
+test('config - KEYFLOW_MAX_FUTURE is a duration (default 1d)', () => {
+  assert.equal(loadConfig({}).maxFutureMs, 86_400_000);
+  assert.equal(loadConfig({ KEYFLOW_MAX_FUTURE: '30m' }).maxFutureMs, 1_800_000);
+  assert.equal(loadConfig({ KEYFLOW_MAX_FUTURE: '1h' }).maxFutureMs, 3_600_000);
+  assert.equal(loadConfig({ KEYFLOW_MAX_FUTURE: '90s' }).maxFutureMs, 90_000);
+  assert.equal(loadConfig({ KEYFLOW_MAX_FUTURE: '0' }).maxFutureMs, 0);
+  for (const bad of ['1w', '-1d', 'soon', '1.5h', '3651d']) assert.throws(() => loadConfig({ KEYFLOW_MAX_FUTURE: bad }), /KEYFLOW_MAX_FUTURE=.*a duration such as 30m, 1h or 1d/, bad);
 });

@@ -2,7 +2,6 @@
 // Rule: every KEYFLOW_* variable is known to this schema; an unknown or invalid one stops
 // start-up with a message that names the variable, so a typo never silently falls back to
 // a default. The result is frozen and its field names carry their units.
-import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { MAIN_HEAP_MB_DEFAULT } from './heap.ts';
@@ -12,6 +11,30 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const list = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+
+/** A shared secret: 16 to 256 characters, or unset (''). */
+const secretSchema = z.union([
+  z.literal('').transform(() => undefined),
+  z.string().min(16, 'a shared secret of at least 16 characters (e.g. `openssl rand -base64 24`), the same for every process of the deployment').max(256, 'at most 256 characters'),
+]);
+
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Durations as `30s`, `30m`, `1h`, `1d` (or bare milliseconds), in milliseconds. */
+const durationMs = (max: number) =>
+  z.string().transform((s, ctx) => {
+    const m = /^(\d{1,9})(ms|s|m|h|d)?$/.exec(s.trim());
+    const unit = (m?.[2] ?? 'ms') as keyof typeof DURATION_UNITS_MS;
+    const ms = m === null ? NaN : Number(m[1]) * DURATION_UNITS_MS[unit];
+    if (!(ms >= 0 && ms <= max)) {
+      ctx.addIssue({ code: 'custom', message: `a duration such as 30m, 1h or 1d, at most ${max / 86_400_000}d` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** Variables whose values are secrets: a config error names them, never prints their value. */
+const secretVariables: ReadonlySet<string> = new Set(['KEYFLOW_EDGE_TOKEN', 'KEYFLOW_EDGE_TOKEN_PREVIOUS', ...secretKafkaVariables]);
 
 /** Each entry: environment variable → [field name, schema, default (as the env string)]. */
 const variables = {
@@ -52,14 +75,19 @@ const variables = {
   KEYFLOW_RATE_LIMIT_BURST: ['rateLimitBurst', z.union([z.literal('').transform(() => undefined), int(1, 10_000_000)]), ''],
   // Shared by the processes of one deployment for /internal/*; derived from the API keys when unset.
   KEYFLOW_INTERNAL_TOKEN: ['internalToken', z.union([z.literal('').transform(() => undefined), z.string().min(16, 'at least 16 characters')]), ''],
-  // Proves to the workers that the edge validated an event already (validated once, not twice);
-  // unset = `keyflow all` makes one per process, separate edge and worker processes trust nothing.
-  KEYFLOW_EDGE_TOKEN: ['edgeToken', z.union([z.literal('').transform(() => undefined), z.string().min(16, 'a shared secret of at least 16 characters (e.g. `openssl rand -base64 24`), the same for the edges and the workers').max(256, 'at most 256 characters')]), ''],
+  // The deployment's secret: signs every message keyflow produces (runtime/kafka/trust.ts), so
+  // workers run only keyflow's commands and trust only the edge's events. The same in every
+  // process and across restarts (`npm start` generates one into .env); unset = commands refused.
+  KEYFLOW_EDGE_TOKEN: ['edgeToken', secretSchema, ''],
+  // The secret before a rotation: still verifies messages signed with it, never signs.
+  KEYFLOW_EDGE_TOKEN_PREVIOUS: ['edgeTokenPrevious', secretSchema, ''],
   // The longest a client may take to send a POST /v1/events body (408 past it).
   KEYFLOW_BODY_TIMEOUT_MS: ['bodyTimeoutMs', int(100, 600_000), '15000'],
   KEYFLOW_INGEST_POOL_THREADS: ['ingestPoolThreads', int(0, 64), String(Math.max(1, Math.floor(availableParallelism() / 2)))],
   KEYFLOW_INGEST_POOL_MIN_BYTES: ['ingestPoolMinBytes', int(0, 64 * 1024 * 1024), '65536'],
   KEYFLOW_RETENTION_DAYS: ['retentionDays', int(1, 36_500), '30'],
+  // How far ahead of this server's clock an event's occurredAt may be (400 at the edge, `future` dead letter).
+  KEYFLOW_MAX_FUTURE: ['maxFutureMs', durationMs(3_650 * 86_400_000), '1d'],
   KEYFLOW_PARTITIONS_AHEAD_DAYS: ['partitionsAheadDays', int(1, 365), '7'],
   KEYFLOW_REDIS_PREFIX: ['redisPrefix', z.string(), 'keyflow:'],
   KEYFLOW_SHUTDOWN_TIMEOUT_MS: ['shutdownTimeoutMs', int(100, 600_000), '9000'],
@@ -176,26 +204,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     const value = raw === undefined || raw === '' ? fallback : raw;
     const parsed = (schema as z.ZodType).safeParse(value);
     if (parsed.success) out[field] = parsed.data;
-    else problems.push(`${name}=${secretKafkaVariables.has(name) ? '(hidden)' : JSON.stringify(value)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    else problems.push(`${name}=${secretVariables.has(name) ? '(secret, not shown)' : JSON.stringify(value)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
   if (problems.length === 0) problems.push(...saslProblems(out));
   if (out['rateLimitPerSec'] === undefined && out['rateLimitBurst'] !== undefined && problems.length === 0) {
     problems.push('KEYFLOW_RATE_LIMIT_BURST: needs KEYFLOW_RATE_LIMIT_PER_SEC (without it requests are not limited)');
   }
+  if (out['edgeToken'] === undefined && out['edgeTokenPrevious'] !== undefined && problems.length === 0) {
+    problems.push('KEYFLOW_EDGE_TOKEN_PREVIOUS: needs KEYFLOW_EDGE_TOKEN (the previous secret only verifies; the current one signs)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(out) as Config;
-}
-
-/**
- * The configuration of a `keyflow all` process: its edge and its worker threads share an edge
- * token (config reaches the threads in their workerData), a random one when none is set.
- *
- * @example
- * withEdgeToken(loadConfig({})).edgeToken; // e.g. 'Qm9uam91ciBsZSBtb25kZQ' (22 characters)
- */
-export function withEdgeToken(config: Config): Config {
-  if (config.edgeToken !== undefined) return config;
-  return Object.freeze({ ...config, edgeToken: randomBytes(16).toString('base64url') });
 }
 
 /** Names of every variable the configuration reads, for documentation and tests. */

@@ -31,15 +31,17 @@ test('decode pool - the pool really decodes (events are encoded with their parti
   assert.equal(JSON.parse(r.events[0]!.value).occurredAt, new Date(1_763_640_000_000).toISOString());
 });
 
-test('decode pool - the retention window of the request applies in the pool as inline', async () => {
+test('decode pool - the retention window and the future limit of the request apply in the pool as inline', async () => {
   const retention = { cutoffMs: Date.parse('2026-11-01T00:00:00Z'), days: 30 };
-  const body = JSON.stringify([{ id: 'old', type: 't', source: 's', occurredAt: '2026-10-31T23:59:59Z' }, { id: 'new', type: 't', source: 's', occurredAt: '2026-11-01T00:00:00Z' }]);
-  const inline = decodeBody(new TextEncoder().encode(body), { ...options, retention });
-  const pooled = await pool.decode(new TextEncoder().encode(body), { retention });
+  const future = { cutoffMs: Date.parse('2026-11-02T00:00:00Z'), maxFutureMs: 86_400_000 };
+  const body = JSON.stringify([{ id: 'old', type: 't', source: 's', occurredAt: '2026-10-31T23:59:59Z' }, { id: 'new', type: 't', source: 's', occurredAt: '2026-11-01T00:00:00Z' },
+    { id: 'ahead', type: 't', source: 's', occurredAt: '2026-11-02T00:00:00.001Z' }]);
+  const inline = decodeBody(new TextEncoder().encode(body), { ...options, retention, future });
+  const pooled = await pool.decode(new TextEncoder().encode(body), { retention, future });
   assert.deepEqual(pooled, inline);
   assert.ok(pooled.ok);
   assert.deepEqual(pooled.events.map((e) => e.id), ['new']);
-  assert.deepEqual(pooled.rejected.map((r) => [r.index, r.errors[0]?.path]), [[0, 'occurredAt']]);
+  assert.deepEqual(pooled.rejected.map((r) => [r.index, r.errors[0]?.path]), [[0, 'occurredAt'], [2, 'occurredAt']]);
 });
 
 test('decode pool - more bodies at once than the pool queues are all decoded (the overflow inline), none refused', async () => {

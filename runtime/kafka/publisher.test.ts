@@ -7,7 +7,7 @@ import { requireServices } from '../../test/support/services.ts';
 import { createLogger } from '../log/index.ts';
 import { createKafka } from './client.ts';
 import { EventPublisher, KafkaUnavailableError } from './publisher.ts';
-import { edgeTokenBytes, fromEdge } from './trust.ts';
+import { MessageTrust, SIGNATURE_HEADER } from './trust.ts';
 import { COMMAND_HEADER, ERASE_USER } from '../../actors/index.ts';
 
 const topic = `keyflow.t.publisher.${randomBytes(4).toString('hex')}`;
@@ -67,31 +67,36 @@ test('publisher - an unreachable Kafka rejects with KafkaUnavailableError instea
   await dead.close();
 });
 
-test('publisher - with an edge token every event carries it, a command never does, and a publisher without one stamps nothing', async () => {
-  const edgeToken = 'publisher-test-edge-token';
+test("publisher - with the deployment's secret every event is signed as an event and a command as its command; the secret never travels; without one nothing is signed", async () => {
+  const secret = 'publisher-test-edge-token';
+  const trust = new MessageTrust(secret);
   const kafka = createKafka({ kafkaBrokers: [...kafkaBrokers] }, 'publisher-test-trust', log);
-  const edge = new EventPublisher(kafka, { topic: trustTopic, timeoutMs: 10_000, edgeToken });
+  const edge = new EventPublisher(kafka, { topic: trustTopic, timeoutMs: 10_000, trust });
   const plain = new EventPublisher(kafka, { topic: trustTopic, timeoutMs: 10_000 });
   const consumer = kafka.consumer({ groupId: `publisher-test-${randomBytes(4).toString('hex')}` });
   try {
     await edge.publish(encoded(3, 'edge'));
     await edge.publish([{ id: 'erase-1', key: 'u-1', value: '{}' }], undefined, { [COMMAND_HEADER]: ERASE_USER });
     await plain.publish(encoded(1, 'plain'));
-    const seen = new Map<string, boolean>();
+    const seen = new Map<string, string>();
     await consumer.connect();
     await consumer.subscribe({ topic: trustTopic, fromBeginning: true });
-    const token = edgeTokenBytes({ edgeToken });
     const all = new Promise<void>((resolve) => {
       void consumer.run({
         eachMessage: async ({ message }) => {
-          const id = message.headers?.[COMMAND_HEADER] !== undefined ? 'command' : (JSON.parse(String(message.value)) as { id: string }).id;
-          seen.set(id, fromEdge(message.headers, token));
+          const isCommand = message.headers?.[COMMAND_HEADER] !== undefined;
+          const id = isCommand ? 'command' : (JSON.parse(String(message.value)) as { id: string }).id;
+          const asEvent = trust.verify(message.headers, message.key, message.value, { event: true });
+          const asCommand = trust.verify(message.headers, message.key, message.value, { command: ERASE_USER });
+          const travels = Object.values(message.headers ?? {}).some((v) => String(v).includes(secret));
+          seen.set(id, `${asEvent ? 'event' : asCommand ? 'command' : 'unsigned'}${travels ? ' +secret' : ''}`);
           if (seen.size === 5) resolve();
         },
       });
     });
     await Promise.race([all, new Promise((_, reject) => setTimeout(() => reject(new Error(`only ${[...seen.keys()].join(', ')} arrived`)), 30_000).unref())]);
-    assert.deepEqual(Object.fromEntries(seen), { 'edge-0': true, 'edge-1': true, 'edge-2': true, command: false, 'plain-0': false });
+    assert.deepEqual(Object.fromEntries(seen), { 'edge-0': 'event', 'edge-1': 'event', 'edge-2': 'event', command: 'command', 'plain-0': 'unsigned' });
+    assert.equal(SIGNATURE_HEADER, 'keyflow-signature');
   } finally {
     await consumer.disconnect();
     await edge.close();

@@ -8,15 +8,16 @@
 // is aborted before its send starts is withdrawn from the queue; one already in flight may
 // still land — harmless, since a retry of the same events is deduplicated downstream.
 //
-// With an edge token, every event message carries it in EDGE_TOKEN_HEADER (trust.ts), so that
-// workers need not validate again what the edge validated; a command (COMMAND_HEADER) never does.
+// With the deployment's secret, every message is signed (trust.ts, signedMessages below): an
+// event as validated by the edge, so that workers need not validate it again, a command
+// (COMMAND_HEADER) as that command, so that workers run it. The secret never travels.
 import { Partitioners, type Kafka, type Producer, type RecordMetadata } from 'kafkajs';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { COMMAND_HEADER } from '../../actors/index.ts';
 import type { EncodedEvent } from '../../http/index.ts';
 import { injectHeaders, tracer } from '../../otel/index.ts';
 import { partitionOf } from './partitioner.ts';
-import { EDGE_TOKEN_HEADER } from './trust.ts';
+import { SIGNATURE_HEADER, type MessageTrust } from './trust.ts';
 
 /** Kafka did not acknowledge a publish in time. */
 export class KafkaUnavailableError extends Error {
@@ -40,8 +41,8 @@ export type PublisherOptions = {
   readonly partitionCount?: number;
   /** Told how long each publish took, from the call until Kafka acknowledged (or it failed). */
   readonly onPublished?: (seconds: number, outcome: 'ok' | 'error') => void;
-  /** Stamped on every event (never on a command): the events are the edge's, validated and encoded. */
-  readonly edgeToken?: string | undefined;
+  /** Signs every message: the events are the edge's, validated and encoded; a command is keyflow's. */
+  readonly trust?: MessageTrust | undefined;
 };
 
 /** The header in which the edge stamps when it received an event (epoch ms, decimal). */
@@ -111,9 +112,7 @@ export class EventPublisher {
       },
     });
     const headers: Record<string, string> = { ...injectHeaders(trace.setSpan(context.active(), span)), [RECEIVED_AT_HEADER]: String(Date.now()), ...extraHeaders };
-    const { edgeToken } = this.#options;
-    if (edgeToken !== undefined && extraHeaders?.[COMMAND_HEADER] === undefined) headers[EDGE_TOKEN_HEADER] = edgeToken;
-    const messages = events.map((e) => ({ key: e.key, value: e.value, headers }));
+    const messages = signedMessages(events, headers, this.#options.trust);
     let outcome: 'ok' | 'error' = 'error';
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
@@ -216,6 +215,17 @@ export class EventPublisher {
     this.#closed ??= this.#producer.disconnect().catch(() => undefined);
     return this.#closed;
   }
+}
+
+/**
+ * The Kafka messages of a publish, each signed when there is a secret: as the command its
+ * COMMAND_HEADER names, else as an edge-validated event. Without a secret they share `headers`.
+ */
+function signedMessages(events: readonly EncodedEvent[], headers: Readonly<Record<string, string>>, trust: MessageTrust | undefined): KafkaMessage[] {
+  if (trust === undefined) return events.map((e) => ({ key: e.key, value: e.value, headers: headers as Record<string, string> }));
+  const command = headers[COMMAND_HEADER];
+  const kind = command === undefined ? { event: true as const } : { command };
+  return events.map((e) => ({ key: e.key, value: e.value, headers: { ...headers, [SIGNATURE_HEADER]: trust.sign(e.key, e.value, kind) } }));
 }
 
 /** Name the partition and offset on a publish span when its messages share one partition. */

@@ -3,7 +3,11 @@
 //
 //   <prefix>live:<minute>:total    string   events that occurred in that minute (epoch ms of its start)
 //   <prefix>live:<minute>:types    hash     type → events in that minute
-//   <prefix>live:active            zset     userId → newest occurredAt (ms) of that user's stored events
+//   <prefix>live:active            zset     userId → newest occurredAt (ms) of that user's stored events,
+//                                           never ahead of the clock when written
+//   <prefix>live:ahead             zset     `<ms>:<userId>` → ms: stored events that were ahead of the clock
+//                                           when flushed (at most KEYFLOW_MAX_FUTURE); moved into
+//                                           `active` by the reconciler once their time has come
 //   <prefix>live:active:built      string   present once the active set was rebuilt from the store
 //                                           after Redis last lost it (its absence triggers a rebuild)
 //   <prefix>live:inflight          zset     flush token → start (ms): a flush whose live update has
@@ -32,6 +36,7 @@ export function liveKeys(prefix: string) {
   return {
     minute: (minute: number) => ({ total: `${base}${minute}:total`, types: `${base}${minute}:types` }),
     active: `${base}active`,
+    ahead: `${base}ahead`,
     activeBuilt: `${base}active:built`,
     inflight: `${base}inflight`,
     alive: (writer: string) => `${base}alive:${writer}`,
@@ -45,6 +50,11 @@ export function liveKeys(prefix: string) {
 
 /** The start (epoch ms) of the minute `ms` is in. */
 export const minuteOf = (ms: number): number => ms - (((ms % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
+
+/** A member of `live:ahead`: an instant and the user whose event occurs then. */
+export const aheadMember = (ms: number, userId: string): string => `${ms}:${userId}`;
+/** The user of a `live:ahead` member. */
+export const aheadUser = (member: string): string => member.slice(member.indexOf(':') + 1);
 
 /** The writer of an in-flight token (`<writer>/<flush>`). */
 export const writerOf = (token: string): string => token.slice(0, token.indexOf('/'));

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type { Redis } from 'ioredis';
 import { partitionKeyOf, type KeyflowEvent } from '../../actors/index.ts';
-import { flushBatch } from '../../db/index.ts';
+import { flushBatch, reportEvents } from '../../db/index.ts';
 import type { TestDatabase } from '../../db/testing.ts';
 import { closeStoreAndRedis, openStoreAndRedis } from '../../test/support/store.ts';
 import { createLogger } from '../log/index.ts';
@@ -83,4 +83,48 @@ test('reconciler - an erased user leaves the active set at once and the counters
 test('reconciler - only one process reconciles a round (the lock)', async () => {
   const [a, b] = await Promise.all([reconciler().reconcile(), reconciler().reconcile()]);
   assert.deepEqual([a.ran, b.ran].sort(), [false, true]);
+});
+
+test('reconciler - nothing ahead of the clock is live: an event flushed ahead waits, counts once its time has come, and an erasure forgets it', async () => {
+  const writer = new LiveWriter(redis, prefix);
+  const hour = 3_600_000;
+  // Flushed now: u-ahead only an hour ahead, u-both now and an hour ahead.
+  await flushThrough(writer, [ev('f1', 'u-ahead', -hour), ev('f2', 'u-both', 20_000), ev('f3', 'u-both', -hour), ev('f4', 'u-ahead-gone', -hour)]);
+  const at = Date.now();
+  const before = await readSummary(redis, prefix, at);
+  assert.equal(await redis.zcount(k.active, `(${at}`, '+inf'), 0, 'nothing ahead of the clock in the set');
+  assert.equal(await redis.zscore(k.active, 'u-ahead'), null, 'not active before its time');
+  assert.equal(Number(await redis.zscore(k.active, 'u-both')), now - 20_000, 'counted by its present event');
+  await forgetLiveUser(redis, prefix, 'u-ahead-gone');
+  assert.deepEqual((await redis.zrange(k.ahead, 0, -1)).map((m) => m.slice(m.indexOf(':') + 1)).sort(), ['u-ahead', 'u-both']);
+  // An hour and a minute later, one round moves both into the active set.
+  const later = now + hour + 60_000;
+  await new LiveReconciler({ sql: db.sql, redis, prefix, intervalMs: 1_000, log: createLogger('silent'), now: () => later }).reconcile({ force: true });
+  assert.equal(await redis.zcard(k.ahead), 0);
+  assert.equal(Number(await redis.zscore(k.active, 'u-ahead')), now + hour);
+  assert.equal(Number(await redis.zscore(k.active, 'u-both')), now + hour);
+  assert.equal(await redis.zscore(k.active, 'u-ahead-gone'), null, 'erased while it waited');
+  const s = await readSummary(redis, prefix, later);
+  assert.equal(s.activeUsers['5m'], 2);
+  assert.ok(before.activeUsers['5m'] >= 1);
+  writer.close();
+});
+
+test('reconciler - what an earlier version put in the live view beyond now + KEYFLOW_MAX_FUTURE is dropped and rebuilt from the store, which keeps the event', async () => {
+  const year9999 = Date.parse('9999-12-31T00:00:00Z');
+  // The store of an earlier version: a present event of u-old, and one dated 9999 it accepted.
+  await store([ev('g1', 'u-old', 45_000), { id: 'g-far', type: 't.far', source: 's', occurredAt: year9999, userId: 'u-old' }, { id: 'g-far2', type: 't.far', source: 's', occurredAt: year9999, userId: 'u-far-only' }]);
+  await redis.zadd(k.active, year9999, 'u-old', year9999, 'u-far-only');
+  const r = await reconciler().reconcile({ force: true });
+  assert.equal(r.rebuilt, 'ahead');
+  assert.equal(Number(await redis.zscore(k.active, 'u-old')), now - 45_000, 'its real newest event, not 9999');
+  assert.equal(await redis.zscore(k.active, 'u-far-only'), null, 'active forever no more');
+  assert.equal(await redis.zcount(k.active, `(${Date.now() + 86_400_000}`, '+inf'), 0);
+  assert.equal(await redis.zcount(k.ahead, `(${Date.now() + 86_400_000}`, '+inf'), 0);
+  const [kept] = await db.sql<[{ n: number }]>`select count(*)::int as n from events where occurred_at = ${new Date(year9999)}`;
+  assert.equal(kept.n, 2, 'the store keeps them');
+  const all = await reportEvents(db.sql, { from: new Date('1970-01-01T00:00:00Z'), to: new Date('9999-12-31T23:59:59.999Z'), groupBy: ['type'] });
+  assert.equal(all.groups.find((g) => g.type === 't.far')?.count, 2, 'and reports count them exactly');
+  const s = await readSummary(redis, prefix, now);
+  assert.ok(s.activeUsers['1m'] >= 1, 'u-old counts by its event 45 s ago');
 });

@@ -19,11 +19,16 @@
 //    or is older than INFLIGHT_STALE_MS. The merge
 //    is a WATCHed transaction: an erasure or a new failure flag since the store was read
 //    discards it, and the next round rebuilds again.
+// 3. Nothing ahead of the clock is live (DESIGN.md, Live): events that were ahead when flushed
+//    wait in live:ahead; each round moves those whose time has come into the active set. What
+//    an earlier version put in the set beyond now + KEYFLOW_MAX_FUTURE (year 9999, active
+//    forever) is dropped, and the set rebuilt, by the first round of a process (and any later
+//    one that finds such an entry). The store keeps such events; reports count them as ever.
 // The request path never reads PostgreSQL: only this does.
 import type { Redis } from 'ioredis';
-import { liveMinuteCounts, usersActiveSince, type Sql } from '../../db/index.ts';
+import { liveMinuteCounts, usersActiveSince, usersAhead, type Sql } from '../../db/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
-import { INFLIGHT_STALE_MS, LIVE_MINUTES, LIVE_TTL_SECONDS, MINUTE_MS, liveKeys, minuteOf, writerOf } from './keys.ts';
+import { INFLIGHT_STALE_MS, LIVE_MINUTES, LIVE_TTL_SECONDS, MINUTE_MS, aheadMember, aheadUser, liveKeys, minuteOf, writerOf } from './keys.ts';
 
 export type ReconcilerOptions = {
   readonly sql: Sql;
@@ -35,6 +40,8 @@ export type ReconcilerOptions = {
   /** Told the outcome of every round that ran. */
   readonly onRound?: (r: ReconcileResult) => void;
   readonly now?: () => number;
+  /** KEYFLOW_MAX_FUTURE: how far ahead of the clock an event may be (default 1 day). */
+  readonly maxFutureMs?: number;
 };
 
 /** What one round did. */
@@ -44,10 +51,12 @@ export type ReconcileResult = {
   /** Closed minutes whose Redis counts differed from the store and were replaced. */
   readonly minutesCorrected: number;
   /** Why the active-users set was rebuilt, if it was. */
-  readonly rebuilt?: 'missing' | 'flagged' | 'inflight';
+  readonly rebuilt?: 'missing' | 'flagged' | 'inflight' | 'ahead';
   /** True when a rebuild was discarded by a concurrent erasure or failure (the next round retries). */
   readonly rebuildRetried?: boolean;
 };
+
+const DEFAULT_MAX_FUTURE_MS = 86_400_000;
 
 /** Runs reconcile rounds on a timer; `reconcile()` runs one now. */
 export class LiveReconciler {
@@ -92,19 +101,43 @@ export class LiveReconciler {
     }
     const to = minuteOf(now);
     const from = to - LIVE_MINUTES * MINUTE_MS;
+    const latest = now + (this.#o.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS);
     const [store, runId, state] = await Promise.all([
       liveMinuteCounts(sql, from, to),
       redisRunId(redis),
-      redis.multi().get(k.activeBuilt).get(k.rebuild).zrange(k.inflight, 0, -1, 'WITHSCORES').get(k.erasures).exec(),
+      redis.multi().zremrangebyscore(k.active, `(${latest}`, '+inf').zremrangebyscore(k.ahead, `(${latest}`, '+inf')
+        .get(k.activeBuilt).get(k.rebuild).zrange(k.inflight, 0, -1, 'WITHSCORES').get(k.erasures).exec(),
     ]);
     const minutesCorrected = await this.#replaceMinutes(from, to, store);
+    await this.#promoteDue(now);
 
-    const [built, flagged, inflight, erasures] = (state ?? []).map(([, v]) => v) as [string | null, string | null, string[], string | null];
+    const [beyond, , built, flagged, inflight, erasures] = (state ?? []).map(([, v]) => v) as [number, number, string | null, string | null, string[], string | null];
     const stale = await this.#staleTokens(inflight, now);
-    const why = built !== runId ? 'missing' : flagged !== null ? 'flagged' : stale.length > 0 ? 'inflight' : undefined;
+    // Users dropped for an entry beyond the limit may have real recent events: rebuild them.
+    const why = built !== runId ? 'missing' : flagged !== null ? 'flagged' : beyond > 0 ? 'ahead' : stale.length > 0 ? 'inflight' : undefined;
     if (why === undefined) return { ran: true, minutesCorrected };
     const retried = !(await this.#rebuildActive(now, runId, erasures, flagged, stale));
     return { ran: true, minutesCorrected, rebuilt: why, ...(retried ? { rebuildRetried: true } : {}) };
+  }
+
+  /** Move the events of live:ahead whose time has come into the active set; an erasure meanwhile discards the move. */
+  async #promoteDue(now: number): Promise<void> {
+    const { redis } = this.#o;
+    const k = this.#keys;
+    await redis.watch(k.erasures);
+    try {
+      const due = await redis.zrangebyscore(k.ahead, '-inf', now, 'WITHSCORES');
+      if (due.length === 0) return;
+      const newest = new Map<string, number>();
+      for (let i = 0; i + 1 < due.length; i += 2) {
+        const user = aheadUser(due[i]!);
+        newest.set(user, Math.max(newest.get(user) ?? -Infinity, Number(due[i + 1])));
+      }
+      const members = due.filter((_, i) => i % 2 === 0);
+      await redis.multi().zadd(k.active, 'GT', ...[...newest].flatMap(([user, ms]) => [ms, user])).zrem(k.ahead, ...members).exec();
+    } finally {
+      await redis.unwatch().catch(() => undefined);
+    }
   }
 
   /** In-flight tokens whose flush is surely over without its live update. */
@@ -154,13 +187,19 @@ export class LiveReconciler {
     const k = this.#keys;
     await redis.watch(k.erasures, k.rebuild);
     try {
-      const users = await usersActiveSince(sql, now - (LIVE_MINUTES + 1) * MINUTE_MS);
+      const [users, ahead] = await Promise.all([
+      usersActiveSince(sql, now - (LIVE_MINUTES + 1) * MINUTE_MS, now),
+      usersAhead(sql, now, now + (this.#o.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS)),
+    ]);
       // Plain reads keep the WATCH; anything that changed since the round began discards the merge.
       const [e, f] = [await redis.get(k.erasures), await redis.get(k.rebuild)];
       if (e !== erasures || f !== flagged) return false;
       const tx = redis.multi();
       for (let i = 0; i < users.length; i += 5_000) {
         tx.zadd(k.active, 'GT', ...users.slice(i, i + 5_000).flatMap((u) => [u.newestMs, u.userId]));
+      }
+      for (let i = 0; i < ahead.length; i += 5_000) {
+        tx.zadd(k.ahead, ...ahead.slice(i, i + 5_000).flatMap((a) => [a.ms, aheadMember(a.ms, a.userId)]));
       }
       tx.zremrangebyscore(k.active, '-inf', `(${now - (LIVE_MINUTES + 1) * MINUTE_MS}`);
       tx.set(k.activeBuilt, runId);
@@ -196,5 +235,8 @@ async function redisRunId(redis: Redis): Promise<string> {
  */
 export async function forgetLiveUser(redis: Redis, prefix: string, userId: string): Promise<void> {
   const k = liveKeys(prefix);
+  // Their events ahead of the clock first: a move of them that began before is then discarded by the INCR.
+  const ahead = (await redis.zrange(k.ahead, 0, -1)).filter((m) => aheadUser(m) === userId);
+  if (ahead.length > 0) await redis.zrem(k.ahead, ...ahead);
   await redis.multi().incr(k.erasures).zrem(k.active, userId).exec();
 }

@@ -3,7 +3,8 @@
 // - eventsLastMinute: events whose occurredAt is in [floor(at) − 1 min, floor(at));
 // - eventsPerSecond: eventsLastMinute / 60;
 // - activeUsers[w]: distinct userIds with a stored event whose occurredAt ≥ at − w
-//   (an event stamped after `at`, from a skewed clock, counts as active);
+//   and ≤ at: nothing after `at` counts (an event stamped ahead, from a skewed clock, waits in
+//   live:ahead until the reconciler sees its time come);
 // - topTypes: events per type over the last 5 closed minutes, events desc then type asc,
 //   the first TOP_TYPES of them.
 import type { Redis } from 'ioredis';
@@ -25,7 +26,7 @@ export async function readSummary(redis: Redis, prefix: string, nowMs: number): 
   const last = minuteOf(nowMs) - MINUTE_MS;
   const p = redis.pipeline().get(k.minute(last).total);
   for (let i = 0; i < 5; i++) p.hgetall(k.minute(last - i * MINUTE_MS).types);
-  for (const w of Object.values(WINDOWS)) p.zcount(k.active, nowMs - w, '+inf');
+  for (const w of Object.values(WINDOWS)) p.zcount(k.active, nowMs - w, nowMs);
   const results = (await p.exec()) ?? [];
   const failed = results.find(([err]) => err !== null);
   if (failed?.[0]) throw failed[0];

@@ -14,10 +14,13 @@
 //   both make the reconciler rebuild the set from the store. The token names this writer,
 //   which refreshes `live:alive:<writer>` every second: once that key expires (the process
 //   died), its tokens are lost at once instead of after INFLIGHT_STALE_MS.
+// Nothing ahead of the clock counts as live (DESIGN.md, Live): an event that occurs after the
+// flush goes to `live:ahead`, not to the active-users set, until the reconciler sees its time
+// come; its minute's counters are written as usual (a summary reads only closed minutes).
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { encodeEvent, type KeyflowEvent } from '../../actors/index.ts';
-import { LIVE_MINUTES, LIVE_TTL_SECONDS, MINUTE_MS, WRITER_ALIVE_MS, liveKeys, minuteOf, type FeedItem } from '../live/keys.ts';
+import { LIVE_MINUTES, LIVE_TTL_SECONDS, MINUTE_MS, WRITER_ALIVE_MS, aheadMember, liveKeys, minuteOf, type FeedItem } from '../live/keys.ts';
 
 /** An event the flush inserted, with where it came from. */
 export type InsertedEvent = { readonly event: KeyflowEvent; readonly partition: number; readonly offset: string };
@@ -90,13 +93,16 @@ export class LiveWriter {
     const p = this.#redis.pipeline();
     const minutes = new Map<number, { total: number; types: Map<string, number> }>();
     const newest = new Map<string, number>();
+    const ahead: (string | number)[] = [];
     for (const { event } of inserted) {
       const minute = minuteOf(event.occurredAt);
       let m = minutes.get(minute);
       if (m === undefined) minutes.set(minute, (m = { total: 0, types: new Map() }));
       m.total++;
       m.types.set(event.type, (m.types.get(event.type) ?? 0) + 1);
-      if (event.userId !== undefined && event.occurredAt > (newest.get(event.userId) ?? -Infinity)) newest.set(event.userId, event.occurredAt);
+      if (event.userId === undefined) continue;
+      if (event.occurredAt > now) ahead.push(event.occurredAt, aheadMember(event.occurredAt, event.userId));
+      else if (event.occurredAt > (newest.get(event.userId) ?? -Infinity)) newest.set(event.userId, event.occurredAt);
     }
     for (const [minute, m] of minutes) {
       const mk = k.minute(minute);
@@ -105,6 +111,7 @@ export class LiveWriter {
       p.expire(mk.types, LIVE_TTL_SECONDS);
     }
     if (newest.size > 0) p.zadd(k.active, 'GT', ...[...newest].flatMap(([user, ms]) => [ms, user]));
+    if (ahead.length > 0) p.zadd(k.ahead, ...ahead);
     // Users whose newest event is older than the longest window (with a minute of clock slack) count nowhere.
     p.zremrangebyscore(k.active, '-inf', `(${now - (LIVE_MINUTES + 1) * MINUTE_MS}`);
     if (token !== undefined) p.zrem(k.inflight, token);

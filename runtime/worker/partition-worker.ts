@@ -25,11 +25,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { Attributes, SpanContext } from '@opentelemetry/api';
-import { ActorRegistry, expiredMessage, partitionKeyOf, retentionCutoffMs, type EraseUserCommand, type KeyflowEvent, type Pending } from '../../actors/index.ts';
+import { ActorRegistry, expiredMessage, futureCutoffMs, futureMessage, partitionKeyOf, retentionCutoffMs, type EraseUserCommand, type KeyflowEvent, type Pending } from '../../actors/index.ts';
 import type { Sql } from '../../db/index.ts';
 import { postgresAttributes, type KeyflowMetrics } from '../../otel/index.ts';
 import type { Config } from '../config/index.ts';
-import { edgeTokenBytes, partitionOf, RECEIVED_AT_HEADER } from '../kafka/index.ts';
+import { messageTrust, partitionOf, RECEIVED_AT_HEADER, type MessageTrust } from '../kafka/index.ts';
 import { Lifecycle } from '../lifecycle.ts';
 import { errorFields, type Logger } from '../log/index.ts';
 import type { ActorLocation, LifecycleState, WorkerStatus } from '../protocol.ts';
@@ -89,13 +89,13 @@ export class PartitionWorker {
   readonly #pgAttributes: Attributes;
   readonly #steps: FlushSteps;
   readonly #live: LiveWriter;
-  /** The edge's token as bytes: events carrying it are not validated again. */
-  readonly #edgeToken: Buffer | undefined;
+  /** The deployment's secret: commands run only when signed with it, signed events are not validated again. */
+  readonly #trust: MessageTrust | undefined;
   readonly #fences = new ErasureFences();
 
   constructor(deps: PartitionWorkerDeps) {
     this.#d = deps;
-    this.#edgeToken = edgeTokenBytes(deps.config);
+    this.#trust = messageTrust(deps.config);
     this.#life = new Lifecycle(`worker ${deps.workerId}`);
     this.#live = new LiveWriter(deps.redis, deps.config.redisPrefix, (e) => {
       deps.metrics.liveUpdateFailures.inc();
@@ -106,7 +106,7 @@ export class PartitionWorker {
     // Every series exists from the start, so the first dead letter or duplicate is an increase
     // that rate() and the alerting rules see, not a series appearing out of nowhere.
     deps.metrics.pausedPartitions.set({ worker: String(deps.workerId) }, 0);
-    for (const reason of ['not-json', 'schema', 'empty', 'too-large', 'store-rejected']) deps.metrics.deadLetters.inc({ reason }, 0);
+    for (const reason of ['not-json', 'schema', 'empty', 'too-large', 'store-rejected', 'unsigned-command', 'future']) deps.metrics.deadLetters.inc({ reason }, 0);
     for (const stage of ['memory', 'store']) deps.metrics.eventsDeduplicated.inc({ stage }, 0);
     this.#consumer = deps.kafka.consumer({
       groupId: c.groupId,
@@ -194,7 +194,7 @@ export class PartitionWorker {
       // Unresolved messages are fetched again once the partition is resumed or reassigned.
       if (this.#life.state !== 'running' || this.#paused || !isRunning() || isStale()) return;
       if (!this.#fences.loaded(partition) && !(await this.#loadFences(topic, partition, message.offset, live, heartbeat))) return;
-      const decoded = decodeMessage(message, this.#edgeToken);
+      const decoded = decodeMessage(message, this.#trust);
       const isEvent = decoded.kind === 'event' || (decoded.kind === 'dead-letter' && decoded.of === 'event');
       if (decoded.kind === 'command') {
         if (!(await this.#runCommand(topic, partition, message, decoded.command, live, heartbeat))) return;
@@ -262,6 +262,10 @@ export class PartitionWorker {
     const producedAt = Number(message.timestamp);
     const cutoff = retentionCutoffMs(Number.isFinite(producedAt) && producedAt > 0 ? Math.min(producedAt, now) : now, config.retentionDays);
     if (event.occurredAt < cutoff) return this.#deadLetter(topic, partition, message, 'expired', `occurredAt ${expiredMessage(cutoff, config.retentionDays)}`);
+    // The other end, as of this worker's clock only (a producer chooses its message timestamps):
+    // what the edge accepted is never later than that, a far-future event from Kafka is refused.
+    const latest = futureCutoffMs(now, config.maxFutureMs);
+    if (event.occurredAt > latest) return this.#deadLetter(topic, partition, message, 'future', `occurredAt ${futureMessage(latest, config.maxFutureMs)}`);
     const span: SpanContext | undefined = this.#d.tracingEnabled
       ? recordProcessSpan({ topic, partition, groupId: config.groupId, workerId: this.#d.workerId }, message, event.id)
       : undefined;

@@ -16,7 +16,7 @@ export type Isolated = {
   cleanup(): Promise<void>;
 };
 
-/** A fresh database, topic, group and Redis prefix, with the services checked first. */
+/** A fresh database, topic, group, Redis prefix and edge secret, with the services checked first. */
 export async function isolate(overrides: Record<string, string> = {}): Promise<Isolated> {
   const urls = await requireServices();
   const db = await createTestDatabase({ migrated: false });
@@ -36,6 +36,8 @@ export async function isolate(overrides: Record<string, string> = {}): Promise<I
     KEYFLOW_WORKERS: '2',
     KEYFLOW_LOG_LEVEL: 'info',
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    // The deployment's secret: one per test, the same for every process and restart of it.
+    KEYFLOW_EDGE_TOKEN: randomBytes(24).toString('base64url'),
     ...overrides,
   };
   return {
