@@ -16,9 +16,11 @@ import { ConfigError, loadConfig, mainHeapCheck, withEdgeToken, type Config } fr
 import { hostname } from 'node:os';
 import { createActorDirectory, createDecodePool, createRateLimiter, createReadiness, type DecodePool } from '../edge/index.ts';
 import { createKafka, ensureTopic, EventPublisher } from '../kafka/index.ts';
-import { FeedSubscriber, LagReader, LiveReconciler, readSummary } from '../live/index.ts';
+import { FeedSubscriber, LagReader, LiveReconciler, readSummary, StallMonitor } from '../live/index.ts';
 import { createLogger, errorFields, type Logger } from '../log/index.ts';
 import { Supervisor } from '../supervisor/index.ts';
+import { readStallExcuses } from '../worker/index.ts';
+import type { StallExcuse } from '../protocol.ts';
 import type { LifecycleState } from '../protocol.ts';
 
 type Command = 'all' | 'edge' | 'worker' | 'migrate';
@@ -128,7 +130,21 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
           },
         })
       : undefined;
-  const readiness = createReadiness({ sql, redis, kafka, ...(sup ? { workers: () => sup.healthy() } : {}) });
+  const stalls = new StallMonitor({
+    stallMs: config.stallMs,
+    lag: () => lagReader.read(),
+    // Workers of other processes say so in Redis; this process's own workers answer directly.
+    excuses: async () => {
+      const out = new Map<number, StallExcuse>(await readStallExcuses(redis, config, partitionCount).catch(() => []));
+      for (const s of sup ? await sup.statuses() : []) if (s.stallExcuse !== undefined) for (const p of s.partitions) out.set(p, s.stallExcuse);
+      return out;
+    },
+    onObserved: (partitions, stalled) => {
+      for (const p of partitions) metrics.partitionStalled.set({ partition: String(p) }, stalled.some((s) => s.partition === p) ? 1 : 0);
+    },
+  });
+  stalls.start();
+  const readiness = createReadiness({ sql, redis, kafka, partitions: () => stalls.check(), ...(sup ? { workers: () => sup.healthy() } : {}) });
   // Filled in as start-up proceeds; shutdown closes whatever got that far.
   const held: { server?: ServedApp; publisher?: EventPublisher; decoder?: DecodePool } = {};
   let advertiseUrl = '';
@@ -146,6 +162,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
         streamsClosing.abort();
         await held.server?.close();
         await reconciler.stop();
+        stalls.stop();
         await lagReader.close();
         await sup?.drain();
         await held.publisher?.close();
@@ -331,7 +348,7 @@ function faultRoutes(sup: Supervisor, log: Logger): Hono {
   app.post('/v1/admin/faults/workers/:id/:kind', async (c) => {
     const kind = c.req.param('kind');
     const id = Number(c.req.param('id'));
-    if (kind !== 'exit' && kind !== 'throw' && kind !== 'hang') return c.json({ error: { code: 'bad_request', message: 'kind is exit, throw or hang' } }, 400);
+    if (kind !== 'exit' && kind !== 'throw' && kind !== 'hang' && kind !== 'consumer-crash') return c.json({ error: { code: 'bad_request', message: 'kind is exit, throw, hang or consumer-crash' } }, 400);
     log.warn('fault requested', { workerId: id, kind });
     await sup.fault(id, kind);
     return c.json({ injected: kind, workerId: id }, 202);

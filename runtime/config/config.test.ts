@@ -78,3 +78,13 @@ test('config - the edge token is a shared secret of 16+ characters; unset, keyfl
   // What a worker thread gets: config is structured-cloned into its workerData.
   assert.equal(structuredClone(a).edgeToken, a.edgeToken);
 });
+
+test('config - the stall window defaults to 30 s; the test-only batch failure switch is refused without KEYFLOW_FAULTS=1', () => {
+  const d = loadConfig({});
+  assert.equal(d.stallMs, 30_000);
+  assert.equal(d.batchRetryBaseMs, 2_000);
+  assert.equal(d.testFailBatch, undefined);
+  assert.throws(() => loadConfig({ KEYFLOW_TEST_FAIL_BATCH: '1:42' }), /KEYFLOW_TEST_FAIL_BATCH: a test-only switch .* needs KEYFLOW_FAULTS=1/);
+  assert.throws(() => loadConfig({ KEYFLOW_FAULTS: '1', KEYFLOW_TEST_FAIL_BATCH: '1-42' }), /KEYFLOW_TEST_FAIL_BATCH="1-42": partition:offset/);
+  assert.deepEqual(loadConfig({ KEYFLOW_FAULTS: '1', KEYFLOW_TEST_FAIL_BATCH: '1:042' }).testFailBatch, { partition: 1, offset: '42' });
+});
