@@ -63,8 +63,8 @@ export interface WorkerApi {
   drain(): Promise<void>;
   /** Leave the consumer group and close every connection. Idempotent. */
   stop(): Promise<void>;
-  /** Fail on purpose (only with KEYFLOW_FAULTS=1). */
-  fault(kind: FaultKind): void;
+  /** Fail on purpose (only with KEYFLOW_FAULTS=1); `count`: how many batches a consumer crash lasts. */
+  fault(kind: FaultKind, count?: number): void;
 }
 
 export function serializeError(e: unknown): SerializedError {

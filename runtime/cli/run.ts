@@ -349,9 +349,12 @@ function faultRoutes(sup: Supervisor, log: Logger): Hono {
     const kind = c.req.param('kind');
     const id = Number(c.req.param('id'));
     if (kind !== 'exit' && kind !== 'throw' && kind !== 'hang' && kind !== 'consumer-crash') return c.json({ error: { code: 'bad_request', message: 'kind is exit, throw, hang or consumer-crash' } }, 400);
-    log.warn('fault requested', { workerId: id, kind });
-    await sup.fault(id, kind);
-    return c.json({ injected: kind, workerId: id }, 202);
+    // consumer-crash: the consumer crashes this many times in a row (1–100, default 3).
+    const count = c.req.query('count') === undefined ? undefined : Number(c.req.query('count'));
+    if (count !== undefined && (!Number.isInteger(count) || count < 1 || count > 100)) return c.json({ error: { code: 'bad_request', message: 'count is an integer from 1 to 100' } }, 400);
+    log.warn('fault requested', { workerId: id, kind, count });
+    await sup.fault(id, kind, count);
+    return c.json({ injected: kind, workerId: id, ...(count === undefined ? {} : { count }) }, 202);
   });
   return app;
 }

@@ -241,10 +241,10 @@ export class Supervisor {
   }
 
   /** Make one worker fail on purpose (KEYFLOW_FAULTS=1 only). */
-  async fault(workerId: number, kind: FaultKind): Promise<void> {
+  async fault(workerId: number, kind: FaultKind, count?: number): Promise<void> {
     const slot = this.#slots[workerId];
     if (slot === undefined) throw new WorkerUnavailableError(`no worker ${workerId}`);
-    await this.#ask(slot, (api) => api.fault(kind));
+    await this.#ask(slot, (api) => api.fault(kind, count));
   }
 
   /** Every worker's state, as /readyz reports it. */

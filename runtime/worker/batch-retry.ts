@@ -60,6 +60,8 @@ export type BatchRetryOptions = {
   readonly onRetry: (error: unknown, attempt: number, waitMs: number) => void;
   /** Store the dead letter with the next flush; its messages' offsets up to lastOffset are committed after it. */
   readonly deadLetter: (letter: BatchDeadLetter) => void;
+  /** Told of records after the batch's last message that no handler sees (transaction markers, aborted records): up to `offset`. */
+  readonly skipped?: (offset: string) => void;
   /** TEST ONLY: the batch holding this offset fails on every attempt. */
   readonly failSwitch?: FailBatchSwitch | undefined;
 };
@@ -93,6 +95,13 @@ export async function processWithRetry(payload: EachBatchPayload, process: (view
     if (messages.length === 0 || !live()) return;
     try {
       await attemptOnce({ topic: batch.topic, partition: batch.partition, messages }, process, resolveOffset, o.failSwitch);
+      // Transaction markers (or aborted records) after the last message: taken in with it.
+      const last = batch.messages.at(-1);
+      const tail = typeof batch.lastOffset === 'function' ? batch.lastOffset() : undefined;
+      if (last !== undefined && tail !== undefined && resolved === BigInt(last.offset) && BigInt(tail) > resolved) {
+        o.skipped?.(tail);
+        resolveOffset(tail);
+      }
       return;
     } catch (e) {
       if (isKafkaError(e)) throw e;

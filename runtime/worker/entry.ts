@@ -14,7 +14,7 @@ import { PartitionWorker } from './partition-worker.ts';
 import { recordAssignment } from './assignment.ts';
 import { recordStallExcuse, STALL_EXCUSE_REFRESH_MS } from './stall-excuse.ts';
 
-/** A `consumer-crash` fault crashes the consumer on this many fetched batches in a row, as a codec kafkajs lacks would. */
+/** A `consumer-crash` fault crashes the consumer this many times in a row (by default), as a codec kafkajs lacks would. */
 const CONSUMER_CRASHES_INJECTED = 3;
 
 if (isMainThread || parentPort === null) throw new Error('runtime/worker/entry.ts runs only inside a worker thread');
@@ -62,10 +62,10 @@ const api: WorkerApi = {
   status: () => worker.status(),
   metrics: () => registry.getMetricsAsJSON() as ReturnType<WorkerApi['metrics']>,
   actor: (key) => worker.actor(key),
-  fault: (kind) => {
+  fault: (kind, count = CONSUMER_CRASHES_INJECTED) => {
     if (!config.faultsEnabled) throw new Error('fault injection is off (KEYFLOW_FAULTS=1 turns it on)');
     log.warn('injecting a fault', { kind });
-    if (kind === 'consumer-crash') return worker.injectConsumerCrashes(CONSUMER_CRASHES_INJECTED);
+    if (kind === 'consumer-crash') return worker.injectConsumerCrashes(count);
     // Each runs after this ask has answered, so the caller sees the effect, not an error.
     setTimeout(() => {
       if (kind === 'exit') process.exit(1);

@@ -24,7 +24,7 @@
 // Lifecycle: drain stops consuming and flushes what was taken, within a deadline, staying in
 // the group; stop drains, then leaves it. `await using` a worker stops it.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KafkaJSNonRetriableError, type Consumer, type ConsumerRunConfig, type Kafka, type KafkaMessage } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, Kafka, KafkaMessage } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { Attributes, SpanContext } from '@opentelemetry/api';
 import { ActorRegistry, expiredMessage, partitionKeyOf, retentionCutoffMs, type EraseUserCommand, type KeyflowEvent, type Pending } from '../../actors/index.ts';
@@ -79,11 +79,14 @@ function receivedAtOf(message: KafkaMessage, now: number): number {
   return Number.isFinite(ts) && ts > 0 ? ts : now;
 }
 
-/** The error kafkajs throws for a codec it lacks, after which it gives up on the consumer (crash, restart: false). */
-function injectedCrash(): Error {
-  const e = new KafkaJSNonRetriableError('injected fault: consumer crash (KEYFLOW_FAULTS=1)');
-  Object.defineProperty(e, 'name', { value: 'KafkaJSNotImplemented' });
-  return e;
+/**
+ * KEYFLOW_FAULTS only: named like the error kafkajs throws for a codec it lacks, which it does
+ * not retry: it gives up on the consumer (crash, restart: false).
+ */
+class InjectedConsumerCrash extends Error {
+  override readonly name = 'KafkaJSNotImplemented';
+  readonly code = 'KEYFLOW_INJECTED_CONSUMER_CRASH';
+  readonly retriable = false;
 }
 
 type EachBatchPayloadLike = Parameters<NonNullable<ConsumerRunConfig['eachBatch']>>[0];
@@ -110,7 +113,7 @@ export class PartitionWorker {
   readonly #restarter: ConsumerRestarter;
   /** Until when the partitions count as waiting for PostgreSQL (a retry loop on the store ran). */
   #storeWaitUntil = 0;
-  /** KEYFLOW_FAULTS only: crashes still to inject, one per fetched batch. */
+  /** KEYFLOW_FAULTS only: crashes still to inject, one per run of the consumer. */
   #crashesToInject = 0;
 
   constructor(deps: PartitionWorkerDeps) {
@@ -206,6 +209,13 @@ export class PartitionWorker {
       this.#d.onAssigned?.([]);
       this.#restarter.crashed();
     });
+    // A fetched batch of only transaction markers or aborted records never reaches eachBatch:
+    // kafkajs resolves it but, with autoCommit off, commits nothing. Its offsets go with the
+    // next flush, or the group would show a lag of 1 (and a stall) behind every transaction.
+    this.#consumer.on(this.#consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const { topic, partition, batchSize, firstOffset, lastOffset } = payload;
+      if (batchSize === 0 && firstOffset !== null && topic === config.topic && this.#ledger.partitions.includes(partition)) this.#flusher.consumed(partition, lastOffset);
+    });
     this.#live.listenForDemand();
     await this.#runConsumer();
     const tick = Math.max(5, Math.min(100, Math.floor(config.flushIntervalMs / 4)));
@@ -218,14 +228,17 @@ export class PartitionWorker {
     const { config, log, metrics } = this.#d;
     await this.#consumer.connect();
     await this.#consumer.subscribe({ topic: config.topic, fromBeginning: true });
+    let crashing = false;
     const run: ConsumerRunConfig = {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 1,
       eachBatch: (payload) => {
-        if (this.#crashesToInject > 0) {
-          this.#crashesToInject--;
-          throw injectedCrash();
+        // One injected crash per run of the consumer (its batches of one fetch all fail).
+        if (this.#crashesToInject > 0 || crashing) {
+          if (!crashing) this.#crashesToInject--;
+          crashing = true;
+          throw new InjectedConsumerCrash('injected fault: consumer crash (KEYFLOW_FAULTS=1)');
         }
         const run = processWithRetry(payload, (view, resolveOffset) => this.#eachBatch(view, { ...payload, resolveOffset }), {
           baseMs: config.batchRetryBaseMs,
@@ -237,6 +250,7 @@ export class PartitionWorker {
             log.warn('processing a batch failed; will retry', { ...errorFields(e), partition: payload.batch.partition, attempt, retryInMs: Math.round(waitMs) });
           },
           deadLetter: (letter) => this.#deadLetterBatch(letter),
+          skipped: (offset) => this.#flusher.consumed(payload.batch.partition, offset),
         }).then(() => this.#restarter.progressed());
         this.#inBatch = run.catch(() => undefined);
         return run;
@@ -247,7 +261,7 @@ export class PartitionWorker {
     if (this.#paused) this.#setConsumerPaused(true);
   }
 
-  /** KEYFLOW_FAULTS only: make the consumer crash, as kafkajs does on an error it cannot retry, on the next `count` batches. */
+  /** KEYFLOW_FAULTS only: make the consumer crash, as kafkajs does on an error it does not retry, `count` times in a row. */
   injectConsumerCrashes(count: number): void {
     this.#crashesToInject = count;
   }
