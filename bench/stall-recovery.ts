@@ -2,7 +2,7 @@
 // a private database/topic/group like the tests): a worker's consumer is made to crash as
 // kafkajs does on an error it does not retry (restart: false), `crashes` times in a row, while
 // events wait in both partitions. For each round it prints the time from the first crash (the
-// worker's "consumer crashed" log line) to GET /readyz answering 503, to the first event
+// worker's "consumer crashed" log line) to GET /readyz answering 503 for a stalled partition, to the first event
 // produced after the crash being stored (consumption resumed), and to /readyz 200 again.
 // /readyz is polled every 50 ms; KEYFLOW_STALL_MS is the stall window.
 //
@@ -29,6 +29,11 @@ async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boo
   }
 }
 const readyz = async (): Promise<number> => (await getJson(`${kf.url}/readyz`)).status;
+/** True when /readyz is 503 because of a stalled partition (not a slow dependency check). */
+const stalledReadyz = async (): Promise<boolean> => {
+  const r = await getJson<{ checks?: Record<string, { ok: boolean }> }>(`${kf.url}/readyz`);
+  return r.status === 503 && r.body.checks?.['partitions']?.ok === false;
+};
 /** The first "consumer crashed" log line written at or after `since`. */
 function firstCrashAt(since: number): number | undefined {
   for (const m of kf.logs().matchAll(/"t":"([^"]+)","level":"error","msg":"consumer crashed"/g)) {
@@ -50,7 +55,7 @@ try {
     if (fault.status !== 202) throw new Error(`fault: ${fault.status} ${JSON.stringify(fault.body)}`);
     const events = makeEvents(10, { prefix: `sr-${round}-`, seed: 10 + round });
     await produceEvents(producer, iso.topic, events);
-    const unreadyAt = await until('readyz 503', readyz, (s) => s === 503);
+    const unreadyAt = await until('readyz 503 naming a partition', stalledReadyz, (s) => s);
     const resumedAt = await until('first event stored', () => stored(`sr-${round}-`), (n) => n > 0);
     await until('all stored', () => stored(`sr-${round}-`), (n) => n === events.length);
     const readyAt = await until('readyz 200', readyz, (s) => s === 200);

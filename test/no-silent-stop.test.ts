@@ -123,7 +123,7 @@ test('no silent stop - a consumer kafkajs gives up on makes /readyz 503 naming t
   const during = makeEvents(100, { prefix: 'cc-b', seed: 94 });
   await produceEvents(producer!, iso.topic, during);
 
-  const unready = await eventually(() => getJson<{ error: { message: string }; checks: Record<string, { ok: boolean; detail?: string }> }>(`${kf.url}/readyz`), (r) => r.status === 503, 60_000, 50);
+  const unready = await eventually(() => getJson<{ error: { message: string }; checks: Record<string, { ok: boolean; detail?: string }> }>(`${kf.url}/readyz`), (r) => r.status === 503 && r.body.checks['partitions']?.ok === false, 60_000, 50);
   assert.equal(unready.status, 503, `readiness while the consumer is down: ${JSON.stringify(unready.body)}`);
   assert.equal(unready.body.checks['partitions']?.ok, false);
   assert.match(unready.body.error.message, /partitions \(partition \d stalled: (no owner|lag \d+ and no progress)/);

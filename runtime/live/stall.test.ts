@@ -37,3 +37,11 @@ test('stall - a partition without an owner for the window counts, lag or not; a 
   assert.deepEqual(d.observe({ partitions: [part(0, 10, 4, { process: 'http://b:2', workerId: 1 })] }, none, 2_100), []);
   assert.equal(d.observe({ partitions: [part(0, 10, 4, { process: 'http://b:2', workerId: 1 })] }, none, 3_100)[0]?.why, 'no-progress');
 });
+
+test('stall - after a time nothing could be seen, the window starts again', () => {
+  const d = new StallDetector(1_000);
+  d.observe({ partitions: [part(0, 10, 5)] }, none, 0);
+  d.forget();
+  assert.deepEqual(d.observe({ partitions: [part(0, 10, 5)] }, none, 60_000), []);
+  assert.equal(d.observe({ partitions: [part(0, 10, 5)] }, none, 61_000).length, 1);
+});

@@ -61,6 +61,11 @@ export class StallDetector {
     for (const p of this.#seen.keys()) if (!present.has(p)) this.#seen.delete(p);
     return stalled;
   }
+
+  /** Forget every clock: nothing was seen for a while (Kafka did not answer), so no stall is claimed across it. */
+  forget(): void {
+    this.#seen.clear();
+  }
 }
 
 /** How stalled partitions read in /readyz: "partition 3 has no owner for 31 s; partition 5 has lag 120 and made no progress for 45 s". */
@@ -114,7 +119,9 @@ export class StallMonitor {
         this.#stalled = this.#detector.observe(report, excused, Date.now());
         this.#o.onObserved?.(report.partitions.map((p) => p.partition), this.#stalled);
       } catch (e) {
-        // Kafka not answering is the kafka check's to report; the last verdict stands meanwhile.
+        // Kafka not answering is the kafka check's to report; the window starts again once it answers.
+        this.#detector.forget();
+        this.#stalled = [];
         this.#o.onError?.(e);
       } finally {
         this.#running = undefined;

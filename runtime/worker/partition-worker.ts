@@ -113,6 +113,8 @@ export class PartitionWorker {
   readonly #restarter: ConsumerRestarter;
   /** Until when the partitions count as waiting for PostgreSQL (a retry loop on the store ran). */
   #storeWaitUntil = 0;
+  /** True from a failed flush until a flush stored everything again. */
+  #storeFailing = false;
   /** KEYFLOW_FAULTS only: crashes still to inject, one per run of the consumer. */
   #crashesToInject = 0;
 
@@ -169,8 +171,15 @@ export class PartitionWorker {
       maxEvents: c.flushMaxEvents,
       store: (batch) => steps.store(batch),
       settle: (batch, stored) => steps.settle(batch, stored),
-      onRetry: (e, retry) => steps.failed(e, retry),
-      afterFlush: () => this.#resumeIfDrained(),
+      onRetry: (e, retry) => {
+        // Until a flush stores everything again, this worker waits for PostgreSQL: not a stall.
+        this.#storeFailing = true;
+        steps.failed(e, retry);
+      },
+      afterFlush: () => {
+        this.#storeFailing = false;
+        this.#resumeIfDrained();
+      },
     });
     this.#restarter = new ConsumerRestarter({
       start: () => this.#runConsumer(),
@@ -525,7 +534,7 @@ export class PartitionWorker {
 
   /** Why this worker's partitions may make no progress without being stalled, if they may. */
   #stallExcuse(): { stallExcuse?: StallExcuse } {
-    if (this.#flusher.retryEvents !== undefined || Date.now() < this.#storeWaitUntil) return { stallExcuse: 'postgres' };
+    if (this.#storeFailing || Date.now() < this.#storeWaitUntil) return { stallExcuse: 'postgres' };
     if (this.#paused) return { stallExcuse: 'paused' };
     return {};
   }
