@@ -29,7 +29,12 @@ export type WorkerEvent =
   | { readonly type: 'ready'; readonly workerId: number }
   | { readonly type: 'heartbeat'; readonly workerId: number; readonly at: number }
   | { readonly type: 'assigned'; readonly workerId: number; readonly partitions: readonly number[] }
-  | { readonly type: 'fatal'; readonly workerId: number; readonly error: SerializedError };
+  | { readonly type: 'fatal'; readonly workerId: number; readonly error: SerializedError }
+  /** The worker's Kafka consumer crashed and was restarted (by kafkajs, or by the worker when kafkajs gave up). */
+  | { readonly type: 'consumer-restarted'; readonly workerId: number; readonly by: 'kafkajs' | 'keyflow' };
+
+/** Why a worker's partitions may make no progress without being stalled (DESIGN.md, "No silent stop"). */
+export type StallExcuse = 'paused' | 'postgres';
 
 /** A worker's live status. */
 export type WorkerStatus = {
@@ -39,13 +44,15 @@ export type WorkerStatus = {
   readonly pendingEvents: number;
   readonly liveActors: number;
   readonly lastFlushAt: string | null;
+  /** Set while its partitions are paused by backpressure or wait for PostgreSQL to come back. */
+  readonly stallExcuse?: StallExcuse;
 };
 
 /** Where an actor lives, with its state. */
 export type ActorLocation = ActorSnapshot & { readonly workerId: number; readonly partition: number };
 
 /** Injected failures, for tests; a worker refuses them unless KEYFLOW_FAULTS=1. */
-export type FaultKind = 'exit' | 'throw' | 'hang';
+export type FaultKind = 'exit' | 'throw' | 'hang' | 'consumer-crash';
 
 /** The asks a worker answers (exposed with comlink). */
 export interface WorkerApi {
@@ -56,8 +63,8 @@ export interface WorkerApi {
   drain(): Promise<void>;
   /** Leave the consumer group and close every connection. Idempotent. */
   stop(): Promise<void>;
-  /** Fail on purpose (only with KEYFLOW_FAULTS=1). */
-  fault(kind: FaultKind): void;
+  /** Fail on purpose (only with KEYFLOW_FAULTS=1); `count`: how many batches a consumer crash lasts. */
+  fault(kind: FaultKind, count?: number): void;
 }
 
 export function serializeError(e: unknown): SerializedError {

@@ -128,17 +128,17 @@ test('dashboard - every panel query is valid PromQL and returns series from a li
 
 test('alerts - the rules pass promtool and Prometheus evaluates each of them; dead letters and the restarted worker fire', async () => {
   const { stdout } = await promisify(execFile)('promtool', ['check', 'rules', alertRulesFile]);
-  assert.match(stdout, /SUCCESS: 4 rules found/);
+  assert.match(stdout, /SUCCESS: 5 rules found/);
 
   type Rule = { name: string; health: string; lastError?: string; state: string; lastEvaluation: string };
   const rules = await eventually(
     async () => ((await (await fetch(`${prom.url}/api/v1/rules`)).json()) as { data: { groups: { rules: Rule[] }[] } }).data.groups.flatMap((g) => g.rules),
-    (rs) => rs.length === 4 && rs.every((r) => !r.lastEvaluation.startsWith('0001')) && rs.some((r) => r.name === 'KeyflowDeadLettersRising' && r.state === 'firing'),
+    (rs) => rs.length === 5 && rs.every((r) => !r.lastEvaluation.startsWith('0001')) && rs.some((r) => r.name === 'KeyflowDeadLettersRising' && r.state === 'firing'),
     30_000,
     500,
   );
   const byName = Object.fromEntries(rules.map((r) => [r.name, r]));
-  assert.deepEqual(Object.keys(byName).sort(), ['KeyflowConsumerLagGrowing', 'KeyflowDeadLettersRising', 'KeyflowNotReady', 'KeyflowWorkerRestarting']);
+  assert.deepEqual(Object.keys(byName).sort(), ['KeyflowConsumerLagGrowing', 'KeyflowDeadLettersRising', 'KeyflowNotReady', 'KeyflowPartitionStalled', 'KeyflowWorkerRestarting']);
   for (const r of rules) assert.equal(r.health, 'ok', `${r.name} evaluates without error (${r.lastError ?? ''})`);
   assert.equal(byName['KeyflowDeadLettersRising']!.state, 'firing', 'the poison message makes dead letters rise');
   assert.equal(byName['KeyflowWorkerRestarting']!.state, 'firing', 'the exited worker counts as a restart');
@@ -146,4 +146,6 @@ test('alerts - the rules pass promtool and Prometheus evaluates each of them; de
   // it fires only after a minute of unreadiness, which a healthy restart never reaches.
   assert.notEqual(byName['KeyflowNotReady']!.state, 'firing', 'no process stays unready');
   assert.equal(byName['KeyflowConsumerLagGrowing']!.state, 'inactive', 'the workers keep up');
+  // The worker thread that exited gave its partitions to the others within seconds: no stall.
+  assert.equal(byName['KeyflowPartitionStalled']!.state, 'inactive', 'no partition stalled');
 });

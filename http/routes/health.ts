@@ -32,7 +32,7 @@ export const healthDocs: readonly RouteDoc[] = [
   {
     method: 'get',
     path: '/readyz',
-    summary: 'Readiness of Kafka, PostgreSQL, Redis and the workers (Redis down is degraded, not unready)',
+    summary: 'Readiness of Kafka, PostgreSQL, Redis, the workers and the partitions (a stalled one is named; Redis down is degraded, not unready)',
     auth: 'none',
     responses: {
       200: { description: 'Ready', schema: readinessSchema },

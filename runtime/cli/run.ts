@@ -16,9 +16,11 @@ import { ConfigError, loadConfig, mainHeapCheck, type Config } from '../config/i
 import { hostname } from 'node:os';
 import { createActorDirectory, createDecodePool, createRateLimiter, createReadiness, type DecodePool } from '../edge/index.ts';
 import { createKafka, ensureTopic, EventPublisher, messageTrust, throwIfAccessDenied } from '../kafka/index.ts';
-import { FeedSubscriber, LagReader, LiveReconciler, readSummary } from '../live/index.ts';
+import { FeedSubscriber, LagReader, LiveReconciler, readSummary, StallMonitor } from '../live/index.ts';
 import { createLogger, errorFields, type Logger } from '../log/index.ts';
 import { Supervisor } from '../supervisor/index.ts';
+import { readStallExcuses } from '../worker/index.ts';
+import type { StallExcuse } from '../protocol.ts';
 import type { LifecycleState } from '../protocol.ts';
 
 type Command = 'all' | 'edge' | 'worker' | 'migrate';
@@ -134,7 +136,21 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
           },
         })
       : undefined;
-  const readiness = createReadiness({ sql, redis, kafka, ...(sup ? { workers: () => sup.healthy() } : {}) });
+  const stalls = new StallMonitor({
+    stallMs: config.stallMs,
+    lag: () => lagReader.read(),
+    // Workers of other processes say so in Redis; this process's own workers answer directly.
+    excuses: async () => {
+      const out = new Map<number, StallExcuse>(await readStallExcuses(redis, config, partitionCount).catch(() => []));
+      for (const s of sup ? await sup.statuses() : []) if (s.stallExcuse !== undefined) for (const p of s.partitions) out.set(p, s.stallExcuse);
+      return out;
+    },
+    onObserved: (partitions, stalled) => {
+      for (const p of partitions) metrics.partitionStalled.set({ partition: String(p) }, stalled.some((s) => s.partition === p) ? 1 : 0);
+    },
+  });
+  stalls.start();
+  const readiness = createReadiness({ sql, redis, kafka, partitions: () => stalls.check(), ...(sup ? { workers: () => sup.healthy() } : {}) });
   // Filled in as start-up proceeds; shutdown closes whatever got that far.
   const held: { server?: ServedApp; publisher?: EventPublisher; decoder?: DecodePool } = {};
   let advertiseUrl = '';
@@ -152,6 +168,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
         streamsClosing.abort();
         await held.server?.close();
         await reconciler.stop();
+        stalls.stop();
         await lagReader.close();
         await sup?.drain();
         await held.publisher?.close();
@@ -339,10 +356,13 @@ function faultRoutes(sup: Supervisor, log: Logger): Hono {
   app.post('/v1/admin/faults/workers/:id/:kind', async (c) => {
     const kind = c.req.param('kind');
     const id = Number(c.req.param('id'));
-    if (kind !== 'exit' && kind !== 'throw' && kind !== 'hang') return c.json({ error: { code: 'bad_request', message: 'kind is exit, throw or hang' } }, 400);
-    log.warn('fault requested', { workerId: id, kind });
-    await sup.fault(id, kind);
-    return c.json({ injected: kind, workerId: id }, 202);
+    if (kind !== 'exit' && kind !== 'throw' && kind !== 'hang' && kind !== 'consumer-crash') return c.json({ error: { code: 'bad_request', message: 'kind is exit, throw, hang or consumer-crash' } }, 400);
+    // consumer-crash: the consumer crashes this many times in a row (1–100, default 3).
+    const count = c.req.query('count') === undefined ? undefined : Number(c.req.query('count'));
+    if (count !== undefined && (!Number.isInteger(count) || count < 1 || count > 100)) return c.json({ error: { code: 'bad_request', message: 'count is an integer from 1 to 100' } }, 400);
+    log.warn('fault requested', { workerId: id, kind, count });
+    await sup.fault(id, kind, count);
+    return c.json({ injected: kind, workerId: id, ...(count === undefined ? {} : { count }) }, 202);
   });
   return app;
 }

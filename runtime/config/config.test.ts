@@ -83,3 +83,13 @@ test('config - KEYFLOW_MAX_FUTURE is a duration (default 1d)', () => {
   assert.equal(loadConfig({ KEYFLOW_MAX_FUTURE: '0' }).maxFutureMs, 0);
   for (const bad of ['1w', '-1d', 'soon', '1.5h', '3651d']) assert.throws(() => loadConfig({ KEYFLOW_MAX_FUTURE: bad }), /KEYFLOW_MAX_FUTURE=.*a duration such as 30m, 1h or 1d/, bad);
 });
+
+test('config - the stall window defaults to 30 s; the test-only batch failure switch is refused without KEYFLOW_FAULTS=1', () => {
+  const d = loadConfig({});
+  assert.equal(d.stallMs, 30_000);
+  assert.equal(d.batchRetryBaseMs, 2_000);
+  assert.equal(d.testFailBatch, undefined);
+  assert.throws(() => loadConfig({ KEYFLOW_TEST_FAIL_BATCH: '1:42' }), /KEYFLOW_TEST_FAIL_BATCH: a test-only switch .* needs KEYFLOW_FAULTS=1/);
+  assert.throws(() => loadConfig({ KEYFLOW_FAULTS: '1', KEYFLOW_TEST_FAIL_BATCH: '1-42' }), /KEYFLOW_TEST_FAIL_BATCH="1-42": partition:offset/);
+  assert.deepEqual(loadConfig({ KEYFLOW_FAULTS: '1', KEYFLOW_TEST_FAIL_BATCH: '1:042' }).testFailBatch, { partition: 1, offset: '42' });
+});

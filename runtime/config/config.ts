@@ -110,6 +110,12 @@ const variables = {
   KEYFLOW_MAX_STREAM_CLIENTS: ['maxStreamClients', int(0, 100_000), '100'],
   KEYFLOW_STREAM_QUEUE_BYTES: ['streamQueueBytes', int(1024, 64 * 1024 * 1024), String(1024 * 1024)],
   KEYFLOW_LIVE_RECONCILE_MS: ['liveReconcileMs', int(100, 600_000), '2000'],
+  // DESIGN.md's "No silent stop": a partition with lag and no progress (or no owner) this long is stalled.
+  KEYFLOW_STALL_MS: ['stallMs', int(1_000, 3_600_000), '30000'],
+  // The first retry of a fetched batch whose processing threw waits about this long; doubling, capped at 30 s.
+  KEYFLOW_BATCH_RETRY_BASE_MS: ['batchRetryBaseMs', int(1, 30_000), '2000'],
+  // TEST ONLY (refused without KEYFLOW_FAULTS=1): `partition:offset` — the batch holding that offset fails on every attempt.
+  KEYFLOW_TEST_FAIL_BATCH: ['testFailBatch', z.string().regex(/^$|^\d{1,5}:\d{1,19}$/, 'partition:offset, e.g. 0:42').transform((v) => (v === '' ? undefined : parseFailBatch(v))), ''],
 } as const;
 
 /**
@@ -127,6 +133,14 @@ const foreign = new Set([
   'KEYFLOW_JAEGER_UI_PORT',
   'KEYFLOW_PROMETHEUS_PORT',
 ]);
+
+/** Where KEYFLOW_TEST_FAIL_BATCH makes a batch fail: a partition and one offset in it. */
+export type FailBatchSwitch = { readonly partition: number; readonly offset: string };
+
+function parseFailBatch(v: string): FailBatchSwitch {
+  const [partition = '', offset = ''] = v.split(':');
+  return { partition: Number(partition), offset: BigInt(offset).toString() };
+}
 
 /** The scopes an API key may carry (DESIGN.md: erasure, dead letters and lag need admin). */
 export const API_KEY_SCOPES = ['ingest', 'read', 'admin'] as const;
@@ -212,6 +226,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   }
   if (out['edgeToken'] === undefined && out['edgeTokenPrevious'] !== undefined && problems.length === 0) {
     problems.push('KEYFLOW_EDGE_TOKEN_PREVIOUS: needs KEYFLOW_EDGE_TOKEN (the previous secret only verifies; the current one signs)');
+  }
+  if (out['testFailBatch'] !== undefined && out['faultsEnabled'] !== true && problems.length === 0) {
+    problems.push('KEYFLOW_TEST_FAIL_BATCH: a test-only switch that makes a batch fail on purpose; it needs KEYFLOW_FAULTS=1 as well');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(out) as Config;

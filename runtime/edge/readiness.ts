@@ -36,6 +36,8 @@ export type ReadinessSources = {
   readonly kafka: Kafka;
   /** The local workers, when this process runs them. */
   readonly workers?: () => { ok: boolean; detail: string };
+  /** Stalled partitions of the whole group (DESIGN.md, "No silent stop"), named in the detail. */
+  readonly partitions?: () => { ok: boolean; detail: string };
 };
 
 /** A readiness probe over Postgres, Redis, Kafka and (optionally) the local workers. */
@@ -63,6 +65,8 @@ export function createReadiness(sources: ReadinessSources, cacheMs = 1_000): { r
   };
   const workers = sources.workers;
   if (workers !== undefined) checks['workers'] = async () => workers();
+  const partitions = sources.partitions;
+  if (partitions !== undefined) checks['partitions'] = async () => partitions();
 
   const run = async (): Promise<Readiness> => {
     const names = Object.keys(checks);

@@ -6,3 +6,5 @@ export type { ReconcileResult, ReconcilerOptions } from './reconciler.ts';
 export { readSummary, TOP_TYPES } from './summary.ts';
 export { FeedSubscriber } from './feed.ts';
 export { LagReader } from './lag.ts';
+export { StallDetector, StallMonitor, describeStalls } from './stall.ts';
+export type { StalledPartition, StallMonitorOptions } from './stall.ts';

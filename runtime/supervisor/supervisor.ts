@@ -73,6 +73,7 @@ export class Supervisor {
 
   constructor(options: SupervisorOptions) {
     this.#o = options;
+    for (const by of ['kafkajs', 'keyflow'] as const) options.metrics.consumerRestarts.inc({ by }, 0);
   }
 
   get state(): LifecycleState {
@@ -137,6 +138,9 @@ export class Supervisor {
           // Another worker of this process may have had these partitions until now.
           for (const other of this.#slots) if (other !== slot) other.partitions = other.partitions.filter((p) => !m.partitions.includes(p));
           slot.partitions = m.partitions;
+        } else if (m.type === 'consumer-restarted') {
+          // Counted here, on the main thread: a worker thread's own counters end with it.
+          this.#o.metrics.consumerRestarts.inc({ by: m.by });
         } else if (m.type === 'ready') {
           slot.state = 'running';
           slot.attempt = 0;
@@ -237,10 +241,10 @@ export class Supervisor {
   }
 
   /** Make one worker fail on purpose (KEYFLOW_FAULTS=1 only). */
-  async fault(workerId: number, kind: FaultKind): Promise<void> {
+  async fault(workerId: number, kind: FaultKind, count?: number): Promise<void> {
     const slot = this.#slots[workerId];
     if (slot === undefined) throw new WorkerUnavailableError(`no worker ${workerId}`);
-    await this.#ask(slot, (api) => api.fault(kind));
+    await this.#ask(slot, (api) => api.fault(kind, count));
   }
 
   /** Every worker's state, as /readyz reports it. */

@@ -12,6 +12,10 @@ import { createLogger, errorFields } from '../log/index.ts';
 import { serializeError, type WorkerApi, type WorkerEvent, type WorkerInit } from '../protocol.ts';
 import { PartitionWorker } from './partition-worker.ts';
 import { recordAssignment } from './assignment.ts';
+import { recordStallExcuse, STALL_EXCUSE_REFRESH_MS } from './stall-excuse.ts';
+
+/** A `consumer-crash` fault crashes the consumer this many times in a row (by default), as a codec kafkajs lacks would. */
+const CONSUMER_CRASHES_INJECTED = 3;
 
 if (isMainThread || parentPort === null) throw new Error('runtime/worker/entry.ts runs only inside a worker thread');
 const port = parentPort;
@@ -50,6 +54,7 @@ const worker = new PartitionWorker({
     for (const [p, ms] of newest) if (ms > (newestStored.get(p) ?? -Infinity)) newestStored.set(p, ms);
   },
   onConsumerError: () => liveMetrics.consumerErrors.inc(),
+  onConsumerRestart: (by) => post({ type: 'consumer-restarted', workerId, by }),
 });
 
 let closed: Promise<void> | undefined;
@@ -57,9 +62,10 @@ const api: WorkerApi = {
   status: () => worker.status(),
   metrics: () => registry.getMetricsAsJSON() as ReturnType<WorkerApi['metrics']>,
   actor: (key) => worker.actor(key),
-  fault: (kind) => {
+  fault: (kind, count = CONSUMER_CRASHES_INJECTED) => {
     if (!config.faultsEnabled) throw new Error('fault injection is off (KEYFLOW_FAULTS=1 turns it on)');
     log.warn('injecting a fault', { kind });
+    if (kind === 'consumer-crash') return worker.injectConsumerCrashes(count);
     // Each runs after this ask has answered, so the caller sees the effect, not an error.
     setTimeout(() => {
       if (kind === 'exit') process.exit(1);
@@ -83,6 +89,13 @@ const api: WorkerApi = {
 // loop stops sending them, and the supervisor replaces it.
 const heartbeat = setInterval(() => post({ type: 'heartbeat', workerId, at: Date.now() }), Math.max(100, Math.floor(config.heartbeatTimeoutMs / 5)));
 heartbeat.unref();
+
+// Paused or waiting for PostgreSQL is not a stall: say so to every process's stall check.
+const excuses = setInterval(() => {
+  const s = worker.status();
+  if (s.stallExcuse !== undefined) recordStallExcuse(redis, config, s.partitions, s.stallExcuse).catch(() => undefined);
+}, STALL_EXCUSE_REFRESH_MS);
+excuses.unref();
 
 expose(api, nodeEndpoint(init.askPort as unknown as NodeEndpoint));
 

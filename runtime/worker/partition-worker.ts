@@ -6,7 +6,9 @@
 //   attempt holds counting as pending, flushes asked for during a flush;
 // - ./flush-steps.ts: a flush in the stores — rows, then offsets, then the live view;
 // - ./decode-message.ts: what a message is (event, command, dead letter);
-// - ./spans.ts: the process and flush spans.
+// - ./spans.ts: the process and flush spans;
+// - ./batch-retry.ts: a batch whose processing throws is retried, then dead-lettered;
+// - ./consumer-restart.ts: a consumer kafkajs gave up on is started again.
 //
 // Backpressure: when more than maxPendingEvents are pending the worker pauses its partitions
 // (the rest of the fetched batch stays unresolved and is fetched again) and resumes them
@@ -22,7 +24,7 @@
 // Lifecycle: drain stops consuming and flushes what was taken, within a deadline, staying in
 // the group; stop drains, then leaves it. `await using` a worker stops it.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, Kafka, KafkaMessage } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { Attributes, SpanContext } from '@opentelemetry/api';
 import { ActorRegistry, expiredMessage, futureCutoffMs, futureMessage, partitionKeyOf, retentionCutoffMs, type EraseUserCommand, type KeyflowEvent, type Pending } from '../../actors/index.ts';
@@ -32,7 +34,9 @@ import type { Config } from '../config/index.ts';
 import { messageTrust, partitionOf, RECEIVED_AT_HEADER, type MessageTrust } from '../kafka/index.ts';
 import { Lifecycle } from '../lifecycle.ts';
 import { errorFields, type Logger } from '../log/index.ts';
-import type { ActorLocation, LifecycleState, WorkerStatus } from '../protocol.ts';
+import type { ActorLocation, LifecycleState, StallExcuse, WorkerStatus } from '../protocol.ts';
+import { isRebalancing, processWithRetry, type BatchDeadLetter, type BatchView } from './batch-retry.ts';
+import { ConsumerRestarter } from './consumer-restart.ts';
 import { decodeMessage, type DecodedMessage } from './decode-message.ts';
 import { ErasureFences, forgetLiveUser, tracedEraseUser } from './erasure.ts';
 import { FlushSteps, type Stored } from './flush-steps.ts';
@@ -59,10 +63,12 @@ export type PartitionWorkerDeps = {
   readonly onStored?: (newestByPartition: ReadonlyMap<number, number>) => void;
   /** Told of every consumer crash kafkajs reports. */
   readonly onConsumerError?: () => void;
+  /** Told of every restart of the consumer after a crash: by kafkajs itself, or by the worker when kafkajs gave up. */
+  readonly onConsumerRestart?: (by: 'kafkajs' | 'keyflow') => void;
 };
 
-/** kafkajs signals a rebalance in progress through the heartbeat. */
-const isRebalancing = (e: unknown): boolean => (e as { type?: unknown } | null)?.type === 'REBALANCE_IN_PROGRESS';
+/** How long after a wait for the store its partitions still count as waiting for PostgreSQL. */
+const STORE_WAIT_GRACE_MS = 5_000;
 
 /** When the edge received a message: its header, else the Kafka timestamp, else now. */
 function receivedAtOf(message: KafkaMessage, now: number): number {
@@ -72,6 +78,18 @@ function receivedAtOf(message: KafkaMessage, now: number): number {
   const ts = Number(message.timestamp);
   return Number.isFinite(ts) && ts > 0 ? ts : now;
 }
+
+/**
+ * KEYFLOW_FAULTS only: named like the error kafkajs throws for a codec it lacks, which it does
+ * not retry: it gives up on the consumer (crash, restart: false).
+ */
+class InjectedConsumerCrash extends Error {
+  override readonly name = 'KafkaJSNotImplemented';
+  readonly code = 'KEYFLOW_INJECTED_CONSUMER_CRASH';
+  readonly retriable = false;
+}
+
+type EachBatchPayloadLike = Parameters<NonNullable<ConsumerRunConfig['eachBatch']>>[0];
 
 /** A kafkajs consumer in the keyflow group, feeding this thread's actors. */
 export class PartitionWorker {
@@ -92,6 +110,13 @@ export class PartitionWorker {
   /** The deployment's secret: commands run only when signed with it, signed events are not validated again. */
   readonly #trust: MessageTrust | undefined;
   readonly #fences = new ErasureFences();
+  readonly #restarter: ConsumerRestarter;
+  /** Until when the partitions count as waiting for PostgreSQL (a retry loop on the store ran). */
+  #storeWaitUntil = 0;
+  /** True from a failed flush until a flush stored everything again. */
+  #storeFailing = false;
+  /** KEYFLOW_FAULTS only: crashes still to inject, one per run of the consumer. */
+  #crashesToInject = 0;
 
   constructor(deps: PartitionWorkerDeps) {
     this.#d = deps;
@@ -106,7 +131,7 @@ export class PartitionWorker {
     // Every series exists from the start, so the first dead letter or duplicate is an increase
     // that rate() and the alerting rules see, not a series appearing out of nowhere.
     deps.metrics.pausedPartitions.set({ worker: String(deps.workerId) }, 0);
-    for (const reason of ['not-json', 'schema', 'empty', 'too-large', 'store-rejected', 'unsigned-command', 'future']) deps.metrics.deadLetters.inc({ reason }, 0);
+    for (const reason of ['not-json', 'schema', 'empty', 'too-large', 'store-rejected', 'unsigned-command', 'future', 'batch-failed']) deps.metrics.deadLetters.inc({ reason }, 0);
     for (const stage of ['memory', 'store']) deps.metrics.eventsDeduplicated.inc({ stage }, 0);
     this.#consumer = deps.kafka.consumer({
       groupId: c.groupId,
@@ -146,8 +171,24 @@ export class PartitionWorker {
       maxEvents: c.flushMaxEvents,
       store: (batch) => steps.store(batch),
       settle: (batch, stored) => steps.settle(batch, stored),
-      onRetry: (e, retry) => steps.failed(e, retry),
-      afterFlush: () => this.#resumeIfDrained(),
+      onRetry: (e, retry) => {
+        // Until a flush stores everything again, this worker waits for PostgreSQL: not a stall.
+        this.#storeFailing = true;
+        steps.failed(e, retry);
+      },
+      afterFlush: () => {
+        this.#storeFailing = false;
+        this.#resumeIfDrained();
+      },
+    });
+    this.#restarter = new ConsumerRestarter({
+      start: () => this.#runConsumer(),
+      live: () => this.#life.state === 'running',
+      onRestart: (attempt, waitedMs) => {
+        deps.log.warn('restarting the Kafka consumer that kafkajs gave up on', { attempt, waitedMs: Math.round(waitedMs) });
+        deps.onConsumerRestart?.('keyflow');
+      },
+      onFailed: (e, attempt) => deps.log.warn('consumer restart failed; will retry', { ...errorFields(e), attempt }),
     });
   }
 
@@ -166,27 +207,84 @@ export class PartitionWorker {
     });
     this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
       this.#d.onConsumerError?.();
-      this.#d.log.error('consumer crashed', { error: payload.error.message, restart: payload.restart });
+      this.#d.log.error('consumer crashed', { error: payload.error.message, name: payload.error.name, restart: payload.restart });
+      if (payload.restart) {
+        this.#d.onConsumerRestart?.('kafkajs');
+        return;
+      }
+      // kafkajs left the group and stops here for good: nothing of the old assignment is ours to commit.
+      this.#ledger.assign([]);
+      this.#fences.reset();
+      this.#d.onAssigned?.([]);
+      this.#restarter.crashed();
+    });
+    // A fetched batch of only transaction markers or aborted records never reaches eachBatch:
+    // kafkajs resolves it but, with autoCommit off, commits nothing. Its offsets go with the
+    // next flush, or the group would show a lag of 1 (and a stall) behind every transaction.
+    this.#consumer.on(this.#consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const { topic, partition, batchSize, firstOffset, lastOffset } = payload;
+      if (batchSize === 0 && firstOffset !== null && topic === config.topic && this.#ledger.partitions.includes(partition)) this.#flusher.consumed(partition, lastOffset);
     });
     this.#live.listenForDemand();
-    await this.#consumer.connect();
-    await this.#consumer.subscribe({ topic: config.topic, fromBeginning: true });
-    await this.#consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
-      eachBatch: (payload) => {
-        const run = this.#eachBatch(payload);
-        this.#inBatch = run.catch(() => undefined);
-        return run;
-      },
-    });
+    await this.#runConsumer();
     const tick = Math.max(5, Math.min(100, Math.floor(config.flushIntervalMs / 4)));
     this.#timer = setInterval(() => this.#tick(), tick);
     this.#life.to('running');
   }
 
-  async #eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  /** Connect, subscribe and run the consumer (at start, and again after kafkajs gave up on it). */
+  async #runConsumer(): Promise<void> {
+    const { config, log, metrics } = this.#d;
+    await this.#consumer.connect();
+    await this.#consumer.subscribe({ topic: config.topic, fromBeginning: true });
+    let crashing = false;
+    const run: ConsumerRunConfig = {
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => {
+        // One injected crash per run of the consumer (its batches of one fetch all fail).
+        if (this.#crashesToInject > 0 || crashing) {
+          if (!crashing) this.#crashesToInject--;
+          crashing = true;
+          throw new InjectedConsumerCrash('injected fault: consumer crash (KEYFLOW_FAULTS=1)');
+        }
+        const run = processWithRetry(payload, (view, resolveOffset) => this.#eachBatch(view, { ...payload, resolveOffset }), {
+          baseMs: config.batchRetryBaseMs,
+          live: () => this.#life.state === 'running',
+          failSwitch: config.testFailBatch,
+          onRebalancing: () => this.#flusher.flush(),
+          onRetry: (e, attempt, waitMs) => {
+            metrics.batchRetries.inc();
+            log.warn('processing a batch failed; will retry', { ...errorFields(e), partition: payload.batch.partition, attempt, retryInMs: Math.round(waitMs) });
+          },
+          deadLetter: (letter) => this.#deadLetterBatch(letter),
+          skipped: (offset) => this.#flusher.consumed(payload.batch.partition, offset),
+        }).then(() => this.#restarter.progressed());
+        this.#inBatch = run.catch(() => undefined);
+        return run;
+      },
+    };
+    await this.#consumer.run(run);
+    // A restarted consumer does not know it was paused by backpressure.
+    if (this.#paused) this.#setConsumerPaused(true);
+  }
+
+  /** KEYFLOW_FAULTS only: make the consumer crash, as kafkajs does on an error it does not retry, `count` times in a row. */
+  injectConsumerCrashes(count: number): void {
+    this.#crashesToInject = count;
+  }
+
+  /** A batch's remaining messages after its last failed attempt: one dead letter (./batch-retry.ts). */
+  #deadLetterBatch(letter: BatchDeadLetter): void {
+    const { topic, partition, offset, key, raw, reason, error } = letter;
+    this.#flusher.deadLetter({ topic, partition, offset, key, raw, reason, error });
+    this.#d.metrics.deadLetters.inc({ reason });
+    this.#flusher.consumed(partition, letter.lastOffset);
+    this.#d.log.error('a batch failed on every attempt; its remaining messages are dead-lettered', { partition, error });
+  }
+
+  async #eachBatch(batch: BatchView, { resolveOffset, heartbeat, isRunning, isStale }: Pick<EachBatchPayloadLike, 'resolveOffset' | 'heartbeat' | 'isRunning' | 'isStale'>): Promise<void> {
     const { config } = this.#d;
     const { topic, partition } = batch;
     const live = (): boolean => this.#life.state === 'running' && isRunning() && !isStale();
@@ -223,10 +321,20 @@ export class PartitionWorker {
     this.#flusher.flushIfFull();
   }
 
+  /** Pause or resume the consumer; a consumer kafkajs stopped has nothing to pause (its restart re-applies it). */
+  #setConsumerPaused(paused: boolean): void {
+    try {
+      if (paused) this.#consumer.pause([{ topic: this.#d.config.topic }]);
+      else this.#consumer.resume([{ topic: this.#d.config.topic }]);
+    } catch (e) {
+      this.#d.log.debug('consumer not running; pause state kept for its restart', errorFields(e));
+    }
+  }
+
   #pause(): void {
     if (this.#paused) return;
     this.#paused = true;
-    this.#consumer.pause([{ topic: this.#d.config.topic }]);
+    this.#setConsumerPaused(true);
     this.#d.metrics.partitionPauses.inc();
     this.#d.metrics.pausedPartitions.set({ worker: String(this.#d.workerId) }, this.#ledger.partitions.length);
     this.#d.log.debug('paused partitions: too much pending', { pending: this.#flusher.pending });
@@ -236,7 +344,7 @@ export class PartitionWorker {
     if (!this.#paused || this.#life.state !== 'running') return;
     if (this.#flusher.pending >= this.#d.config.maxPendingEvents / 2) return;
     this.#paused = false;
-    this.#consumer.resume([{ topic: this.#d.config.topic }]);
+    this.#setConsumerPaused(false);
     this.#d.metrics.partitionResumes.inc();
     this.#d.metrics.pausedPartitions.set({ worker: String(this.#d.workerId) }, 0);
   }
@@ -339,7 +447,10 @@ export class PartitionWorker {
 
   /** Back off (capped at 2 s) while staying in the group; false when the group is rebalancing. */
   async #pauseBriefly(failures: number, heartbeat: () => Promise<void>): Promise<boolean> {
-    await sleep(Math.min(2_000, 100 * 2 ** Math.min(failures, 5)));
+    const ms = Math.min(2_000, 100 * 2 ** Math.min(failures, 5));
+    // Every caller retries the store: its partitions wait for PostgreSQL, they are not stalled.
+    this.#storeWaitUntil = Date.now() + ms + STORE_WAIT_GRACE_MS;
+    await sleep(ms);
     try {
       await heartbeat();
       return true;
@@ -383,6 +494,7 @@ export class PartitionWorker {
       try {
         await this.drain();
       } finally {
+        this.#restarter.stop();
         this.#live.close();
         await this.#consumer.disconnect();
         if (this.#life.state === 'draining') this.#life.to('stopped');
@@ -399,8 +511,9 @@ export class PartitionWorker {
   async #drain(deadline: AbortSignal): Promise<void> {
     if (this.#life.state === 'starting' || this.#life.state === 'running') this.#life.to('draining');
     clearInterval(this.#timer);
+    this.#restarter.stop();
     try {
-      this.#consumer.pause([{ topic: this.#d.config.topic }]);
+      this.#setConsumerPaused(true);
       await this.#inBatch;
       await this.#flusher.drain(deadline);
       const left = this.#flusher.retryEvents;
@@ -419,7 +532,15 @@ export class PartitionWorker {
       pendingEvents: this.#flusher.pending,
       liveActors: this.#registry.size,
       lastFlushAt: this.#steps.lastFlushAt === null ? null : new Date(this.#steps.lastFlushAt).toISOString(),
+      ...this.#stallExcuse(),
     };
+  }
+
+  /** Why this worker's partitions may make no progress without being stalled, if they may. */
+  #stallExcuse(): { stallExcuse?: StallExcuse } {
+    if (this.#storeFailing || Date.now() < this.#storeWaitUntil) return { stallExcuse: 'postgres' };
+    if (this.#paused) return { stallExcuse: 'paused' };
+    return {};
   }
 
   actor(key: string): ActorLocation | undefined {
