@@ -34,4 +34,4 @@ export { timeseries, MAX_POINTS } from './timeseries.ts';
 export type { Interval, TimeseriesPoint, TimeseriesQuery } from './timeseries.ts';
 export { funnel } from './funnel.ts';
 export type { FunnelQuery, FunnelStep } from './funnel.ts';
-export { formatInZone, isTimeZone, TooManyBucketsError } from './tz.ts';
+export { canonicalTimeZone, formatInZone, isTimeZone, TooManyBucketsError } from './tz.ts';

@@ -4,7 +4,7 @@
 // time series carries exactly the JSON's numbers (one row per point and currency).
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { formatInZone, isTimeZone, MAX_POINTS, TooManyBucketsError } from '../../db/index.ts';
+import { canonicalTimeZone, formatInZone, MAX_POINTS, TooManyBucketsError } from '../../db/index.ts';
 import { csvResponse, wantsCsv } from '../csv.ts';
 import type { EdgeEnv } from '../env.ts';
 import { InvalidQueryError } from '../errors.ts';
@@ -17,7 +17,11 @@ const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 const timeseriesQuerySchema = windowQuerySchema.extend({
   interval: z.enum(['1m', '1h', '1d']).default('1h'),
-  tz: z.string().refine(isTimeZone, 'must be an IANA time zone name such as UTC or Asia/Kolkata').default('UTC'),
+  // Matched in any letter case and answered in IANA's spelling (asia/kolkata → Asia/Kolkata).
+  tz: z
+    .string()
+    .transform((s, ctx) => canonicalTimeZone(s) ?? (ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone name such as UTC or Asia/Kolkata (any letter case)' }), z.NEVER))
+    .default('UTC'),
 });
 
 /** `30m`, `1h`, `7d`: 1..999999 minutes, hours or days. */
