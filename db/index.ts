@@ -1,6 +1,7 @@
 // The door of db/: PostgreSQL storage for keyflow (postgres.js). Other folders import from
 // here only. Test helpers live in ./testing.ts, which is not part of this door.
 export { connectDb } from './connect.ts';
+export { abortable } from './abortable.ts';
 export type { Sql, Tx, ConnectOptions } from './connect.ts';
 export { migrate } from './migrate.ts';
 export type { MigrateOptions } from './migrate.ts';

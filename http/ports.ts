@@ -108,16 +108,20 @@ export type FunnelQuery = DbFunnelQuery;
 /** One funnel step's figures. */
 export type FunnelStep = DbFunnelStep;
 
-/** Read-only queries over the store (db/ in production). */
+/**
+ * Read-only queries over the store (db/ in production). Each takes the request's AbortSignal:
+ * when the client goes away the read is cancelled in the store. A read that runs past the
+ * store's statement timeout (or is cancelled) rejects with PostgreSQL's 57014, a 503.
+ */
 export interface QueryPort {
   /** The stored event with this id, or undefined. */
-  getEvent(id: string): Promise<StoredEvent | undefined>;
+  getEvent(id: string, signal?: AbortSignal): Promise<StoredEvent | undefined>;
   /** Counts for the query's window and filters. */
-  reportEvents(q: EventsReportQuery): Promise<EventsReport>;
+  reportEvents(q: EventsReportQuery, signal?: AbortSignal): Promise<EventsReport>;
   /** Revenue per currency for the query's window and filters. */
-  reportRevenue(q: RevenueReportQuery): Promise<RevenueReport>;
+  reportRevenue(q: RevenueReportQuery, signal?: AbortSignal): Promise<RevenueReport>;
   /** Users and events per value of `q.by` for the query's window and filters. */
-  reportDemographics(q: DemographicsReportQuery): Promise<DemographicsReport>;
+  reportDemographics(q: DemographicsReportQuery, signal?: AbortSignal): Promise<DemographicsReport>;
   /**
    * Dead letters, newest first, one page. Rejects with an error whose `code` is
    * `KEYFLOW_INVALID_CURSOR` when `cursor` is not one it handed out (the edge answers 400).
@@ -125,15 +129,15 @@ export interface QueryPort {
    * @example
    * const { items, nextCursor } = await queries.listDeadLetters({ limit: 50 });
    */
-  listDeadLetters(q: DeadLetterQuery): Promise<DeadLetterPage>;
+  listDeadLetters(q: DeadLetterQuery, signal?: AbortSignal): Promise<DeadLetterPage>;
   /** One page of stored events, newest first (occurredAt desc, id desc). */
-  listEvents(q: EventListQuery): Promise<EventListPage>;
+  listEvents(q: EventListQuery, signal?: AbortSignal): Promise<EventListPage>;
   /** The profile of a user, or undefined when no event of that user is stored. */
-  getUserProfile(userId: string): Promise<UserProfile | undefined>;
+  getUserProfile(userId: string, signal?: AbortSignal): Promise<UserProfile | undefined>;
   /** Every bucket meeting the window, zero-filled; rejects with TooManyBucketsError past 10,000. */
-  timeseries(q: TimeseriesQuery): Promise<readonly TimeseriesPoint[]>;
+  timeseries(q: TimeseriesQuery, signal?: AbortSignal): Promise<readonly TimeseriesPoint[]>;
   /** The funnel's steps, in the query's order. */
-  funnel(q: FunnelQuery): Promise<readonly FunnelStep[]>;
+  funnel(q: FunnelQuery, signal?: AbortSignal): Promise<readonly FunnelStep[]>;
 }
 
 /** A validated `GET /v1/dead-letters` query. */

@@ -57,7 +57,7 @@ export function analyticsRoutes(queries: QueryPort, now: () => number): Hono<Edg
         ...(q.source === undefined ? {} : { source: q.source }),
         ...(q.type === undefined ? {} : { type: q.type }),
         ...(q.funnelStage === undefined ? {} : { funnelStage: q.funnelStage }),
-      });
+      }, c.req.raw.signal);
     } catch (e) {
       if (!(e instanceof TooManyBucketsError)) throw e;
       throw new InvalidQueryError(`interval: the window holds more than ${MAX_POINTS} points of ${q.interval}`, {
@@ -85,7 +85,7 @@ export function analyticsRoutes(queries: QueryPort, now: () => number): Hono<Edg
       from: q.from, to: q.to, steps: q.steps, windowMs: q.window ?? UNIT_MS.d,
       ...(q.source === undefined ? {} : { source: q.source }),
       ...(q.funnelStage === undefined ? {} : { funnelStage: q.funnelStage }),
-    });
+    }, c.req.raw.signal);
     return c.json({ from: q.from.toISOString(), to: q.to.toISOString(), window: raw['window'] ?? '1d', steps });
   });
   return app;
@@ -132,6 +132,7 @@ export const analyticsDocs: readonly RouteDoc[] = [
     responses: {
       200: { description: 'The series (text/csv with format=csv or Accept: text/csv)', schema: timeseriesSchema, alsoAs: ['text/csv'] },
       400: { description: 'Invalid query (invalid_query) naming the parameter, or more than 10,000 points', schema: errorSchema },
+      503: { description: 'query_timeout: the series took longer than KEYFLOW_QUERY_TIMEOUT_MS', schema: errorSchema },
     },
   },
   {
@@ -143,6 +144,7 @@ export const analyticsDocs: readonly RouteDoc[] = [
     responses: {
       200: { description: 'Users, conversion rates and the median time from the previous step, per step', schema: funnelSchema },
       400: { description: 'Invalid query (invalid_query), naming the parameter', schema: errorSchema },
+      503: { description: 'query_timeout: the funnel took longer than KEYFLOW_QUERY_TIMEOUT_MS', schema: errorSchema },
     },
   },
 ];

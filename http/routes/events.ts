@@ -154,7 +154,7 @@ export function eventRoutes(ingest: IngestPort, queries: QueryPort, options: Edg
   app.get('/:id', async (c) => {
     const id = c.req.param('id');
     // An id no event can have (longer than 128 code points, the schema's unit; NUL) matches nothing.
-    const event = eventIdParams.safeParse({ id }).success ? await queries.getEvent(id) : undefined;
+    const event = eventIdParams.safeParse({ id }).success ? await queries.getEvent(id, c.req.raw.signal) : undefined;
     if (event === undefined) throw new NotFoundError(`no event with id ${JSON.stringify(truncateCodePoints(id, 64))}`);
     return c.json(event);
   });

@@ -69,7 +69,7 @@ export function reportRoutes(queries: QueryPort, now: () => number): Hono<EdgeEn
 
   app.get('/events', async (c) => {
     const q = parseReportQuery(c.req.query(), now());
-    const r = await queries.reportEvents(q);
+    const r = await queries.reportEvents(q, c.req.raw.signal);
     if (wantsCsv(c)) {
       const rows = q.groupBy.length === 0 ? [[r.total]] : r.groups.map((g) => [...q.groupBy.map((k) => g[k]), g.count]);
       return csvResponse(c, [...q.groupBy, 'count'], rows, 'events-report.csv');
@@ -79,7 +79,7 @@ export function reportRoutes(queries: QueryPort, now: () => number): Hono<EdgeEn
 
   app.get('/revenue', async (c) => {
     const q = parseRevenueQuery(c.req.query(), now());
-    const r = await queries.reportRevenue(q);
+    const r = await queries.reportRevenue(q, c.req.raw.signal);
     if (wantsCsv(c)) {
       const rows = q.groupBy.length === 0
         ? r.currencies.map((x) => [x.currency, x.revenue, x.events])
@@ -91,7 +91,7 @@ export function reportRoutes(queries: QueryPort, now: () => number): Hono<EdgeEn
 
   app.get('/demographics', async (c) => {
     const q = parseDemographicsQuery(c.req.query(), now());
-    const r = await queries.reportDemographics(q);
+    const r = await queries.reportDemographics(q, c.req.raw.signal);
     if (wantsCsv(c)) {
       return csvResponse(c, [q.by, 'users', 'events'], r.groups.map((g) => [g.value, g.users, g.events]), 'demographics-report.csv');
     }
@@ -101,6 +101,7 @@ export function reportRoutes(queries: QueryPort, now: () => number): Hono<EdgeEn
 }
 
 const bad = { description: 'a bad or unknown parameter, named in the message and details', schema: errorSchema } as const;
+const slow = { description: 'query_timeout: the report ran longer than KEYFLOW_QUERY_TIMEOUT_MS; retry later or with a shorter window', schema: errorSchema } as const;
 
 /** The report routes, as /openapi.json publishes them. */
 export const reportDocs: readonly RouteDoc[] = [
@@ -113,7 +114,7 @@ export const reportDocs: readonly RouteDoc[] = [
       'an event without a funnel stage groups under funnelStage: null, which sorts after top and bottom. ' +
       'CSV (format=csv or Accept: text/csv): one column per groupBy dimension, then count (without groupBy: one row with the total).',
     query: eventsReportQuerySchema,
-    responses: { 200: { description: 'the counts', alsoAs: ['text/csv'], schema: eventsReportSchema }, 400: bad },
+    responses: { 200: { description: 'the counts', alsoAs: ['text/csv'], schema: eventsReportSchema }, 400: bad, 503: slow },
     auth: 'read',
     tags: ['reports'],
   },
@@ -125,7 +126,7 @@ export const reportDocs: readonly RouteDoc[] = [
       'Currencies in code order; groups by events desc, then the groupBy dimensions ascending. Refunds (negative amounts) subtract. ' +
       'CSV: currency, the groupBy dimensions, revenue, events (with groupBy: one row per group).',
     query: revenueReportQuerySchema,
-    responses: { 200: { description: 'revenue per currency', alsoAs: ['text/csv'], schema: revenueReportSchema }, 400: bad },
+    responses: { 200: { description: 'revenue per currency', alsoAs: ['text/csv'], schema: revenueReportSchema }, 400: bad, 503: slow },
     auth: 'read',
     tags: ['reports'],
   },
@@ -137,7 +138,7 @@ export const reportDocs: readonly RouteDoc[] = [
       'Groups by users desc, then value (age buckets in age order, other values ascending by UTF-16 code unit); value null (unknown) sorts last. ' +
       'CSV: <by>, users, events (an empty field for null).',
     query: demographicsReportQuerySchema,
-    responses: { 200: { description: 'users and events per value', alsoAs: ['text/csv'], schema: demographicsReportSchema }, 400: bad },
+    responses: { 200: { description: 'users and events per value', alsoAs: ['text/csv'], schema: demographicsReportSchema }, 400: bad, 503: slow },
     auth: 'read',
     tags: ['reports'],
   },

@@ -76,6 +76,14 @@ const variables = {
   KEYFLOW_MAX_STREAM_CLIENTS: ['maxStreamClients', int(0, 100_000), '100'],
   KEYFLOW_STREAM_QUEUE_BYTES: ['streamQueueBytes', int(1024, 64 * 1024 * 1024), String(1024 * 1024)],
   KEYFLOW_LIVE_RECONCILE_MS: ['liveReconcileMs', int(100, 600_000), '2000'],
+  // Bounded reads (DESIGN.md *Security*): every read statement of the edge ends past this (503 query_timeout).
+  KEYFLOW_QUERY_TIMEOUT_MS: ['queryTimeoutMs', int(100, 3_600_000), '10000'],
+  // Connections of the edge's read pool (reports, lookups); readiness, erasures and maintenance have their own.
+  KEYFLOW_READ_POOL_SIZE: ['readPoolSize', int(1, 1000), '8'],
+  // Failed authentications (401) one client address may make per minute before 429s; 0 = unlimited.
+  KEYFLOW_AUTH_FAILURES_PER_MIN: ['authFailuresPerMin', int(0, 1_000_000), '30'],
+  // Concurrent GET /v1/stream per API key (per client address without keys); the next is a 429.
+  KEYFLOW_STREAMS_PER_KEY: ['streamsPerKey', int(1, 100_000), '5'],
 } as const;
 
 /**
