@@ -20,6 +20,7 @@ export type { ReportRevenueQuery, RevenueGroupKey, RevenueGroup, CurrencyRevenue
 export { reportDemographics, AGE_BUCKETS } from './report-demographics.ts';
 export type { ReportDemographicsQuery, DemographicDimension, DemographicGroup, DemographicsReport } from './report-demographics.ts';
 export type { ReportFilters, ReportWindow } from './report-sql.ts';
+export { MAX_GROUPS_DEFAULT, MAX_GROUPS_LIMIT } from './report-sql.ts';
 export { listEvents } from './event-list.ts';
 export type { EventListQuery, EventListPage, EventPosition } from './event-list.ts';
 export { getUserProfile, RECENT_EVENTS } from './users-profile.ts';

@@ -33,6 +33,11 @@ function filters(q: ParsedFilters): WindowFilters {
   };
 }
 
+/** The group limit when one was given (the store applies its default otherwise). */
+function limitOf(q: { readonly limit?: number | undefined }): { limit?: number } {
+  return q.limit === undefined ? {} : { limit: q.limit };
+}
+
 /**
  * Parse a `GET /v1/reports/events` query string, filling the default window (the 24 hours up
  * to the next whole minute after `nowMs`).
@@ -42,19 +47,19 @@ function filters(q: ParsedFilters): WindowFilters {
  */
 export function parseReportQuery(raw: Raw, nowMs: number) {
   const q = parseQuery(eventsReportQuerySchema, raw, nowMs);
-  return { from: q.from, to: q.to, groupBy: q.groupBy ?? [], ...filters(q) };
+  return { from: q.from, to: q.to, groupBy: q.groupBy ?? [], ...limitOf(q), ...filters(q) };
 }
 
 /** Parse a `GET /v1/reports/revenue` query string (see parseReportQuery). */
 export function parseRevenueQuery(raw: Raw, nowMs: number) {
   const q = parseQuery(revenueReportQuerySchema, raw, nowMs);
-  return { from: q.from, to: q.to, groupBy: q.groupBy ?? [], ...filters(q) };
+  return { from: q.from, to: q.to, groupBy: q.groupBy ?? [], ...limitOf(q), ...filters(q) };
 }
 
 /** Parse a `GET /v1/reports/demographics` query string (see parseReportQuery); `by` is required. */
 export function parseDemographicsQuery(raw: Raw, nowMs: number) {
   const q = parseQuery(demographicsReportQuerySchema, raw, nowMs);
-  return { from: q.from, to: q.to, by: q.by, ...filters(q) };
+  return { from: q.from, to: q.to, by: q.by, ...limitOf(q), ...filters(q) };
 }
 
 /**
@@ -74,7 +79,7 @@ export function reportRoutes(queries: QueryPort, now: () => number): Hono<EdgeEn
       const rows = q.groupBy.length === 0 ? [[r.total]] : r.groups.map((g) => [...q.groupBy.map((k) => g[k]), g.count]);
       return csvResponse(c, [...q.groupBy, 'count'], rows, 'events-report.csv');
     }
-    return c.json({ ...window(q), total: r.total, groups: r.groups } satisfies z.output<typeof eventsReportSchema>);
+    return c.json({ ...window(q), total: r.total, groups: r.groups, ...(r.truncated && { truncated: r.truncated }) } satisfies z.output<typeof eventsReportSchema>);
   });
 
   app.get('/revenue', async (c) => {
@@ -86,7 +91,7 @@ export function reportRoutes(queries: QueryPort, now: () => number): Hono<EdgeEn
         : r.currencies.flatMap((x) => (x.groups ?? []).map((g) => [x.currency, ...q.groupBy.map((k) => g[k]), g.revenue, g.events]));
       return csvResponse(c, ['currency', ...q.groupBy, 'revenue', 'events'], rows, 'revenue-report.csv');
     }
-    return c.json({ ...window(q), currencies: r.currencies } satisfies z.output<typeof revenueReportSchema>);
+    return c.json({ ...window(q), currencies: r.currencies, ...(r.truncated && { truncated: r.truncated }) } satisfies z.output<typeof revenueReportSchema>);
   });
 
   app.get('/demographics', async (c) => {
@@ -95,7 +100,7 @@ export function reportRoutes(queries: QueryPort, now: () => number): Hono<EdgeEn
     if (wantsCsv(c)) {
       return csvResponse(c, [q.by, 'users', 'events'], r.groups.map((g) => [g.value, g.users, g.events]), 'demographics-report.csv');
     }
-    return c.json({ ...window(q), by: q.by, users: r.users, events: r.events, groups: r.groups } satisfies z.output<typeof demographicsReportSchema>);
+    return c.json({ ...window(q), by: q.by, users: r.users, events: r.events, groups: r.groups, ...(r.truncated && { truncated: r.truncated }) } satisfies z.output<typeof demographicsReportSchema>);
   });
   return app;
 }
