@@ -205,6 +205,10 @@ export type EdgeOptions = {
   readonly retentionDays?: number;
   /** The longest a client may take to send a request body, in ms (408 past it). */
   readonly bodyTimeoutMs?: number;
+  /** Failed authentications (401) one client address may make per minute; past them 429. Absent or 0: unlimited. */
+  readonly authFailuresPerMin?: number;
+  /** Peers whose X-Forwarded-For names the client (KEYFLOW_TRUSTED_PROXIES); none by default. */
+  readonly trustedProxies?: readonly string[];
   /** Called once per /v1 or /internal request with the key name and the status answered. */
   onRequest?(info: { readonly key: string; readonly status: number }): void;
   /** Called with the number of events published by a request that answered 202. */
@@ -350,6 +354,8 @@ export interface LivePort {
 export type StreamOptions = {
   /** Most concurrent stream clients of this process; beyond, 503. */
   readonly maxClients: number;
+  /** Most concurrent streams of one API key (of one client address without keys); beyond, 429. Default 5. */
+  readonly maxPerKey?: number;
   /** Most bytes queued for one client; events beyond are dropped for that client (and counted). */
   readonly maxQueuedBytes: number;
   /** Milliseconds between summaries (1000). */

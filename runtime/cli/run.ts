@@ -250,6 +250,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     },
     stream: {
       maxClients: config.maxStreamClients,
+      maxPerKey: config.streamsPerKey,
       maxQueuedBytes: config.streamQueueBytes,
       signal: streamsClosing.signal,
       onClients: (n) => liveMetrics.streamClients.set(n),
@@ -278,6 +279,8 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       ...(internalToken === undefined ? {} : { internalToken }),
       retentionDays: config.retentionDays,
       bodyTimeoutMs: config.bodyTimeoutMs,
+      authFailuresPerMin: config.authFailuresPerMin,
+      trustedProxies: config.trustedProxies,
       onRequest: ({ key, status }) => metrics.apiRequests.inc({ key, status: String(status) }),
       onAccepted: (n) => metrics.eventsAccepted.inc(n),
       onRejected: (n) => metrics.eventsRejected.inc(n),

@@ -3,6 +3,7 @@
 // start-up with a message that names the variable, so a typo never silently falls back to
 // a default. The result is frozen and its field names carry their units.
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { MAIN_HEAP_MB_DEFAULT } from './heap.ts';
@@ -84,6 +85,8 @@ const variables = {
   KEYFLOW_AUTH_FAILURES_PER_MIN: ['authFailuresPerMin', int(0, 1_000_000), '30'],
   // Concurrent GET /v1/stream per API key (per client address without keys); the next is a 429.
   KEYFLOW_STREAMS_PER_KEY: ['streamsPerKey', int(1, 100_000), '5'],
+  // Proxies whose X-Forwarded-For names the client (comma list of addresses); none = the socket's address only.
+  KEYFLOW_TRUSTED_PROXIES: ['trustedProxies', list.pipe(z.array(z.string().refine((a) => isIP(a) !== 0, 'an IP address'))), ''],
 } as const;
 
 /**
