@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { after, test } from 'node:test';
+import { addressBucket } from './auth/client-address.ts';
 import { AuthFailureLimiter } from './auth/failure-limit.ts';
 import type { LivePort, LiveSummary } from './ports.ts';
 import { serveApp, type ServedApp } from './serve.ts';
@@ -121,4 +122,11 @@ test('GET /v1/stream - without keys, at most 2 streams per client address', asyn
   const other = await get(port, '/v1/stream', { from: '127.0.0.2', keepOpen: true });
   assert.equal(other.status, 200);
   for (const a of [...open, other]) a.res.destroy();
+});
+
+test('addressBucket - an IPv6 client counts per /64 (one host holds a /64), IPv4 per address', () => {
+  assert.equal(addressBucket('2001:db8:0:1::7'), '2001:db8:0:1::/64');
+  assert.equal(addressBucket('2001:0db8:0000:0001:ffff:1:2:3'), '2001:db8:0:1::/64');
+  assert.equal(addressBucket('::1'), '0:0:0:0::/64');
+  assert.equal(addressBucket('203.0.113.9'), '203.0.113.9');
 });

@@ -42,7 +42,7 @@ function addressOf(c: Context<EdgeEnv>, trusted: ReadonlySet<string>): string {
       if (!trusted.has(address)) break;
     }
   }
-  return bucketOf(address);
+  return addressBucket(address);
 }
 
 /** ::ffff:1.2.3.4 is 1.2.3.4. */
@@ -50,8 +50,13 @@ function normalize(a: string): string {
   return a.toLowerCase().replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
 }
 
-/** An IPv6 address counts as its /64; anything else as itself. */
-function bucketOf(a: string): string {
+/**
+ * What limits count an address as: an IPv6 address as its /64, anything else as itself.
+ *
+ * @example
+ * addressBucket('2001:db8:0:1::7'); // '2001:db8:0:1::/64'
+ */
+export function addressBucket(a: string): string {
   if (!isIPv6(a)) return a.slice(0, 64);
   const [head = '', tail] = a.split('::');
   const left = head === '' ? [] : head.split(':');
