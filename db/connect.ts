@@ -21,6 +21,13 @@ export type ConnectOptions = {
   readonly connectTimeoutS?: number;
   /** Called with each server NOTICE. Default: ignored. */
   readonly onnotice?: (notice: postgres.Notice) => void;
+  /**
+   * PostgreSQL ends any statement of this pool that runs longer (error 57014). Default: none.
+   * The edge's read pool has one (KEYFLOW_QUERY_TIMEOUT_MS); flushes and erasures never do.
+   */
+  readonly statementTimeoutMs?: number;
+  /** application_name of the sessions, to tell the pools apart in pg_stat_activity. Default 'keyflow'. */
+  readonly applicationName?: string;
 };
 
 /**
@@ -51,7 +58,12 @@ export function connectDb(url: string, opts: ConnectOptions = {}): Sql {
     // JIT off: a report over many daily partitions is estimated expensive (a nested loop over
     // every partition) though it touches few rows, and JIT then spends seconds compiling for a
     // query that runs in milliseconds (measured: time series 1m over the last hour, 4 s → 0.16 s).
-    connection: { application_name: 'keyflow', TimeZone: 'UTC', jit: 'off' },
+    connection: {
+      application_name: opts.applicationName ?? 'keyflow',
+      TimeZone: 'UTC',
+      jit: 'off',
+      ...(opts.statementTimeoutMs === undefined ? {} : { statement_timeout: opts.statementTimeoutMs }),
+    },
   });
 }
 

@@ -1,6 +1,7 @@
 // The door of db/: PostgreSQL storage for keyflow (postgres.js). Other folders import from
 // here only. Test helpers live in ./testing.ts, which is not part of this door.
 export { connectDb } from './connect.ts';
+export { abortable } from './abortable.ts';
 export type { Sql, Tx, ConnectOptions } from './connect.ts';
 export { migrate } from './migrate.ts';
 export type { MigrateOptions } from './migrate.ts';
@@ -19,6 +20,7 @@ export type { ReportRevenueQuery, RevenueGroupKey, RevenueGroup, CurrencyRevenue
 export { reportDemographics, AGE_BUCKETS } from './report-demographics.ts';
 export type { ReportDemographicsQuery, DemographicDimension, DemographicGroup, DemographicsReport } from './report-demographics.ts';
 export type { ReportFilters, ReportWindow } from './report-sql.ts';
+export { MAX_GROUPS_DEFAULT, MAX_GROUPS_LIMIT } from './report-sql.ts';
 export { listEvents } from './event-list.ts';
 export type { EventListQuery, EventListPage, EventPosition } from './event-list.ts';
 export { getUserProfile, RECENT_EVENTS } from './users-profile.ts';
@@ -34,4 +36,4 @@ export { timeseries, MAX_POINTS } from './timeseries.ts';
 export type { Interval, TimeseriesPoint, TimeseriesQuery } from './timeseries.ts';
 export { funnel } from './funnel.ts';
 export type { FunnelQuery, FunnelStep } from './funnel.ts';
-export { formatInZone, isTimeZone, TooManyBucketsError } from './tz.ts';
+export { canonicalTimeZone, formatInZone, isTimeZone, TooManyBucketsError } from './tz.ts';

@@ -9,16 +9,21 @@
 import type { Sql } from './connect.ts';
 import { openDays } from './activity-days.ts';
 import { hoursForOpenDays } from './cover.ts';
-import { compareNullable, coverOf, filterSql, inRanges, type ReportWindow } from './report-sql.ts';
+import { compareNullable, coverOf, filterSql, inRanges, MAX_GROUPS_DEFAULT, type ReportWindow } from './report-sql.ts';
 
 export type DemographicDimension = 'gender' | 'country' | 'city' | 'age';
 
-export type ReportDemographicsQuery = ReportWindow & { readonly by: DemographicDimension };
+export type ReportDemographicsQuery = ReportWindow & {
+  readonly by: DemographicDimension;
+  /** Most groups in the answer (the first ones in the answer's order); default 1,000. */
+  readonly limit?: number;
+};
 
 /** One value of the dimension (null: users without the field), its users and their events. */
 export type DemographicGroup = { value: string | null; users: number; events: number };
 
-export type DemographicsReport = { users: number; events: number; groups: DemographicGroup[] };
+/** `users` and `events` count every group; `truncated` says more groups exist than `groups` holds. */
+export type DemographicsReport = { users: number; events: number; groups: DemographicGroup[]; truncated?: true };
 
 /** The age buckets of DESIGN.md, in age order (the order groups with equal users take). */
 export const AGE_BUCKETS = ['<18', '18-24', '25-34', '35-44', '45-54', '55-64', '65+'] as const;
@@ -31,6 +36,14 @@ const VALUE = {
     when u.age < 35 then '25-34' when u.age < 45 then '35-44' when u.age < 55 then '45-54'
     when u.age < 65 then '55-64' else '65+' end`,
 } as const;
+
+/** The answer's order of values in SQL: age buckets in age order, others by code; unknown last. */
+const ORDER: Readonly<Record<DemographicDimension, string>> = {
+  gender: 'u.gender collate "C" nulls last',
+  country: 'u.country collate "C" nulls last',
+  city: 'u.city collate "C" nulls last',
+  age: `array_position(array[${AGE_BUCKETS.map((b) => `'${b}'`).join(', ')}]::text[], ${VALUE.age}) nulls last`,
+};
 
 /**
  * Users and events per value of `by` in [from, to). Groups come sorted by users (descending),
@@ -62,13 +75,19 @@ export async function reportDemographics(sql: Sql, q: ReportDemographicsQuery): 
   // aggregate spilling to disk (all time over 1M events: 3.0 s → 1.0 s, bench/RESULTS.md),
   // but needs sql.begin, whose reserved connection postgres.js 3.4.9 mishandles when the
   // server goes away mid-transaction (see db/flush.ts).
-  const rows = await sql<{ value: string | null; users: string; events: string }[]>`
+  // PostgreSQL sends the first limit + 1 groups in the answer's order (a million cities send
+  // 1,001 rows); the totals still count every group.
+  const limit = q.limit ?? MAX_GROUPS_DEFAULT;
+  const rows = await sql<{ value: string | null; users: string; events: string; all_users: string; all_events: string }[]>`
     with active as (
       select user_id, sum(n) as n from (${union}) parts group by user_id
     )
-    select ${sql.unsafe(VALUE[q.by])} as value, count(*)::text as users, sum(a.n)::text as events
+    select ${sql.unsafe(VALUE[q.by])} as value, count(*)::text as users, sum(a.n)::text as events,
+      (sum(count(*)) over ())::text as all_users, (sum(sum(a.n)) over ())::text as all_events
     from active a left join users u on u.user_id = a.user_id
-    group by 1`;
+    group by 1
+    order by count(*) desc, ${sql.unsafe(ORDER[q.by])}
+    limit ${limit + 1}`;
   const groups = rows.map((r) => ({ value: r.value, users: Number(r.users), events: Number(r.events) }));
   const rank = (v: string | null): number => (AGE_BUCKETS as readonly (string | null)[]).indexOf(v);
   groups.sort(
@@ -76,9 +95,12 @@ export async function reportDemographics(sql: Sql, q: ReportDemographicsQuery): 
       b.users - a.users ||
       (q.by === 'age' && a.value !== null && b.value !== null ? rank(a.value) - rank(b.value) : compareNullable(a.value, b.value)),
   );
+  const truncated = groups.length > limit;
+  if (truncated) groups.length = limit;
   return {
-    users: groups.reduce((n, g) => n + g.users, 0),
-    events: groups.reduce((n, g) => n + g.events, 0),
+    users: Number(rows[0]?.all_users ?? 0),
+    events: Number(rows[0]?.all_events ?? 0),
     groups,
+    ...(truncated && { truncated: true as const }),
   };
 }

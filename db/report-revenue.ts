@@ -4,13 +4,15 @@
 // and printed in one canonical form (normalizeDecimal), so the same amount always reads the
 // same; refunds are negative amounts and subtract.
 import type { Sql } from './connect.ts';
-import { compareNullable, coverOf, filterSql, inRanges, type ReportWindow } from './report-sql.ts';
+import { compareNullable, coverOf, filterSql, inRanges, MAX_GROUPS_DEFAULT, type ReportWindow } from './report-sql.ts';
 
 export type RevenueGroupKey = 'source' | 'type';
 
 export type ReportRevenueQuery = ReportWindow & {
   /** Per currency, also split by these dimensions (compared in this order). */
   readonly groupBy: readonly RevenueGroupKey[];
+  /** Most groups per currency (the first ones in the answer's order); default 1,000. */
+  readonly limit?: number;
 };
 
 /** A decimal string: `-`?digits, then `.` and digits without a trailing zero; "0" for zero. */
@@ -26,9 +28,12 @@ export type CurrencyRevenue = {
   events: number;
   /** Present when the query had a groupBy. */
   groups?: RevenueGroup[];
+  /** Present when this currency has more groups than `groups` holds. */
+  truncated?: true;
 };
 
-export type RevenueReport = { currencies: CurrencyRevenue[] };
+/** `truncated`: some currency has more groups than the answer holds. */
+export type RevenueReport = { currencies: CurrencyRevenue[]; truncated?: true };
 
 /**
  * Revenue per currency in [from, to), filtered, optionally split by source and/or type.
@@ -57,12 +62,21 @@ export async function reportRevenue(sql: Sql, q: ReportRevenueQuery): Promise<Re
   if (parts.length === 0) return { currencies: [] };
   const union = parts.reduce((acc, p) => sql`${acc} union all ${p}`);
   // One pass: the per-currency totals and, with a groupBy, the groups (grouping sets), both
-  // summed exactly by PostgreSQL.
-  const rows = await sql<Record<string, string | null>[]>`
-    select currency, ${keys.length > 0 ? sql`${sql(keys)}, grouping(${sql(keys)}) <> 0 as total,` : sql`true as total,`}
-      sum(n)::text as events, sum(revenue)::text as revenue
-    from (${union}) parts
-    group by ${keys.length > 0 ? sql`grouping sets ((currency), (currency, ${sql(keys)}))` : sql`currency`}`;
+  // summed exactly by PostgreSQL, which sends only the first limit + 1 groups of each currency.
+  const limit = q.limit ?? MAX_GROUPS_DEFAULT;
+  const rows = keys.length === 0
+    ? await sql<Record<string, string | boolean | null>[]>`
+      select currency, true as total, sum(n)::text as events, sum(revenue)::text as revenue
+      from (${union}) parts group by currency`
+    : await sql<Record<string, string | boolean | null>[]>`
+      select * from (
+        select currency, ${sql(keys)}, grouping(${sql(keys)}) <> 0 as total,
+          sum(n)::text as events, sum(revenue)::text as revenue,
+          row_number() over (partition by currency, grouping(${sql(keys)}) order by sum(n) desc, ${sql.unsafe(keys.map((k) => `${k} collate "C"`).join(', '))}) as rank
+        from (${union}) parts
+        group by grouping sets ((currency), (currency, ${sql(keys)}))
+      ) g
+      where total or rank <= ${limit + 1}`;
   const byCurrency = new Map<string, CurrencyRevenue>();
   for (const r of rows) {
     if (r['total'] === null || !r['total']) continue;
@@ -81,8 +95,16 @@ export async function reportRevenue(sql: Sql, q: ReportRevenueQuery): Promise<Re
     byCurrency.get(String(r['currency']))?.groups?.push(g);
   }
   const currencies = [...byCurrency.values()].sort((a, b) => compareNullable(a.currency, b.currency));
-  for (const c of currencies) c.groups?.sort((a, b) => b.events - a.events || compareKeys(a, b, keys));
-  return { currencies };
+  let truncated = false;
+  for (const c of currencies) {
+    c.groups?.sort((a, b) => b.events - a.events || compareKeys(a, b, keys));
+    if (c.groups !== undefined && c.groups.length > limit) {
+      c.groups.length = limit;
+      c.truncated = true;
+      truncated = true;
+    }
+  }
+  return { currencies, ...(truncated && { truncated: true as const }) };
 }
 
 function compareKeys(a: RevenueGroup, b: RevenueGroup, keys: readonly RevenueGroupKey[]): number {

@@ -25,6 +25,11 @@ export type ReportWindow = ReportFilters & {
 
 type Fragment = PendingQuery<Row[]>;
 
+/** Groups a report's answer holds when the query names no limit (DESIGN.md *Security*). */
+export const MAX_GROUPS_DEFAULT = 1_000;
+/** The most a query may ask for. */
+export const MAX_GROUPS_LIMIT = 10_000;
+
 /** `(col >= a and col < b) or …` over the ranges; false for none. */
 export function inRanges(sql: Sql, column: string, ranges: readonly Range[]): Fragment {
   return ranges.reduce<Fragment>(

@@ -6,41 +6,90 @@
 // +05:45 align to their own wall clock (a Kathmandu hour starts at hh:15 UTC). Offsets are read
 // from Intl and transitions located by bisection, so the result is exact to the millisecond.
 
+import { IANA_ZONE_NAMES } from './tz-names.ts';
+
 /** The bucket sizes a time series offers. */
 export type Interval = '1m' | '1h' | '1d';
 
 const UNIT_MS: Readonly<Record<Interval, number>> = { '1m': 60_000, '1h': 3_600_000, '1d': 86_400_000 };
 
+// Caches keyed by what a client sent must not grow with how many ways it can spell it: a
+// zone name is first matched, case-insensitively, against the finite table of IANA names
+// (db/tz-names.ts), and formatters and offset memos are keyed by the zone ICU resolves it to,
+// so `asia/kolkata`, `ASIA/KOLKATA` and `Asia/Calcutta` share one entry.
+
+/** Lower-case name → IANA spelling; built once, as many entries as IANA has names. */
+let spellings: ReadonlyMap<string, string> | undefined;
+/** IANA spelling → the zone ICU resolves it to (Asia/Kolkata → Asia/Calcutta). */
+const zoneIds = new Map<string, string>();
+/** One formatter per zone ICU resolves to. */
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** Whether `tz` is an IANA zone name Intl knows (e.g. "Asia/Kolkata", "UTC"). */
-export function isTimeZone(tz: string): boolean {
-  if (tz === '' || tz.length > 64) return false;
+const ZONE_NAME = /^[A-Za-z0-9_+\-/]{1,64}$/;
+
+function spellingTable(): ReadonlyMap<string, string> {
+  if (spellings !== undefined) return spellings;
+  const t = new Map<string, string>();
+  // ICU's own list has only the names it holds canonical (Asia/Calcutta, not Asia/Kolkata, no
+  // UTC): IANA's table comes first and is what a client's spelling is echoed as.
+  for (const name of [...Intl.supportedValuesOf('timeZone'), ...IANA_ZONE_NAMES]) t.set(name.toLowerCase(), name);
+  return (spellings = t);
+}
+
+/**
+ * The IANA spelling of a time zone name given in any letter case, or undefined when IANA has
+ * no such name (or this Node's ICU does not know it). Never ICU's alias: `asia/kolkata` is
+ * `Asia/Kolkata`, `asia/calcutta` is `Asia/Calcutta`.
+ *
+ * @example
+ * canonicalTimeZone('america/argentina/buenos_AIRES'); // 'America/Argentina/Buenos_Aires'
+ * canonicalTimeZone('Mars/Olympus'); // undefined
+ */
+export function canonicalTimeZone(input: string): string | undefined {
+  if (!ZONE_NAME.test(input)) return undefined;
+  const name = spellingTable().get(input.toLowerCase());
+  if (name === undefined) return undefined;
   try {
-    formatter(tz);
-    return true;
+    formatter(name);
+    return name;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
+/** Whether `tz` names an IANA zone in any letter case (e.g. "Asia/Kolkata", "utc"). */
+export function isTimeZone(tz: string): boolean {
+  return canonicalTimeZone(tz) !== undefined;
+}
+
+/** The zone ICU resolves an IANA name to; throws RangeError for a name outside the table. */
+function zoneId(tz: string): string {
+  let id = zoneIds.get(tz);
+  if (id !== undefined) return id;
+  if (spellingTable().get(tz.toLowerCase()) !== tz) throw new RangeError(`not an IANA time zone name: ${tz.slice(0, 64)}`);
+  const f = newFormatter(tz);
+  id = f.resolvedOptions().timeZone;
+  if (!formatters.has(id)) formatters.set(id, f);
+  zoneIds.set(tz, id);
+  return id;
+}
+
 function formatter(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (f === undefined) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      era: 'short',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(tz, f);
-  }
-  return f;
+  return formatters.get(zoneId(tz))!;
+}
+
+function newFormatter(tz: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat('en-US', {
+    timeZone: tz,
+    hourCycle: 'h23',
+    era: 'short',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
 }
 
 /**
@@ -51,18 +100,27 @@ function formatter(tz: string): Intl.DateTimeFormat {
  */
 export function tzOffsetMs(tz: string, ms: number): number {
   if (tz === 'UTC') return 0;
-  // The bucket walk asks the same instants several times: remember the last answers.
-  let memo = memos.get(tz);
-  if (memo === undefined) memos.set(tz, (memo = new Map()));
+  const id = zoneId(tz);
+  // The bucket walk asks the same instants several times: remember the last answers, at most
+  // MEMO_ENTRIES over every zone (a 10,000-point walk asks about 40,000 instants).
+  let memo = memos.get(id);
+  if (memo === undefined) memos.set(id, (memo = new Map()));
   const hit = memo.get(ms);
   if (hit !== undefined) return hit;
-  if (memo.size > 50_000) memo.clear();
+  if (memoEntries >= MEMO_ENTRIES) {
+    memos.clear();
+    memos.set(id, (memo = new Map()));
+    memoEntries = 0;
+  }
   const off = offsetFromIntl(tz, ms);
   memo.set(ms, off);
+  memoEntries++;
   return off;
 }
 
+const MEMO_ENTRIES = 100_000;
 const memos = new Map<string, Map<number, number>>();
+let memoEntries = 0;
 
 // en-US with these options prints "12/31/1969 AD, 19:00:00"; format() is about twice as fast
 // as formatToParts(), and this walk calls it a few times per bucket.

@@ -56,6 +56,16 @@ test('timeseries - CSV has the JSON numbers, one row per point and currency', as
   assert.equal((await get(`${url}&format=csv`)).body, body);
 });
 
+test('timeseries - a zone in any letter case is answered in its IANA spelling, never ICU\'s alias', async () => {
+  for (const [sent, meant] of [['asia/kolkata', 'Asia/Kolkata'], ['ASIA/CALCUTTA', 'Asia/Calcutta'], ['utc', 'UTC']] as const) {
+    const { status, body } = await get(`/v1/analytics/timeseries?from=2026-03-08T00:00:00Z&to=2026-03-08T01:00:00Z&interval=1h&tz=${sent}`);
+    assert.equal(status, 200, sent);
+    assert.equal((body as { tz: string }).tz, meant, sent);
+  }
+  const { body } = await get('/v1/analytics/timeseries?from=2026-03-08T00:00:00Z&to=2026-03-08T01:00:00Z&interval=1h&tz=asia/kolkata');
+  assert.equal((body as { points: { t: string }[] }).points[0]?.t, '2026-03-08T05:00:00.000+05:30');
+});
+
 test('timeseries - 400 naming interval, tz, unknown params; all of time at 1d is a 400 naming interval', async () => {
   const cases: [string, string][] = [
     ['interval=5m', 'interval'],

@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { truncateCodePoints } from '../actors/index.ts';
 import type { EdgeEnv } from './env.ts';
 import { errorResponse, isExpected, NotFoundError } from './errors.ts';
-import { deriveInternalToken, guard } from './auth/index.ts';
+import { AuthFailureLimiter, clientAddress, deriveInternalToken, guard } from './auth/index.ts';
 import { safeInput } from './middleware/safe-input.ts';
 import { buildOpenApiDocument, type OpenApiDocument } from './openapi/document.ts';
 import { allRouteDocs } from './openapi/routes.ts';
@@ -49,8 +49,11 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
 
   // A client's X-Request-Id is kept when it is short and made of [A-Za-z0-9_=-]; else a UUID.
   app.use(requestId({ limitLength: MAX_REQUEST_ID_LENGTH, generator: () => randomUUID() }));
+  // The socket's address (a trusted proxy's X-Forwarded-For only), for limits per client.
+  app.use(clientAddress(options.trustedProxies));
   // Keys, scopes, rate limits and the internal token, by the one table of http/auth/access.ts.
   app.use(guard({
+    ...(options.authFailuresPerMin ? { authFailures: new AuthFailureLimiter({ perMinute: options.authFailuresPerMin }) } : {}),
     apiKeys: options.apiKeys,
     internalToken: options.internalToken ?? deriveInternalToken(options.apiKeys),
     rateLimit: deps.rateLimit,

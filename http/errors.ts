@@ -161,6 +161,17 @@ export class NotReadyError extends HttpError {
   override readonly retryAfterSeconds = RETRY_AFTER_SECONDS;
 }
 
+/**
+ * A read ran past KEYFLOW_QUERY_TIMEOUT_MS (PostgreSQL ended it) or was cancelled because its
+ * client went away: the store is too busy for it now.
+ */
+export class QueryTimeoutError extends HttpError {
+  override readonly name = 'QueryTimeoutError';
+  readonly status = 503;
+  readonly code = 'query_timeout';
+  override readonly retryAfterSeconds = RETRY_AFTER_SECONDS;
+}
+
 /** A bug or broken infrastructure; the message the client sees is generic. */
 export class InternalError extends HttpError {
   override readonly name = 'InternalError';
@@ -196,6 +207,7 @@ function toHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
   if (err instanceof HTTPException) return fromHttpException(err);
   if (isPostgresDataException(err)) return new InvalidInputError('a value of the request is not one PostgreSQL can take', { cause: err });
+  if (isPostgresError(err, '57014')) return new QueryTimeoutError('the query took longer than the statement timeout allows (KEYFLOW_QUERY_TIMEOUT_MS) or was cancelled; try a shorter window or later', { cause: err });
   return new InternalError('internal server error', { cause: err });
 }
 
@@ -206,6 +218,12 @@ function toHttpError(err: unknown): HttpError {
 function isPostgresDataException(err: unknown): boolean {
   const e = err as { name?: unknown; code?: unknown } | null;
   return e?.name === 'PostgresError' && typeof e.code === 'string' && e.code.startsWith('22');
+}
+
+/** PostgreSQL's 57014 (query_canceled): statement_timeout, or a cancel request. */
+function isPostgresError(err: unknown, code: string): boolean {
+  const e = err as { name?: unknown; code?: unknown } | null;
+  return e?.name === 'PostgresError' && e.code === code;
 }
 
 const statusCodes: Partial<Record<number, string>> = {

@@ -44,6 +44,7 @@ export type {
 export {
   HttpError,
   InternalError,
+  QueryTimeoutError,
   InvalidBodyError,
   InvalidJsonError,
   InvalidQueryError,

@@ -111,16 +111,20 @@ export type FunnelQuery = DbFunnelQuery;
 /** One funnel step's figures. */
 export type FunnelStep = DbFunnelStep;
 
-/** Read-only queries over the store (db/ in production). */
+/**
+ * Read-only queries over the store (db/ in production). Each takes the request's AbortSignal:
+ * when the client goes away the read is cancelled in the store. A read that runs past the
+ * store's statement timeout (or is cancelled) rejects with PostgreSQL's 57014, a 503.
+ */
 export interface QueryPort {
   /** The stored event with this id, or undefined. */
-  getEvent(id: string): Promise<StoredEvent | undefined>;
+  getEvent(id: string, signal?: AbortSignal): Promise<StoredEvent | undefined>;
   /** Counts for the query's window and filters. */
-  reportEvents(q: EventsReportQuery): Promise<EventsReport>;
+  reportEvents(q: EventsReportQuery, signal?: AbortSignal): Promise<EventsReport>;
   /** Revenue per currency for the query's window and filters. */
-  reportRevenue(q: RevenueReportQuery): Promise<RevenueReport>;
+  reportRevenue(q: RevenueReportQuery, signal?: AbortSignal): Promise<RevenueReport>;
   /** Users and events per value of `q.by` for the query's window and filters. */
-  reportDemographics(q: DemographicsReportQuery): Promise<DemographicsReport>;
+  reportDemographics(q: DemographicsReportQuery, signal?: AbortSignal): Promise<DemographicsReport>;
   /**
    * Dead letters, newest first, one page. Rejects with an error whose `code` is
    * `KEYFLOW_INVALID_CURSOR` when `cursor` is not one it handed out (the edge answers 400).
@@ -128,15 +132,15 @@ export interface QueryPort {
    * @example
    * const { items, nextCursor } = await queries.listDeadLetters({ limit: 50 });
    */
-  listDeadLetters(q: DeadLetterQuery): Promise<DeadLetterPage>;
+  listDeadLetters(q: DeadLetterQuery, signal?: AbortSignal): Promise<DeadLetterPage>;
   /** One page of stored events, newest first (occurredAt desc, id desc). */
-  listEvents(q: EventListQuery): Promise<EventListPage>;
+  listEvents(q: EventListQuery, signal?: AbortSignal): Promise<EventListPage>;
   /** The profile of a user, or undefined when no event of that user is stored. */
-  getUserProfile(userId: string): Promise<UserProfile | undefined>;
+  getUserProfile(userId: string, signal?: AbortSignal): Promise<UserProfile | undefined>;
   /** Every bucket meeting the window, zero-filled; rejects with TooManyBucketsError past 10,000. */
-  timeseries(q: TimeseriesQuery): Promise<readonly TimeseriesPoint[]>;
+  timeseries(q: TimeseriesQuery, signal?: AbortSignal): Promise<readonly TimeseriesPoint[]>;
   /** The funnel's steps, in the query's order. */
-  funnel(q: FunnelQuery): Promise<readonly FunnelStep[]>;
+  funnel(q: FunnelQuery, signal?: AbortSignal): Promise<readonly FunnelStep[]>;
 }
 
 /** A validated `GET /v1/dead-letters` query. */
@@ -211,6 +215,10 @@ export type EdgeOptions = {
   readonly commandsSigned?: boolean;
   /** The longest a client may take to send a request body, in ms (408 past it). */
   readonly bodyTimeoutMs?: number;
+  /** Failed authentications (401) one client address may make per minute; past them 429. Absent or 0: unlimited. */
+  readonly authFailuresPerMin?: number;
+  /** Peers whose X-Forwarded-For names the client (KEYFLOW_TRUSTED_PROXIES); none by default. */
+  readonly trustedProxies?: readonly string[];
   /** Called once per /v1 or /internal request with the key name and the status answered. */
   onRequest?(info: { readonly key: string; readonly status: number }): void;
   /** Called with the number of events published by a request that answered 202. */
@@ -356,6 +364,8 @@ export interface LivePort {
 export type StreamOptions = {
   /** Most concurrent stream clients of this process; beyond, 503. */
   readonly maxClients: number;
+  /** Most concurrent streams of one API key (of one client address without keys); beyond, 429. Default 5. */
+  readonly maxPerKey?: number;
   /** Most bytes queued for one client; events beyond are dropped for that client (and counted). */
   readonly maxQueuedBytes: number;
   /** Milliseconds between summaries (1000). */

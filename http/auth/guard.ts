@@ -2,12 +2,14 @@
 // reaches a /v1 handler only with a configured key that has the route's scope (401 without
 // a valid key, 403 without the scope) and a token from its key's bucket (429 with
 // Retry-After otherwise); /internal/* only with the deployment's internal token; and every
-// /v1 and /internal answer is counted under its key's name, never its secret.
+// /v1 and /internal answer is counted under its key's name, never its secret. A client
+// address that failed authentication too often is a 429 before its key is looked at.
 import type { Context, MiddlewareHandler } from 'hono';
 import type { EdgeEnv } from '../env.ts';
 import { ForbiddenError, HttpError, RateLimitedError, UnauthorizedError } from '../errors.ts';
 import type { ApiKey, RateLimitDecision, RateLimitPort } from '../ports.ts';
 import { requiredAccess } from './access.ts';
+import type { AuthFailureLimiter } from './failure-limit.ts';
 import { INTERNAL_TOKEN_HEADER, keyTable, tokenMatches } from './keys.ts';
 
 export type GuardOptions = {
@@ -15,6 +17,8 @@ export type GuardOptions = {
   /** Required on /internal/* when set. */
   readonly internalToken?: string | undefined;
   readonly rateLimit?: RateLimitPort | undefined;
+  /** Failed authentications per client address (KEYFLOW_AUTH_FAILURES_PER_MIN); absent = unlimited. */
+  readonly authFailures?: AuthFailureLimiter | undefined;
   onRequest?(info: { readonly key: string; readonly status: number }): void;
 };
 
@@ -35,7 +39,13 @@ export function guard(o: GuardOptions): MiddlewareHandler<EdgeEnv> {
     const access = requiredAccess(c.req.method, c.req.path);
     if (access.kind === 'public') return next();
     let key = NO_KEY;
+    const address = c.get('clientAddress') ?? 'unknown';
+    const checksKey = access.kind === 'internal' ? o.internalToken !== undefined : keys.size > 0;
     try {
+      const wait = checksKey ? (o.authFailures?.retryAfterSeconds(address) ?? 0) : 0;
+      if (wait > 0) {
+        throw new RateLimitedError(`too many failed authentications from this address; retry in ${wait} s`, wait, { details: { retryAfterSeconds: wait } });
+      }
       if (access.kind === 'internal') {
         key = 'internal';
         if (o.internalToken !== undefined) {
@@ -78,6 +88,7 @@ export function guard(o: GuardOptions): MiddlewareHandler<EdgeEnv> {
         }
       }
     } catch (e) {
+      if (e instanceof UnauthorizedError) o.authFailures?.fail(address);
       o.onRequest?.({ key, status: e instanceof HttpError ? e.status : 500 });
       throw e;
     }

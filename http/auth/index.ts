@@ -4,3 +4,6 @@ export type { GuardOptions } from './guard.ts';
 export { requiredAccess, ACCESS_RULES } from './access.ts';
 export type { Access } from './access.ts';
 export { deriveInternalToken, INTERNAL_TOKEN_HEADER, keyTable, tokenMatches } from './keys.ts';
+export { AuthFailureLimiter } from './failure-limit.ts';
+export type { FailureLimitOptions } from './failure-limit.ts';
+export { clientAddress, NO_SOCKET } from './client-address.ts';

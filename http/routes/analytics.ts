@@ -4,7 +4,7 @@
 // time series carries exactly the JSON's numbers (one row per point and currency).
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { formatInZone, isTimeZone, MAX_POINTS, TooManyBucketsError } from '../../db/index.ts';
+import { canonicalTimeZone, formatInZone, MAX_POINTS, TooManyBucketsError } from '../../db/index.ts';
 import { csvResponse, wantsCsv } from '../csv.ts';
 import type { EdgeEnv } from '../env.ts';
 import { InvalidQueryError } from '../errors.ts';
@@ -17,7 +17,11 @@ const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 const timeseriesQuerySchema = windowQuerySchema.extend({
   interval: z.enum(['1m', '1h', '1d']).default('1h'),
-  tz: z.string().refine(isTimeZone, 'must be an IANA time zone name such as UTC or Asia/Kolkata').default('UTC'),
+  // Matched in any letter case and answered in IANA's spelling (asia/kolkata → Asia/Kolkata).
+  tz: z
+    .string()
+    .transform((s, ctx) => canonicalTimeZone(s) ?? (ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone name such as UTC or Asia/Kolkata (any letter case)' }), z.NEVER))
+    .default('UTC'),
 });
 
 /** `30m`, `1h`, `7d`: 1..999999 minutes, hours or days. */
@@ -53,7 +57,7 @@ export function analyticsRoutes(queries: QueryPort, now: () => number): Hono<Edg
         ...(q.source === undefined ? {} : { source: q.source }),
         ...(q.type === undefined ? {} : { type: q.type }),
         ...(q.funnelStage === undefined ? {} : { funnelStage: q.funnelStage }),
-      });
+      }, c.req.raw.signal);
     } catch (e) {
       if (!(e instanceof TooManyBucketsError)) throw e;
       throw new InvalidQueryError(`interval: the window holds more than ${MAX_POINTS} points of ${q.interval}`, {
@@ -81,7 +85,7 @@ export function analyticsRoutes(queries: QueryPort, now: () => number): Hono<Edg
       from: q.from, to: q.to, steps: q.steps, windowMs: q.window ?? UNIT_MS.d,
       ...(q.source === undefined ? {} : { source: q.source }),
       ...(q.funnelStage === undefined ? {} : { funnelStage: q.funnelStage }),
-    });
+    }, c.req.raw.signal);
     return c.json({ from: q.from.toISOString(), to: q.to.toISOString(), window: raw['window'] ?? '1d', steps });
   });
   return app;
@@ -128,6 +132,7 @@ export const analyticsDocs: readonly RouteDoc[] = [
     responses: {
       200: { description: 'The series (text/csv with format=csv or Accept: text/csv)', schema: timeseriesSchema, alsoAs: ['text/csv'] },
       400: { description: 'Invalid query (invalid_query) naming the parameter, or more than 10,000 points', schema: errorSchema },
+      503: { description: 'query_timeout: the series took longer than KEYFLOW_QUERY_TIMEOUT_MS', schema: errorSchema },
     },
   },
   {
@@ -139,6 +144,7 @@ export const analyticsDocs: readonly RouteDoc[] = [
     responses: {
       200: { description: 'Users, conversion rates and the median time from the previous step, per step', schema: funnelSchema },
       400: { description: 'Invalid query (invalid_query), naming the parameter', schema: errorSchema },
+      503: { description: 'query_timeout: the funnel took longer than KEYFLOW_QUERY_TIMEOUT_MS', schema: errorSchema },
     },
   },
 ];

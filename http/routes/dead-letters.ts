@@ -83,7 +83,7 @@ export function deadLetterRoutes(queries: QueryPort): Hono<EdgeEnv> {
   app.get('/', async (c) => {
     const q = parseDeadLetterQuery(c.req.query());
     try {
-      return c.json(await queries.listDeadLetters(q));
+      return c.json(await queries.listDeadLetters(q, c.req.raw.signal));
     } catch (e) {
       if ((e as { code?: unknown } | null)?.code !== 'KEYFLOW_INVALID_CURSOR') throw e;
       throw new InvalidQueryError('cursor: not a cursor this server handed out', {

@@ -101,7 +101,7 @@ export function eventListRoutes(queries: QueryPort, secret: string | Uint8Array)
         details: [{ path: 'cursor', message: 'not a cursor this server handed out for these filters' }],
       });
     }
-    const page = await queries.listEvents(after === undefined ? query : { ...query, after });
+    const page = await queries.listEvents(after === undefined ? query : { ...query, after }, c.req.raw.signal);
     const body: z.output<typeof eventPageSchema> = {
       events: page.events,
       ...(page.next === undefined ? {} : { nextCursor: cursors.encode(page.next, scope) }),

@@ -12,6 +12,7 @@ import type { EdgeEnv } from '../env.ts';
 import { InvalidBodyError, KafkaUnavailableError, RequestTimeoutError, ValidationFailedError } from '../errors.ts';
 import { acceptedInstants, decodeBody, type EncodedEvent } from '../ingest/decode-body.ts';
 import { ndjsonLines } from '../ingest/ndjson-lines.ts';
+import { boundErrors, MAX_REJECTED_BYTES, RejectionBudget } from '../ingest/rejections.ts';
 import { bodyChunks, idleBounded } from '../ingest/read-body.ts';
 import type { RouteDoc } from '../openapi/route-doc.ts';
 import type { EdgeOptions, IngestPort } from '../ports.ts';
@@ -33,6 +34,7 @@ export const streamSummarySchema = z.object({
   accepted: z.number().int().min(0).describe('events Kafka acknowledged'),
   rejected: z.array(rejectedLine).describe(`refused lines (at most ${MAX_REJECTED_LISTED} listed), lines counted from 1`),
   rejectedCount: z.number().int().min(0).describe('every refused line, listed or not'),
+  rejectedTruncated: z.literal(true).optional().describe(`present when refused lines were left out of rejected (more than ${MAX_REJECTED_LISTED}, or more than ${MAX_REJECTED_BYTES} bytes of errors)`),
   lines: z.number().int().min(0).describe('lines read, blank ones included'),
 });
 export type StreamSummary = z.infer<typeof streamSummarySchema>;
@@ -54,9 +56,13 @@ export function eventStreamRoutes(ingest: IngestPort, options: EdgeOptions): Hon
     // Retention as of the start of the stream, as for POST /v1/events (hardening, issue 12).
     const decodeOptions = { maxBatchEvents: 1, partitionKey: options.partitionKey ?? 'userId', ...acceptedInstants(options, (options.now ?? Date.now)()) } as const;
     const summary: StreamSummary = { accepted: 0, rejected: [], rejectedCount: 0, lines: 0 };
+    // Listed: at most MAX_REJECTED_LISTED lines and MAX_REJECTED_BYTES of their errors.
+    const budget = new RejectionBudget();
     const reject = (line: number, errors: { path: string; message: string }[]): void => {
       summary.rejectedCount++;
-      if (summary.rejected.length < MAX_REJECTED_LISTED) summary.rejected.push({ line, errors });
+      const bounded = boundErrors(errors);
+      if (summary.rejected.length < MAX_REJECTED_LISTED && budget.take(bounded)) summary.rejected.push({ line, errors: bounded });
+      else summary.rejectedTruncated = true;
     };
 
     let chunk: EncodedEvent[] = [];

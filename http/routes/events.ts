@@ -19,6 +19,7 @@ import type { RouteDoc } from '../openapi/route-doc.ts';
 import { count, errorSchema, eventComponent, fieldErrorSchema, storedEventSchema } from '../openapi/schemas.ts';
 import type { BodyDecoder, EdgeOptions, IngestPort, QueryPort } from '../ports.ts';
 import { queryText } from '../query/window.ts';
+import { boundErrors, MAX_ERROR_TEXT, MAX_ERRORS_PER_ITEM, MAX_REJECTED_BYTES, RejectionBudget } from '../ingest/rejections.ts';
 
 export type { RejectedEvent };
 
@@ -27,6 +28,8 @@ export type IngestSummary = {
   readonly accepted: number;
   readonly ids: readonly string[];
   readonly rejected: readonly RejectedEvent[];
+  /** Present when some rejections' errors were left out (the list passed MAX_REJECTED_BYTES). */
+  readonly rejectedTruncated?: true;
 };
 
 /** In code points, as the event schema counts it. */
@@ -47,6 +50,10 @@ export const ingestSummarySchema = z
     accepted: count,
     ids: z.array(z.string()),
     rejected: z.array(z.object({ index: count, errors: z.array(fieldErrorSchema) })),
+    rejectedTruncated: z
+      .literal(true)
+      .optional()
+      .describe(`present when errors were left out: each rejection lists at most ${MAX_ERRORS_PER_ITEM} errors of ${MAX_ERROR_TEXT} characters, and the list at most ${MAX_REJECTED_BYTES} bytes (every rejected index is still listed)`),
   })
   .meta({ id: 'IngestSummary' });
 
@@ -56,6 +63,7 @@ const ingestErrorSchema = errorSchema
     accepted: ingestSummarySchema.shape.accepted.optional(),
     ids: ingestSummarySchema.shape.ids.optional(),
     rejected: ingestSummarySchema.shape.rejected.optional(),
+    rejectedTruncated: ingestSummarySchema.shape.rejectedTruncated,
   })
   .meta({ id: 'IngestError' });
 
@@ -124,11 +132,12 @@ export function eventRoutes(ingest: IngestPort, queries: QueryPort, options: Edg
       if (decoded.code === 'invalid_body') throw new InvalidBodyError(decoded.message);
       throw new TooManyEventsError(decoded.message, { details: { maxBatchEvents: options.maxBatchEvents, received: decoded.received } });
     }
-    const { events, rejected } = decoded;
+    const { events } = decoded;
+    const { rejected, truncated } = boundRejections(decoded.rejected);
     if (rejected.length > 0) options.onRejected?.(rejected.length);
 
     if (events.length === 0) {
-      const summary: IngestSummary = { accepted: 0, ids: [], rejected };
+      const summary: IngestSummary = { accepted: 0, ids: [], rejected, ...truncated };
       throw new ValidationFailedError(
         decoded.total === 1 ? `the event is invalid: ${describe(rejected)}` : `none of the ${decoded.total} events is valid`,
         { extra: summary },
@@ -139,7 +148,7 @@ export function eventRoutes(ingest: IngestPort, queries: QueryPort, options: Edg
       await ingest.publish(events, c.req.raw.signal);
     } catch (cause) {
       options.onError?.(cause, { requestId: c.get('requestId'), method: c.req.method, path: c.req.path, ...keyOf(c.get('apiKeyName')) });
-      const summary: IngestSummary = { accepted: 0, ids: [], rejected };
+      const summary: IngestSummary = { accepted: 0, ids: [], rejected, ...truncated };
       throw new KafkaUnavailableError('Kafka did not acknowledge the events; none was accepted, retry the whole request', {
         cause,
         extra: summary,
@@ -147,19 +156,32 @@ export function eventRoutes(ingest: IngestPort, queries: QueryPort, options: Edg
     }
 
     options.onAccepted?.(events.length);
-    const summary: IngestSummary = { accepted: events.length, ids: events.map((e) => e.id), rejected };
+    const summary: IngestSummary = { accepted: events.length, ids: events.map((e) => e.id), rejected, ...truncated };
     return c.json(summary, 202);
   });
 
   app.get('/:id', async (c) => {
     const id = c.req.param('id');
     // An id no event can have (longer than 128 code points, the schema's unit; NUL) matches nothing.
-    const event = eventIdParams.safeParse({ id }).success ? await queries.getEvent(id) : undefined;
+    const event = eventIdParams.safeParse({ id }).success ? await queries.getEvent(id, c.req.raw.signal) : undefined;
     if (event === undefined) throw new NotFoundError(`no event with id ${JSON.stringify(truncateCodePoints(id, 64))}`);
     return c.json(event);
   });
 
   return app;
+}
+
+/**
+ * Every rejected index stays listed (a client learns which events to fix); their errors are
+ * bounded, and once MAX_REJECTED_BYTES of them are listed the rest keep one line saying so.
+ */
+function boundRejections(all: readonly RejectedEvent[]): { rejected: RejectedEvent[]; truncated: { rejectedTruncated?: true } } {
+  const budget = new RejectionBudget();
+  const rejected = all.map((r) => {
+    const errors = boundErrors(r.errors);
+    return { index: r.index, errors: budget.take(errors) ? errors : [{ path: '', message: `errors not listed: the answer lists at most ${MAX_REJECTED_BYTES} bytes of errors` }] };
+  });
+  return { rejected, truncated: budget.exhausted || all.some((r) => r.errors.length > MAX_ERRORS_PER_ITEM) ? { rejectedTruncated: true } : {} };
 }
 
 function describe(rejected: readonly RejectedEvent[]): string {

@@ -2,12 +2,13 @@
 // Rule: the summary is read from the live port (Redis) only, never the store; a query
 // parameter these routes do not know is a 400 naming it; a dependency that does not answer
 // is a 503 with Retry-After, never a 500; and /v1/stream refuses the client beyond
-// KEYFLOW_MAX_STREAM_CLIENTS with 503 before it opens the stream.
+// KEYFLOW_MAX_STREAM_CLIENTS with 503, and beyond KEYFLOW_STREAMS_PER_KEY streams of one API
+// key (of one client address without keys) with 429, before it opens the stream.
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import type { EdgeEnv } from '../env.ts';
-import { InvalidQueryError, LagUnavailableError, LiveUnavailableError, TooManyStreamsError } from '../errors.ts';
+import { InvalidQueryError, LagUnavailableError, LiveUnavailableError, RateLimitedError, TooManyStreamsError } from '../errors.ts';
 import { StreamHub, type EventFilter } from '../live/stream-hub.ts';
 import type { RouteDoc } from '../openapi/route-doc.ts';
 import type { LivePort, StreamOptions } from '../ports.ts';
@@ -106,6 +107,7 @@ export const liveDocs: RouteDoc[] = [
     responses: {
       200: { description: 'an event stream (text/event-stream); summary data as GET /v1/analytics/summary, event data the stored event', contentType: 'text/event-stream' },
       400: { description: 'a bad or unknown parameter, or a filter without events=true', schema: errorSchema },
+      429: { description: 'this API key (this address, without keys) has KEYFLOW_STREAMS_PER_KEY streams open already (rate_limited, Retry-After)', schema: errorSchema },
       503: unavailable('KEYFLOW_MAX_STREAM_CLIENTS clients are connected (too_many_streams)'),
     },
     auth: 'read',
@@ -122,6 +124,28 @@ export const liveDocs: RouteDoc[] = [
   },
 ];
 
+/** Streams one key (or address) may hold when StreamOptions.maxPerKey is not given. */
+const DEFAULT_STREAMS_PER_KEY = 5;
+/** Retry-After of a refused stream: a slot frees only when a stream of the same key ends. */
+const RETRY_STREAM_SECONDS = 5;
+
+/** Concurrent streams per owner; an owner with none holds no memory. */
+class StreamSlots {
+  readonly #open = new Map<string, number>();
+  constructor(readonly max: number) {}
+  tryAcquire(owner: string): boolean {
+    const n = this.#open.get(owner) ?? 0;
+    if (n >= this.max) return false;
+    this.#open.set(owner, n + 1);
+    return true;
+  }
+  release(owner: string): void {
+    const n = (this.#open.get(owner) ?? 1) - 1;
+    if (n <= 0) this.#open.delete(owner);
+    else this.#open.set(owner, n);
+  }
+}
+
 /**
  * The live routes.
  *
@@ -131,6 +155,7 @@ export const liveDocs: RouteDoc[] = [
 export function liveRoutes(live: LivePort, stream: StreamOptions): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
   const hub = new StreamHub(live, stream);
+  const perKey = new StreamSlots(stream.maxPerKey ?? DEFAULT_STREAMS_PER_KEY);
 
   app.get('/v1/analytics/summary', async (c) => {
     parse(noQuerySchema, c.req.query());
@@ -152,7 +177,16 @@ export function liveRoutes(live: LivePort, stream: StreamOptions): Hono<EdgeEnv>
 
   app.get('/v1/stream', async (c) => {
     const filter = streamFilter(c.req.query());
+    const key = c.get('apiKeyName');
+    const owner = key === undefined ? `address ${c.get('clientAddress') ?? 'unknown'}` : `key ${key}`;
+    if (!perKey.tryAcquire(owner)) {
+      stream.onRejected?.();
+      throw new RateLimitedError(`${perKey.max} streams of this ${key === undefined ? 'address' : 'API key'} are open already (KEYFLOW_STREAMS_PER_KEY); close one first`, RETRY_STREAM_SECONDS, {
+        details: { max: perKey.max },
+      });
+    }
     if (!hub.tryAcquire()) {
+      perKey.release(owner);
       stream.onRejected?.();
       throw new TooManyStreamsError(`${stream.maxClients} stream clients are connected already (KEYFLOW_MAX_STREAM_CLIENTS)`);
     }
@@ -161,6 +195,7 @@ export function liveRoutes(live: LivePort, stream: StreamOptions): Hono<EdgeEnv>
         await hub.ensureFeed();
       } catch (e) {
         hub.release();
+        perKey.release(owner);
         throw new LiveUnavailableError('the event feed (Redis) is not reachable', { cause: e });
       }
     }
@@ -182,6 +217,8 @@ export function liveRoutes(live: LivePort, stream: StreamOptions): Hono<EdgeEnv>
         await hub.serve({ write: (frame) => s.write(frame), get closed() { return s.closed || s.aborted; } }, filter, ended.signal);
       } catch {
         // the feed went away (Redis); the client reconnects, as EventSource does by itself
+      } finally {
+        perKey.release(owner);
       }
     });
   });

@@ -23,9 +23,24 @@ export const EVENT_DIMENSIONS = ['type', 'source', 'funnelStage'] as const;
 export const REVENUE_DIMENSIONS = ['source', 'type'] as const;
 export const DEMOGRAPHIC_DIMENSIONS = ['gender', 'country', 'city', 'age'] as const;
 
-export const eventsReportQuerySchema = windowQuerySchema.extend({ groupBy: dimensionList(EVENT_DIMENSIONS).optional() });
-export const revenueReportQuerySchema = windowQuerySchema.extend({ groupBy: dimensionList(REVENUE_DIMENSIONS).optional() });
-export const demographicsReportQuerySchema = windowQuerySchema.extend({ by: z.enum(DEMOGRAPHIC_DIMENSIONS) });
+/**
+ * Most groups in an answer (DESIGN.md *Security*): 1..10000 written exactly as an integer,
+ * default 1000; past it the answer says `truncated: true`.
+ */
+const groupLimit = (per: string) =>
+  z
+    .string()
+    .regex(/^(?:[1-9]\d{0,3}|10000)$/, 'must be an integer from 1 to 10000')
+    .transform(Number)
+    .optional()
+    .describe(`most groups${per} in the answer, 1..10000, default 1000; when more exist the answer has truncated: true`);
+
+export const eventsReportQuerySchema = windowQuerySchema.extend({ groupBy: dimensionList(EVENT_DIMENSIONS).optional(), limit: groupLimit('') });
+export const revenueReportQuerySchema = windowQuerySchema.extend({ groupBy: dimensionList(REVENUE_DIMENSIONS).optional(), limit: groupLimit(' per currency') });
+export const demographicsReportQuerySchema = windowQuerySchema.extend({ by: z.enum(DEMOGRAPHIC_DIMENSIONS), limit: groupLimit('') });
+
+/** Present, and true, only when the answer holds fewer groups than exist. */
+const truncated = z.literal(true).optional().meta({ description: 'present when more groups exist than the answer holds (see limit)' });
 
 const instantOut = z.iso.datetime().meta({ description: 'RFC 3339, UTC' });
 const count = z.number().int().min(0);
@@ -47,6 +62,7 @@ export const eventsReportSchema = z.strictObject({
       count,
     }),
   ),
+  truncated,
 });
 
 export const revenueReportSchema = z.strictObject({
@@ -60,8 +76,10 @@ export const revenueReportSchema = z.strictObject({
       groups: z
         .array(z.strictObject({ source: z.string().optional(), type: z.string().optional(), revenue: decimalString, events: count }))
         .optional(),
+      truncated,
     }),
   ),
+  truncated,
 });
 
 export const demographicsReportSchema = z.strictObject({
@@ -71,4 +89,5 @@ export const demographicsReportSchema = z.strictObject({
   users: count,
   events: count,
   groups: z.array(z.strictObject({ value: z.string().nullable(), users: count, events: count })),
+  truncated,
 });

@@ -33,6 +33,11 @@ function filters(q: ParsedFilters): WindowFilters {
   };
 }
 
+/** The group limit when one was given (the store applies its default otherwise). */
+function limitOf(q: { readonly limit?: number | undefined }): { limit?: number } {
+  return q.limit === undefined ? {} : { limit: q.limit };
+}
+
 /**
  * Parse a `GET /v1/reports/events` query string, filling the default window (the 24 hours up
  * to the next whole minute after `nowMs`).
@@ -42,19 +47,19 @@ function filters(q: ParsedFilters): WindowFilters {
  */
 export function parseReportQuery(raw: Raw, nowMs: number) {
   const q = parseQuery(eventsReportQuerySchema, raw, nowMs);
-  return { from: q.from, to: q.to, groupBy: q.groupBy ?? [], ...filters(q) };
+  return { from: q.from, to: q.to, groupBy: q.groupBy ?? [], ...limitOf(q), ...filters(q) };
 }
 
 /** Parse a `GET /v1/reports/revenue` query string (see parseReportQuery). */
 export function parseRevenueQuery(raw: Raw, nowMs: number) {
   const q = parseQuery(revenueReportQuerySchema, raw, nowMs);
-  return { from: q.from, to: q.to, groupBy: q.groupBy ?? [], ...filters(q) };
+  return { from: q.from, to: q.to, groupBy: q.groupBy ?? [], ...limitOf(q), ...filters(q) };
 }
 
 /** Parse a `GET /v1/reports/demographics` query string (see parseReportQuery); `by` is required. */
 export function parseDemographicsQuery(raw: Raw, nowMs: number) {
   const q = parseQuery(demographicsReportQuerySchema, raw, nowMs);
-  return { from: q.from, to: q.to, by: q.by, ...filters(q) };
+  return { from: q.from, to: q.to, by: q.by, ...limitOf(q), ...filters(q) };
 }
 
 /**
@@ -69,38 +74,39 @@ export function reportRoutes(queries: QueryPort, now: () => number): Hono<EdgeEn
 
   app.get('/events', async (c) => {
     const q = parseReportQuery(c.req.query(), now());
-    const r = await queries.reportEvents(q);
+    const r = await queries.reportEvents(q, c.req.raw.signal);
     if (wantsCsv(c)) {
       const rows = q.groupBy.length === 0 ? [[r.total]] : r.groups.map((g) => [...q.groupBy.map((k) => g[k]), g.count]);
       return csvResponse(c, [...q.groupBy, 'count'], rows, 'events-report.csv');
     }
-    return c.json({ ...window(q), total: r.total, groups: r.groups } satisfies z.output<typeof eventsReportSchema>);
+    return c.json({ ...window(q), total: r.total, groups: r.groups, ...(r.truncated && { truncated: r.truncated }) } satisfies z.output<typeof eventsReportSchema>);
   });
 
   app.get('/revenue', async (c) => {
     const q = parseRevenueQuery(c.req.query(), now());
-    const r = await queries.reportRevenue(q);
+    const r = await queries.reportRevenue(q, c.req.raw.signal);
     if (wantsCsv(c)) {
       const rows = q.groupBy.length === 0
         ? r.currencies.map((x) => [x.currency, x.revenue, x.events])
         : r.currencies.flatMap((x) => (x.groups ?? []).map((g) => [x.currency, ...q.groupBy.map((k) => g[k]), g.revenue, g.events]));
       return csvResponse(c, ['currency', ...q.groupBy, 'revenue', 'events'], rows, 'revenue-report.csv');
     }
-    return c.json({ ...window(q), currencies: r.currencies } satisfies z.output<typeof revenueReportSchema>);
+    return c.json({ ...window(q), currencies: r.currencies, ...(r.truncated && { truncated: r.truncated }) } satisfies z.output<typeof revenueReportSchema>);
   });
 
   app.get('/demographics', async (c) => {
     const q = parseDemographicsQuery(c.req.query(), now());
-    const r = await queries.reportDemographics(q);
+    const r = await queries.reportDemographics(q, c.req.raw.signal);
     if (wantsCsv(c)) {
       return csvResponse(c, [q.by, 'users', 'events'], r.groups.map((g) => [g.value, g.users, g.events]), 'demographics-report.csv');
     }
-    return c.json({ ...window(q), by: q.by, users: r.users, events: r.events, groups: r.groups } satisfies z.output<typeof demographicsReportSchema>);
+    return c.json({ ...window(q), by: q.by, users: r.users, events: r.events, groups: r.groups, ...(r.truncated && { truncated: r.truncated }) } satisfies z.output<typeof demographicsReportSchema>);
   });
   return app;
 }
 
 const bad = { description: 'a bad or unknown parameter, named in the message and details', schema: errorSchema } as const;
+const slow = { description: 'query_timeout: the report ran longer than KEYFLOW_QUERY_TIMEOUT_MS; retry later or with a shorter window', schema: errorSchema } as const;
 
 /** The report routes, as /openapi.json publishes them. */
 export const reportDocs: readonly RouteDoc[] = [
@@ -113,7 +119,7 @@ export const reportDocs: readonly RouteDoc[] = [
       'an event without a funnel stage groups under funnelStage: null, which sorts after top and bottom. ' +
       'CSV (format=csv or Accept: text/csv): one column per groupBy dimension, then count (without groupBy: one row with the total).',
     query: eventsReportQuerySchema,
-    responses: { 200: { description: 'the counts', alsoAs: ['text/csv'], schema: eventsReportSchema }, 400: bad },
+    responses: { 200: { description: 'the counts', alsoAs: ['text/csv'], schema: eventsReportSchema }, 400: bad, 503: slow },
     auth: 'read',
     tags: ['reports'],
   },
@@ -125,7 +131,7 @@ export const reportDocs: readonly RouteDoc[] = [
       'Currencies in code order; groups by events desc, then the groupBy dimensions ascending. Refunds (negative amounts) subtract. ' +
       'CSV: currency, the groupBy dimensions, revenue, events (with groupBy: one row per group).',
     query: revenueReportQuerySchema,
-    responses: { 200: { description: 'revenue per currency', alsoAs: ['text/csv'], schema: revenueReportSchema }, 400: bad },
+    responses: { 200: { description: 'revenue per currency', alsoAs: ['text/csv'], schema: revenueReportSchema }, 400: bad, 503: slow },
     auth: 'read',
     tags: ['reports'],
   },
@@ -137,7 +143,7 @@ export const reportDocs: readonly RouteDoc[] = [
       'Groups by users desc, then value (age buckets in age order, other values ascending by UTF-16 code unit); value null (unknown) sorts last. ' +
       'CSV: <by>, users, events (an empty field for null).',
     query: demographicsReportQuerySchema,
-    responses: { 200: { description: 'users and events per value', alsoAs: ['text/csv'], schema: demographicsReportSchema }, 400: bad },
+    responses: { 200: { description: 'users and events per value', alsoAs: ['text/csv'], schema: demographicsReportSchema }, 400: bad, 503: slow },
     auth: 'read',
     tags: ['reports'],
   },

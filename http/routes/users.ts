@@ -62,7 +62,7 @@ export function userRoutes(queries: QueryPort): Hono<EdgeEnv> {
   const app = new Hono<EdgeEnv>();
   app.get('/:userId', async (c) => {
     const userId = c.req.param('userId');
-    const profile = userParams.safeParse({ userId }).success ? await queries.getUserProfile(userId) : undefined;
+    const profile = userParams.safeParse({ userId }).success ? await queries.getUserProfile(userId, c.req.raw.signal) : undefined;
     if (profile === undefined) {
       throw new NotFoundError(`no user ${JSON.stringify(userId.length > 64 ? `${userId.slice(0, 64)}…` : userId)}`, { details: { userId: userId.slice(0, 128) } });
     }

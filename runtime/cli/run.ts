@@ -8,7 +8,7 @@ import { COMMAND_HEADER, ERASE_USER, encodeEraseUser } from '../../actors/index.
 import { Hono } from 'hono';
 import { SpanKind } from '@opentelemetry/api';
 import { Redis } from 'ioredis';
-import { connectDb, funnel, timeseries, getErasure, getEvent, getUserProfile, listDeadLetters, listEvents, migrate, recordErasure, reportDemographics, reportEvents, reportRevenue, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
+import { abortable, connectDb, funnel, timeseries, getErasure, getEvent, getUserProfile, listDeadLetters, listEvents, migrate, recordErasure, reportDemographics, reportEvents, reportRevenue, runMaintenance, type MaintenanceResult, type Sql } from '../../db/index.ts';
 import { answerErrors, createApp, deriveInternalToken, serveApp, type EdgeDeps, type ServedApp } from '../../http/index.ts';
 import { traceRequests } from '../../http/middleware/trace.ts';
 import { createMetrics, defineLiveMetrics, inSpan, metricsContentType, postgresAttributes, renderAggregated, withDbSpans, type KeyflowMetrics, type Tracing } from '../../otel/index.ts';
@@ -72,7 +72,9 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     throw e;
   }
   const log = createLogger(config.logLevel, { component: command });
-  const sql = connectDb(config.databaseUrl, { max: 8 });
+  // Migrations, maintenance, the live reconciler and erasures; readiness and the edge's reads
+  // have pools of their own (below), so no report can take the connections these need.
+  const sql = connectDb(config.databaseUrl, { max: 4 });
   if (config.edgeToken === undefined && command !== 'migrate') {
     // Not a stop: reads and ingestion work without it; what needs it says so (docs/signed-messages.md).
     log.warn('KEYFLOW_EDGE_TOKEN is unset: erasures are refused (DELETE /v1/users answers 409), workers run no command and validate every event in full; set the same secret (16+ characters) on every keyflow process of this deployment');
@@ -150,7 +152,11 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     },
   });
   stalls.start();
-  const readiness = createReadiness({ sql, redis, kafka, partitions: () => stalls.check(), ...(sup ? { workers: () => sup.healthy() } : {}) });
+    // Readiness answers from its own connection even while every read connection is busy.
+  const readinessSql = connectDb(config.databaseUrl, { max: 1, statementTimeoutMs: 2_000, applicationName: 'keyflow-readiness' });
+  // The edge's reads: bounded in time (KEYFLOW_QUERY_TIMEOUT_MS) and in connections.
+  const readSql = connectDb(config.databaseUrl, { max: config.readPoolSize, statementTimeoutMs: config.queryTimeoutMs, applicationName: 'keyflow-reads' });
+  const readiness = createReadiness({ sql: readinessSql, redis, kafka, partitions: () => stalls.check(), ...(sup ? { workers: () => sup.healthy() } : {}) });
   // Filled in as start-up proceeds; shutdown closes whatever got that far.
   const held: { server?: ServedApp; publisher?: EventPublisher; decoder?: DecodePool } = {};
   let advertiseUrl = '';
@@ -176,6 +182,8 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
         await readiness.close();
         redis.disconnect();
         reconcilerRedis.disconnect();
+        await readSql.end({ timeout: 2 });
+        await readinessSql.end({ timeout: 2 });
         await sql.end({ timeout: 2 });
         await tracing.shutdown();
       } catch (e) {
@@ -237,15 +245,15 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       },
     },
     queries: {
-      getEvent: (id) => getEvent(sql, id),
-      reportEvents: (q) => reportEvents(sql, q),
-      reportRevenue: (q) => reportRevenue(sql, q),
-      reportDemographics: (q) => reportDemographics(sql, q),
-      listDeadLetters: (q) => listDeadLetters(sql, q),
-      listEvents: (q) => listEvents(sql, q),
-      getUserProfile: (userId) => getUserProfile(sql, userId),
-      timeseries: (q) => timeseries(sql, q),
-      funnel: (q) => funnel(sql, q),
+      getEvent: (id, signal) => abortable(readSql, signal, (s) => getEvent(s, id)),
+      reportEvents: (q, signal) => abortable(readSql, signal, (s) => reportEvents(s, q)),
+      reportRevenue: (q, signal) => abortable(readSql, signal, (s) => reportRevenue(s, q)),
+      reportDemographics: (q, signal) => abortable(readSql, signal, (s) => reportDemographics(s, q)),
+      listDeadLetters: (q, signal) => abortable(readSql, signal, (s) => listDeadLetters(s, q)),
+      listEvents: (q, signal) => abortable(readSql, signal, (s) => listEvents(s, q)),
+      getUserProfile: (userId, signal) => abortable(readSql, signal, (s) => getUserProfile(s, userId)),
+      timeseries: (q, signal) => abortable(readSql, signal, (s) => timeseries(s, q)),
+      funnel: (q, signal) => abortable(readSql, signal, (s) => funnel(s, q)),
     },
     health: readiness,
     metrics: {
@@ -265,6 +273,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     },
     stream: {
       maxClients: config.maxStreamClients,
+      maxPerKey: config.streamsPerKey,
       maxQueuedBytes: config.streamQueueBytes,
       signal: streamsClosing.signal,
       onClients: (n) => liveMetrics.streamClients.set(n),
@@ -295,6 +304,8 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       maxFutureMs: config.maxFutureMs,
       commandsSigned: config.edgeToken !== undefined,
       bodyTimeoutMs: config.bodyTimeoutMs,
+      authFailuresPerMin: config.authFailuresPerMin,
+      trustedProxies: config.trustedProxies,
       onRequest: ({ key, status }) => metrics.apiRequests.inc({ key, status: String(status) }),
       onAccepted: (n) => metrics.eventsAccepted.inc(n),
       onRejected: (n) => metrics.eventsRejected.inc(n),

@@ -2,6 +2,7 @@
 // Rule: every KEYFLOW_* variable is known to this schema; an unknown or invalid one stops
 // start-up with a message that names the variable, so a typo never silently falls back to
 // a default. The result is frozen and its field names carry their units.
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { MAIN_HEAP_MB_DEFAULT } from './heap.ts';
@@ -116,6 +117,16 @@ const variables = {
   KEYFLOW_BATCH_RETRY_BASE_MS: ['batchRetryBaseMs', int(1, 30_000), '2000'],
   // TEST ONLY (refused without KEYFLOW_FAULTS=1): `partition:offset` — the batch holding that offset fails on every attempt.
   KEYFLOW_TEST_FAIL_BATCH: ['testFailBatch', z.string().regex(/^$|^\d{1,5}:\d{1,19}$/, 'partition:offset, e.g. 0:42').transform((v) => (v === '' ? undefined : parseFailBatch(v))), ''],
+  // Bounded reads (DESIGN.md *Security*): every read statement of the edge ends past this (503 query_timeout).
+  KEYFLOW_QUERY_TIMEOUT_MS: ['queryTimeoutMs', int(100, 3_600_000), '10000'],
+  // Connections of the edge's read pool (reports, lookups); readiness, erasures and maintenance have their own.
+  KEYFLOW_READ_POOL_SIZE: ['readPoolSize', int(1, 1000), '8'],
+  // Failed authentications (401) one client address may make per minute before 429s; 0 = unlimited.
+  KEYFLOW_AUTH_FAILURES_PER_MIN: ['authFailuresPerMin', int(0, 1_000_000), '30'],
+  // Concurrent GET /v1/stream per API key (per client address without keys); the next is a 429.
+  KEYFLOW_STREAMS_PER_KEY: ['streamsPerKey', int(1, 100_000), '5'],
+  // Proxies whose X-Forwarded-For names the client (comma list of addresses); none = the socket's address only.
+  KEYFLOW_TRUSTED_PROXIES: ['trustedProxies', list.pipe(z.array(z.string().refine((a) => isIP(a) !== 0, 'an IP address'))), ''],
 } as const;
 
 /**
