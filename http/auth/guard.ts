@@ -34,6 +34,12 @@ export function guard(o: GuardOptions): MiddlewareHandler<EdgeEnv> {
   return async function guardRequest(c, next) {
     const access = requiredAccess(c.req.method, c.req.path);
     if (access.kind === 'public') return next();
+    if (access.kind === 'writeKey') {
+      // The route authenticates and rate-limits by write key; it names the key it found.
+      await next();
+      o.onRequest?.({ key: c.get('apiKeyName') ?? (keys.size === 0 ? ANONYMOUS : NO_KEY), status: c.res.status });
+      return;
+    }
     let key = NO_KEY;
     try {
       if (access.kind === 'internal') {

@@ -76,6 +76,9 @@ const variables = {
   KEYFLOW_MAX_STREAM_CLIENTS: ['maxStreamClients', int(0, 100_000), '100'],
   KEYFLOW_STREAM_QUEUE_BYTES: ['streamQueueBytes', int(1024, 64 * 1024 * 1024), String(1024 * 1024)],
   KEYFLOW_LIVE_RECONCILE_MS: ['liveReconcileMs', int(100, 600_000), '2000'],
+  // Browser origins CORS allows on the Segment-compatible routes: `*`, a comma list of origins,
+  // or `none`; unset = `*` when KEYFLOW_API_KEYS is set, none without keys.
+  KEYFLOW_CORS_ORIGINS: ['corsOrigins', list.pipe(z.array(z.union([z.literal('*'), z.literal('none'), z.url({ protocol: /^https?$/ }).refine((u) => new URL(u).origin === u, 'an origin: scheme://host[:port], no path')]))).transform((l) => (l.length === 0 ? undefined : l.filter((o) => o !== 'none'))), ''],
 } as const;
 
 /**
