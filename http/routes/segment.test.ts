@@ -133,3 +133,16 @@ test('segment - a resent batch publishes byte-identical events (the store then k
   await app.request('/v1/batch', post({ ...batch, sentAt: '2026-12-01T10:05:00.000Z' }, { 'X-Retry-Count': '1' }));
   assert.deepEqual(ingest.batches[0], ingest.batches[1]);
 });
+
+test('segment - over the write key\'s rate limit, a 429 with Retry-After (which the SDKs honour), counted under the key', async () => {
+  const taken: string[] = [];
+  const app = appWith({
+    ingest: recordingIngest(),
+    rateLimit: { take: (key) => (taken.push(key), Promise.resolve({ allowed: false, burst: 1, perSec: 1, remaining: 0, resetSeconds: 1, retryAfterSeconds: 0.2 })) },
+    options: { apiKeys: keys },
+  });
+  const res = await app.request('/v1/batch', post({ batch: [track(1)] }, { Authorization: basic(WRITE_KEY) }));
+  assert.equal(res.status, 429);
+  assert.equal(res.headers.get('Retry-After'), '1');
+  assert.deepEqual(taken, ['web']);
+});
