@@ -24,6 +24,7 @@ import { liveRoutes } from './routes/live.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { openApiRoutes } from './routes/openapi.ts';
 import { reportRoutes } from './routes/reports.ts';
+import { segmentRoutes } from './routes/segment.ts';
 import { analyticsRoutes } from './routes/analytics.ts';
 import { userRoutes } from './routes/users.ts';
 
@@ -62,6 +63,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.use(safeInput());
 
   app.route('/v1/events/stream', eventStreamRoutes(deps.ingest, options));
+  app.route('/', segmentRoutes(deps.ingest, options, deps.rateLimit));
   app.route('/v1/events', eventRoutes(deps.ingest, deps.queries, options, deps.decoder));
   app.route('/v1/events', eventListRoutes(deps.queries, options.cursorSecret ?? randomBytes(32)));
   app.route('/v1/users', userRoutes(deps.queries));

@@ -225,6 +225,13 @@ export type EdgeOptions = {
   onAccepted?(n: number): void;
   /** Called with the number of events that failed validation. */
   onRejected?(n: number): void;
+  /** Called with the number of Segment messages rejected for one reason by one request. */
+  onSegmentRejected?(reason: string, n: number): void;
+  /**
+   * Origins allowed by CORS on the Segment-compatible routes (`*` for any); an empty list
+   * turns CORS off. Absent: `*` when API keys are configured, off without them.
+   */
+  readonly corsOrigins?: readonly string[];
   /** Called with every error that became a 500, or with a publish failure that became a 503. */
   onError?(error: unknown, request: RequestInfo): void;
   /** Clock for report defaults; Date.now by default. */

@@ -44,6 +44,7 @@ function defineMetrics(registry: Registry, thread: string) {
     }),
     eventsAccepted: new Counter({ name: 'keyflow_events_accepted_total', help: 'Events accepted by the edge and acknowledged by Kafka', registers }),
     eventsRejected: new Counter({ name: 'keyflow_events_rejected_total', help: 'Events the edge rejected as invalid', registers }),
+    segmentRejected: new Counter({ name: 'keyflow_segment_rejected_total', help: 'Segment messages the edge rejected by index, by reason', labelNames: ['reason'] as const, registers }),
     eventsConsumed: new Counter({ name: 'keyflow_events_consumed_total', help: 'Kafka messages consumed by workers', registers }),
     eventsDeduplicated: new Counter({ name: 'keyflow_events_deduplicated_total', help: 'Duplicate events dropped, by where they were caught', labelNames: ['stage'] as const, registers }),
     eventsFlushed: new Counter({ name: 'keyflow_events_flushed_total', help: 'Events newly stored in PostgreSQL', registers }),

@@ -180,6 +180,23 @@ const EXERCISES: Record<string, () => Promise<void>> = {
   },
 };
 
+// The Segment-compatible routes: a message taken and one rejected by its index (200), and a
+// body that is not a batch or message at all (400).
+const segmentMessage = (id: string) => ({ type: 'track', event: 'conf.segment', messageId: id, timestamp: at(2), userId: 'u-conf-seg', properties: { n: 1 } });
+for (const path of ['/v1/batch', '/v1/b']) {
+  EXERCISES[`POST ${path}`] = async () => {
+    assert.equal((await call('POST', path, { body: { batch: [segmentMessage(`seg${path}`), { type: 'track' }] } })).status, 200);
+    assert.equal((await call('POST', path, { raw: '{"batch": 1}', headers: { 'content-type': 'text/plain' } })).status, 400);
+  };
+}
+for (const call_ of ['track', 'identify', 'page', 'screen', 'group', 'alias', 't', 'i', 'p', 's', 'g', 'a']) {
+  EXERCISES[`POST /v1/${call_}`] = async () => {
+    assert.equal((await call('POST', `/v1/${call_}`, { body: segmentMessage(`seg-${call_}`) })).status, 200);
+    assert.equal((await call('POST', `/v1/${call_}`, { body: { type: 'track' } })).status, 200, 'a message rejected by its index');
+    assert.equal((await call('POST', `/v1/${call_}`, { raw: '[1]', headers: { 'content-type': 'application/json' } })).status, 400);
+  };
+}
+
 before(async () => {
   // Actors stay live for the whole file, so /v1/actors answers 200 however slow the machine is.
   iso = await isolate({ KEYFLOW_FLUSH_INTERVAL_MS: '20', KEYFLOW_ACTOR_IDLE_MS: '600000' });

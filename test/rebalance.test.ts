@@ -6,6 +6,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Analytics } from '@segment/analytics-node';
 import { makeEvents } from './support/events.ts';
 import { eventually, getJson, postJson } from './support/http.ts';
 import { produceEvents, testProducer } from './support/kafka.ts';
@@ -91,4 +92,64 @@ test('asks - in a split deployment the edge answers GET /v1/actors/:key from the
   const missing = await getJson<{ error: { code: string } }>(`${edge.url}/v1/actors/nobody-here`);
   assert.equal(missing.status, 404);
   assert.equal(missing.body.error.code, 'not_found');
+});
+
+test('rebalance - Segment batches and their resends split across a process joining and leaving are counted once', async () => {
+  const iso: Isolated = await isolate({ KEYFLOW_WORKERS: '1' });
+  cleanups.push(() => iso.cleanup());
+  const a: KeyflowProcess = await startKeyflow(iso.env);
+  cleanups.push(() => a.stop('SIGTERM'));
+  const now = Date.now();
+  const sdk = () => new Analytics({ writeKey: 'any-write-key', host: a.url, flushAt: 100, flushInterval: 50, maxRetries: 10 });
+  // `first` sends each step once; `again` resends the step sent 5 steps before (same messageIds).
+  const first = sdk();
+  const again = sdk();
+  for (const c of [first, again]) c.on('error', () => assert.fail('the SDK gave up on a batch'));
+  const STEP = 100;
+  const track = (c: Analytics, step: number) => {
+    for (let j = 0; j < STEP; j++) {
+      const i = step * STEP + j;
+      c.track({ userId: `su-${i % 40}`, messageId: `rb-seg-${i}`, event: 'seg.rebalance', timestamp: new Date(now - 600_000 + i), properties: { i } });
+    }
+  };
+  let steps = 0;
+  let bGone = false;
+  // Keeps going until 5 steps after the second process left, so batches meet both rebalances.
+  const stream = (async () => {
+    for (let after = 0; after < 5; steps++) {
+      track(first, steps);
+      if (steps >= 5) track(again, steps - 5);
+      if (bGone) after++;
+      await sleep(300);
+    }
+  })();
+
+  await eventually(async () => steps, (n) => n >= 5, 60_000, 20);
+  const b = await startKeyflow(iso.env, 'worker');
+  cleanups.push(() => b.stop('SIGTERM'));
+  const owned = await eventually(
+    async () => {
+      for (let u = 0; u < 40; u++) {
+        const r = await getJson<ActorAnswer>(`${a.url}/v1/actors/su-${u}`);
+        if (r.status === 200 && r.body.process === b.url) return true;
+      }
+      return false;
+    },
+    (x) => x,
+    60_000,
+    300,
+  );
+  assert.ok(owned, 'the second process took over some users');
+  const stopped = await b.stop('SIGTERM');
+  assert.equal(stopped.code, 0);
+  bGone = true;
+  await stream;
+  for (let s = Math.max(0, steps - 5); s < steps; s++) track(again, s);
+  await Promise.all([first.closeAndFlush({ timeout: 60_000 }), again.closeAndFlush({ timeout: 60_000 })]);
+
+  const total = steps * STEP;
+  const counts = await eventually(() => storedCounts(iso.db.sql), (c) => c.rows >= total, 90_000);
+  assert.deepEqual(counts, { rows: total, rolledUp: total });
+  await sleep(1_000);
+  assert.deepEqual(await storedCounts(iso.db.sql), { rows: total, rolledUp: total });
 });

@@ -22,7 +22,7 @@ const connectionVariables = ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS'];
 /** Test files that inspect keyflow through the real Jaeger and Prometheus. */
 const observabilityTests = ['test/tracing.test.ts', 'test/dashboard.test.ts'];
 /** Test files that drive Debian's chromium. */
-const browserTests = new Set(['test/console.test.ts']);
+const browserTests = new Set(['test/console.test.ts', 'test/segment-browser.test.ts']);
 
 async function main(args: readonly string[]): Promise<number> {
   const filters = args.filter((a) => !a.startsWith('-'));

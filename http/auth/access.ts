@@ -3,9 +3,15 @@
 // /v1 that no rule names needs admin — so a route added later gets a scope by rule, never
 // by being forgotten, and a new write route is closed until someone opens it here.
 import type { Scope } from '../ports.ts';
+import { isSegmentPath } from '../segment/paths.ts';
 
 /** What a request needs: nothing, the internal token, or an API key with a scope. */
-export type Access = { readonly kind: 'public' } | { readonly kind: 'internal' } | { readonly kind: 'scope'; readonly scope: Scope };
+export type Access =
+  | { readonly kind: 'public' }
+  | { readonly kind: 'internal' }
+  | { readonly kind: 'scope'; readonly scope: Scope }
+  // Segment-compatible ingestion: the route checks the write key itself (it may be in the body).
+  | { readonly kind: 'writeKey' };
 
 type Rule = { readonly methods: readonly string[] | '*'; readonly prefix: string; readonly scope: Scope };
 
@@ -36,6 +42,7 @@ export const ACCESS_RULES: readonly Rule[] = [
  */
 export function requiredAccess(method: string, path: string): Access {
   if (under(path, '/internal')) return { kind: 'internal' };
+  if (isSegmentPath(path)) return { kind: 'writeKey' };
   const m = method.toUpperCase();
   for (const r of ACCESS_RULES) {
     if ((r.methods === '*' || r.methods.includes(m)) && under(path, r.prefix)) return { kind: 'scope', scope: r.scope };

@@ -38,6 +38,12 @@ export function guard(o: GuardOptions): MiddlewareHandler<EdgeEnv> {
   return async function guardRequest(c, next) {
     const access = requiredAccess(c.req.method, c.req.path);
     if (access.kind === 'public') return next();
+    if (access.kind === 'writeKey') {
+      // The route authenticates and rate-limits by write key; it names the key it found.
+      await next();
+      o.onRequest?.({ key: c.get('apiKeyName') ?? (keys.size === 0 ? ANONYMOUS : NO_KEY), status: c.res.status });
+      return;
+    }
     let key = NO_KEY;
     const address = c.get('clientAddress') ?? 'unknown';
     const checksKey = access.kind === 'internal' ? o.internalToken !== undefined : keys.size > 0;

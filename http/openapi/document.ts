@@ -87,9 +87,15 @@ function operation(doc: RouteDoc, convert: (s: z.ZodType, io: 'input' | 'output'
     ...(parameters.length === 0 ? {} : { parameters }),
     ...(doc.body === undefined
       ? {}
-      : { requestBody: { required: true, content: { [doc.bodyContentType ?? 'application/json']: { schema: convert(doc.body, 'input') } } } }),
+      : { requestBody: { required: true, content: bodyContent(doc, convert(doc.body, 'input')) } }),
     responses,
   };
+}
+
+function bodyContent(doc: RouteDoc, schema: Json): Json {
+  const content: Json = { [doc.bodyContentType ?? 'application/json']: { schema } };
+  for (const alt of doc.alsoBodyAs ?? []) content[alt] = { schema };
+  return content;
 }
 
 function response(status: number, r: ResponseDoc, convert: (s: z.ZodType, io: 'input' | 'output') => Json): Json {

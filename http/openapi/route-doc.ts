@@ -34,6 +34,8 @@ export type RouteDoc = {
   readonly body?: z.ZodType;
   /** Content type of the body, default application/json. */
   readonly bodyContentType?: string;
+  /** Other content types the same body schema may be sent as (e.g. text/plain holding JSON). */
+  readonly alsoBodyAs?: readonly string[];
   readonly responses: Readonly<Record<number, ResponseDoc>>;
   readonly auth?: RouteAuth;
   readonly tags?: readonly string[];

@@ -13,6 +13,7 @@ import { healthDocs } from '../routes/health.ts';
 import { metricsDocs } from '../routes/metrics.ts';
 import { openApiDocs } from '../routes/openapi.ts';
 import { reportDocs } from '../routes/reports.ts';
+import { segmentDocs } from '../routes/segment.ts';
 import { userDocs } from '../routes/users.ts';
 import type { RouteDoc } from './route-doc.ts';
 
@@ -32,4 +33,5 @@ export const allRouteDocs: readonly RouteDoc[] = [
   ...liveDocs,
   ...erasureDocs,
   ...consoleDocs,
+  ...segmentDocs,
 ];

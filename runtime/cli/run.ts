@@ -237,10 +237,16 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
           onFailOpen: () => metrics.rateLimitFailOpen.inc(),
         });
   const pgAttributes = postgresAttributes(config.databaseUrl);
+  // KEYFLOW_FAULTS=1 only: how many of the next publishes fail as if Kafka did not acknowledge.
+  const publishFaults = { remaining: 0 };
   const deps: EdgeDeps = {
     ingest: {
       publish: (events, signal) => {
         if (pub === undefined) throw new Error('this process does not ingest (keyflow worker)');
+        if (publishFaults.remaining > 0) {
+          publishFaults.remaining--;
+          return Promise.reject(new Error('publish failure injected by POST /v1/admin/faults/publish (KEYFLOW_FAULTS=1)'));
+        }
         return pub.publish(events, signal);
       },
     },
@@ -309,6 +315,8 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       onRequest: ({ key, status }) => metrics.apiRequests.inc({ key, status: String(status) }),
       onAccepted: (n) => metrics.eventsAccepted.inc(n),
       onRejected: (n) => metrics.eventsRejected.inc(n),
+      onSegmentRejected: (reason, n) => metrics.segmentRejected.inc({ reason }, n),
+      ...(config.corsOrigins === undefined ? {} : { corsOrigins: config.corsOrigins }),
       onError: (e, request) => log.warn('request failed', { ...errorFields(e), ...request }),
     },
   };
@@ -323,7 +331,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   // Each query the edge makes is one client span: a report's trace shows the SQL's duration.
   root.route('/', createApp({ ...deps, queries: withDbSpans(deps.queries, pgAttributes, 'SELECT') }));
   // After the edge, so its guard (admin scope) covers them too.
-  if (config.faultsEnabled && sup !== undefined) root.route('/', faultRoutes(sup, log));
+  if (config.faultsEnabled && sup !== undefined) root.route('/', faultRoutes(sup, log, publishFaults));
   // The root answers unknown routes and errors itself: in the error body, like the edge.
   answerErrors(root, deps.options);
   // The socket is bound before the workers start, so /healthz answers during start-up and
@@ -361,9 +369,16 @@ async function recordHealth(metrics: KeyflowMetrics, readiness: { readiness(): P
   }
 }
 
-/** Test-only routes that make a worker fail on purpose (mounted only with KEYFLOW_FAULTS=1). */
-function faultRoutes(sup: Supervisor, log: Logger): Hono {
+/** Test-only routes that make a worker or the next publishes fail on purpose (mounted only with KEYFLOW_FAULTS=1). */
+function faultRoutes(sup: Supervisor, log: Logger, publishFaults: { remaining: number }): Hono {
   const app = new Hono();
+  app.post('/v1/admin/faults/publish/:count', (c) => {
+    const count = Number(c.req.param('count'));
+    if (!Number.isInteger(count) || count < 0 || count > 1000) return c.json({ error: { code: 'bad_request', message: 'count is an integer from 0 to 1000' } }, 400);
+    log.warn('publish faults requested', { count });
+    publishFaults.remaining = count;
+    return c.json({ injected: 'publish', count }, 202);
+  });
   app.post('/v1/admin/faults/workers/:id/:kind', async (c) => {
     const kind = c.req.param('kind');
     const id = Number(c.req.param('id'));

@@ -127,6 +127,9 @@ const variables = {
   KEYFLOW_STREAMS_PER_KEY: ['streamsPerKey', int(1, 100_000), '5'],
   // Proxies whose X-Forwarded-For names the client (comma list of addresses); none = the socket's address only.
   KEYFLOW_TRUSTED_PROXIES: ['trustedProxies', list.pipe(z.array(z.string().refine((a) => isIP(a) !== 0, 'an IP address'))), ''],
+  // Browser origins CORS allows on the Segment-compatible routes: `*`, a comma list of origins,
+  // or `none`; unset = `*` when KEYFLOW_API_KEYS is set, none without keys.
+  KEYFLOW_CORS_ORIGINS: ['corsOrigins', list.pipe(z.array(z.union([z.literal('*'), z.literal('none'), z.url({ protocol: /^https?$/ }).refine((u) => new URL(u).origin === u, 'an origin: scheme://host[:port], no path')]))).transform((l) => (l.length === 0 ? undefined : l.filter((o) => o !== 'none'))), ''],
 } as const;
 
 /**
