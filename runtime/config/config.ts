@@ -36,6 +36,8 @@ const variables = {
   KEYFLOW_ACTOR_IDLE_MS: ['actorIdleMs', int(1, 86_400_000), '60000'],
   KEYFLOW_MAX_ACTORS: ['maxActors', int(1, 10_000_000), '10000'],
   KEYFLOW_MAX_PENDING_EVENTS: ['maxPendingEvents', int(1, 10_000_000), '20000'],
+  // A dead letter keeps at most this much of its raw value, with the whole value's length and SHA-256.
+  KEYFLOW_DEAD_LETTER_MAX_BYTES: ['deadLetterMaxBytes', int(0, 16 * 1024 * 1024), String(64 * 1024)],
   KEYFLOW_PARTITION_KEY: ['partitionKey', z.enum(['userId', 'id']), 'userId'],
   KEYFLOW_MAX_BODY_BYTES: ['maxBodyBytes', int(1024, 64 * 1024 * 1024), String(1024 * 1024)],
   KEYFLOW_API_KEYS: ['apiKeys', list.transform(parseApiKeys), ''],

@@ -46,6 +46,7 @@ function setup(store?: (batch: FlushBatch<string>) => Promise<number>, options: 
     ledger,
     intervalMs: 100,
     maxEvents: 3,
+    deadLetterMaxBytes: 4,
     store: async (b) => {
       stored.push(b);
       return store === undefined ? b.entries.length : store(b);
@@ -265,4 +266,14 @@ test('flusher - a rejection of settle is not a failed store: the batch is not re
   await assert.rejects(s.flusher.flush(), /bug/);
   assert.equal(s.flusher.retryEvents, undefined);
   assert.equal(s.flusher.flushing, false);
+});
+
+test('flusher - a dead letter keeps deadLetterMaxBytes of its raw value, its full length and SHA-256, and its last offset', async () => {
+  const s = setup();
+  s.take(0, '5');
+  s.flusher.deadLetter({ ...deadLetter('5'), raw: new TextEncoder().encode('not json at all'), lastOffset: '9' });
+  await s.flusher.flush();
+  const [row] = s.stored[0]!.deadLetters;
+  assert.equal(Buffer.from(row!.raw!).toString(), 'not ');
+  assert.deepEqual({ length: row!.rawLength, sha: row!.rawSha256?.byteLength, last: row!.lastOffset }, { length: 15, sha: 32, last: '9' });
 });

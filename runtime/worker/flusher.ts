@@ -14,7 +14,7 @@
 // - A flush is due when the oldest work taken in is intervalMs old, when a failed batch's
 //   retry time came, or (flushIfFull) when maxEvents are pending.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DeadLetterRow } from '../../db/index.ts';
+import { boundDeadLetter, type DeadLetterRow } from '../../db/index.ts';
 import { backoffMs, type Backoff } from '../backoff.ts';
 import type { OffsetLedger, TakenOffsets } from './offset-ledger.ts';
 
@@ -34,6 +34,8 @@ export type FlusherOptions<E, S> = {
   readonly intervalMs: number;
   /** flushIfFull flushes once this much is pending. */
   readonly maxEvents: number;
+  /** A dead letter keeps at most this many bytes of its raw value (with its full length and SHA-256). */
+  readonly deadLetterMaxBytes: number;
   /** Store the batch's rows in one transaction; rejects when they were not stored (the batch is retried). */
   readonly store: (batch: FlushBatch<E>) => Promise<S>;
   /** After the rows are stored: commit the offsets, update the views. */
@@ -77,9 +79,13 @@ export class Flusher<E, S = unknown> {
     this.#dirtySince ??= this.#now();
   }
 
-  /** A dead letter for the next flush (its message's offset is given to `consumed`). */
+  /**
+   * A dead letter for the next flush (its message's offset is given to `consumed`). Its raw
+   * value is cut to deadLetterMaxBytes here, so a pending dead letter holds no more; a row
+   * covering a range of offsets says its last one in `lastOffset`.
+   */
   deadLetter(row: DeadLetterRow): void {
-    this.#deadLetters.push(row);
+    this.#deadLetters.push(boundDeadLetter(row, this.#o.deadLetterMaxBytes));
   }
 
   /** Events and dead letters taken in and not yet stored, the attempt under way included. */

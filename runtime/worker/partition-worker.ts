@@ -144,6 +144,7 @@ export class PartitionWorker {
       ledger: this.#ledger,
       intervalMs: c.flushIntervalMs,
       maxEvents: c.flushMaxEvents,
+      deadLetterMaxBytes: c.deadLetterMaxBytes,
       store: (batch) => steps.store(batch),
       settle: (batch, stored) => steps.settle(batch, stored),
       onRetry: (e, retry) => steps.failed(e, retry),
