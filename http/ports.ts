@@ -34,7 +34,22 @@ export interface IngestPort {
    * await ingest.publish([event], c.req.raw.signal);
    */
   publish(events: readonly EncodedEvent[], signal?: AbortSignal): Promise<void>;
+  /**
+   * How large one event may be in Kafka, once known (the publisher reads the topic's limit
+   * when it connects); the edge refuses a larger event before producing anything. A publish
+   * may still reject an event as too large (`code: 'KEYFLOW_EVENT_TOO_LARGE'`): also a 413.
+   */
+  eventSizeLimit?(): EventSizeLimit | undefined;
 }
+
+/** The most bytes an event's key and encoded value may take together, and the Kafka limit behind it. */
+export type EventSizeLimit = {
+  readonly maxEventBytes: number;
+  /** The largest record batch the topic takes (its max.message.bytes, or the broker's message.max.bytes). */
+  readonly maxMessageBytes: number;
+  /** Where maxMessageBytes comes from, e.g. `max.message.bytes of topic keyflow.events`. */
+  readonly source: string;
+};
 
 /** Decodes large request bodies off the event loop (a worker pool, in production). */
 export interface BodyDecoder {

@@ -188,6 +188,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     });
     const publisher = held.publisher;
     await untilUp('kafka producer', log, () => publisher.connect());
+    log.info('kafka message size limit read', { maxMessageBytes: publisher.messageLimit?.maxMessageBytes, from: publisher.messageLimit?.source, maxEventBytes: publisher.maxEventBytes });
   }
   const pub = held.publisher;
   if (pub !== undefined && config.ingestPoolThreads > 0) {
@@ -211,6 +212,11 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       publish: (events, signal) => {
         if (pub === undefined) throw new Error('this process does not ingest (keyflow worker)');
         return pub.publish(events, signal);
+      },
+      eventSizeLimit: () => {
+        const limit = pub?.messageLimit;
+        const maxEventBytes = pub?.maxEventBytes;
+        return limit === undefined || maxEventBytes === undefined ? undefined : { maxEventBytes, maxMessageBytes: limit.maxMessageBytes, source: limit.source };
       },
     },
     queries: {
