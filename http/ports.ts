@@ -163,10 +163,18 @@ export type DeadLetter = {
   readonly offset: string;
   /** The message key, base64; null when it had none. */
   readonly key: string | null;
-  /** The message value, base64; null when it had none. */
+  /** The last offset when the dead letter covers a range of offsets (a record batch); null for one message. */
+  readonly lastOffset: string | null;
+  /** The message value (a prefix of it when rawTruncated), base64; null when it had none. */
   readonly raw: string | null;
   /** The start of the value decoded as UTF-8 (invalid bytes as U+FFFD), to read. */
   readonly rawPreview: string | null;
+  /** Bytes of the whole value; null when it had none. */
+  readonly rawLength: number | null;
+  /** SHA-256 of the whole value, hex; null when it had none. */
+  readonly rawSha256: string | null;
+  /** True when raw holds fewer bytes than rawLength. */
+  readonly rawTruncated: boolean;
   /** Why: not-json, schema, empty, too-large, store-rejected… */
   readonly reason: string;
   readonly error: string;

@@ -277,3 +277,29 @@ test('flusher - a dead letter keeps deadLetterMaxBytes of its raw value, its ful
   assert.equal(Buffer.from(row!.raw!).toString(), 'not ');
   assert.deepEqual({ length: row!.rawLength, sha: row!.rawSha256?.byteLength, last: row!.lastOffset }, { length: 15, sha: 32, last: '9' });
 });
+
+test('flusher - pendingBytes counts events and dead letters taken in until stored, a failed attempt\'s included, and flushIfFull flushes on bytes', async () => {
+  let fail = true;
+  const s = setup(async (b) => {
+    if (fail) throw new Error('store down');
+    return b.entries.length;
+  }, { maxBytes: 1_000 });
+  s.take(0, '1', 'a');
+  s.flusher.added(600);
+  assert.equal(s.flusher.pendingBytes, 600);
+  s.flusher.flushIfFull();
+  assert.equal(s.stored.length, 0, 'under maxBytes and maxEvents: no flush');
+  s.take(0, '2');
+  s.flusher.deadLetter({ ...deadLetter('2'), raw: new Uint8Array(300) });
+  const withDead = s.flusher.pendingBytes;
+  assert.ok(withDead >= 600 + 4 + 256, `a dead letter weighs its kept bytes and its row (${withDead})`);
+  s.flusher.flushIfFull();
+  await s.flusher.flush();
+  assert.equal(s.stored.length, 1, 'over maxBytes: flushed');
+  assert.equal(s.stored[0]!.bytes, withDead);
+  assert.equal(s.flusher.pendingBytes, withDead, 'a failed batch still weighs');
+  fail = false;
+  s.clock.now += 10_000;
+  await s.flusher.flush();
+  assert.equal(s.flusher.pendingBytes, 0);
+});

@@ -8,9 +8,10 @@
 // - ./decode-message.ts: what a message is (event, command, dead letter);
 // - ./spans.ts: the process and flush spans.
 //
-// Backpressure: when more than maxPendingEvents are pending the worker pauses its partitions
-// (the rest of the fetched batch stays unresolved and is fetched again) and resumes them
-// once a flush brought the pending work below half of that. When the group starts to
+// Backpressure: when more than maxPendingEvents, or more than maxPendingBytes (message bytes),
+// are pending the worker pauses its partitions (the rest of the fetched batch stays
+// unresolved and is fetched again) and resumes them once a flush brought the pending work
+// below half of both. When the group starts to
 // rebalance, the worker flushes and commits before it lets its partitions go.
 //
 // Commands: an erasure is run where it sits in its partition — everything consumed before
@@ -144,6 +145,7 @@ export class PartitionWorker {
       ledger: this.#ledger,
       intervalMs: c.flushIntervalMs,
       maxEvents: c.flushMaxEvents,
+      maxBytes: c.flushMaxBytes,
       deadLetterMaxBytes: c.deadLetterMaxBytes,
       store: (batch) => steps.store(batch),
       settle: (batch, stored) => steps.settle(batch, stored),
@@ -205,7 +207,7 @@ export class PartitionWorker {
         this.#deadLetter(topic, partition, message, decoded.reason, decoded.error);
       }
       resolveOffset(message.offset);
-      if (isEvent && this.#flusher.pending >= config.maxPendingEvents) {
+      if ((isEvent && this.#flusher.pending >= config.maxPendingEvents) || this.#flusher.pendingBytes >= config.maxPendingBytes) {
         this.#pause();
         void this.#flusher.flush();
         return;
@@ -230,12 +232,12 @@ export class PartitionWorker {
     this.#consumer.pause([{ topic: this.#d.config.topic }]);
     this.#d.metrics.partitionPauses.inc();
     this.#d.metrics.pausedPartitions.set({ worker: String(this.#d.workerId) }, this.#ledger.partitions.length);
-    this.#d.log.debug('paused partitions: too much pending', { pending: this.#flusher.pending });
+    this.#d.log.debug('paused partitions: too much pending', { pending: this.#flusher.pending, pendingBytes: this.#flusher.pendingBytes });
   }
 
   #resumeIfDrained(): void {
     if (!this.#paused || this.#life.state !== 'running') return;
-    if (this.#flusher.pending >= this.#d.config.maxPendingEvents / 2) return;
+    if (this.#flusher.pending >= this.#d.config.maxPendingEvents / 2 || this.#flusher.pendingBytes >= this.#d.config.maxPendingBytes / 2) return;
     this.#paused = false;
     this.#consumer.resume([{ topic: this.#d.config.topic }]);
     this.#d.metrics.partitionResumes.inc();
@@ -269,8 +271,10 @@ export class PartitionWorker {
     const key = partitionKeyOf(event, config.partitionKey);
     // Replayed from before a done erasure of this key: that erasure already erased it.
     if (this.#fences.drops(partition, key, message.offset)) return;
-    const outcome = this.#registry.offer(key, event, { partition, offset: message.offset, span, receivedAtMs: receivedAtOf(message, now) }, now);
+    const bytes = message.value?.byteLength ?? 0;
+    const outcome = this.#registry.offer(key, event, { partition, offset: message.offset, span, receivedAtMs: receivedAtOf(message, now), bytes }, now);
     if (outcome === 'duplicate') metrics.eventsDeduplicated.inc({ stage: 'memory' });
+    else this.#flusher.added(bytes);
   }
 
   /** Load the partition's erasure fences, retrying while the store is down; false: give up the batch. */
