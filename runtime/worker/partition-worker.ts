@@ -355,6 +355,7 @@ export class PartitionWorker {
     const now = Date.now();
     const { metrics } = this.#d;
     metrics.pendingEvents.set(this.#flusher.pending);
+    metrics.pendingBytes.set(this.#flusher.pendingBytes);
     metrics.liveActors.set(this.#registry.size);
     this.#flusher.tick(now);
     this.#live.tick(now);
