@@ -23,23 +23,6 @@ export type DecodeOptions = {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Bytes, not counts (DESIGN.md): an event's error list shows at most MAX_ERRORS_PER_EVENT
- * errors (then one saying how many more) and each path and message at most MAX_ERROR_CHARS
- * characters, so a rejection costs a bounded answer whatever the client sent (a property
- * name is echoed in its path).
- */
-export const MAX_ERRORS_PER_EVENT = 20;
-export const MAX_ERROR_CHARS = 256;
-
-/** The errors of one event as an answer lists them. */
-export function boundedErrors(errors: readonly FieldError[]): FieldError[] {
-  const cut = (s: string): string => (s.length <= MAX_ERROR_CHARS ? s : `${[...s].slice(0, MAX_ERROR_CHARS - 1).join('')}…`);
-  const shown = errors.slice(0, MAX_ERRORS_PER_EVENT).map((e) => ({ path: cut(e.path), message: cut(e.message) }));
-  if (errors.length > MAX_ERRORS_PER_EVENT) shown.push({ path: '(event)', message: `and ${errors.length - MAX_ERRORS_PER_EVENT} more errors` });
-  return shown;
-}
-
-/**
  * Decode a request body: one event, an array of events, or `{ "events": [...] }`.
  *
  * @example
@@ -80,7 +63,7 @@ export function decodeBody(bytes: Uint8Array, options: DecodeOptions): DecodedBo
   items.forEach((item, index) => {
     const v = validateEvent(item, options.retention === undefined ? {} : { retention: options.retention });
     if (v.ok) events.push({ id: v.event.id, key: partitionKeyOf(v.event, options.partitionKey), value: encodeEvent(v.event) });
-    else rejected.push({ index, errors: boundedErrors(v.errors) });
+    else rejected.push({ index, errors: v.errors });
   });
   return { ok: true, events, rejected, total: items.length };
 }

@@ -10,7 +10,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { EdgeEnv } from '../env.ts';
 import { InvalidBodyError, KafkaUnavailableError, RequestTimeoutError, ValidationFailedError } from '../errors.ts';
-import { boundedErrors, decodeBody, type EncodedEvent } from '../ingest/decode-body.ts';
+import { decodeBody, type EncodedEvent } from '../ingest/decode-body.ts';
 import { tooLargeMessage } from '../ingest/event-size.ts';
 import { ndjsonLines } from '../ingest/ndjson-lines.ts';
 import { bodyChunks, idleBounded } from '../ingest/read-body.ts';
@@ -61,7 +61,7 @@ export function eventStreamRoutes(ingest: IngestPort, options: EdgeOptions): Hon
     const limit = ingest.eventSizeLimit?.();
     const reject = (line: number, errors: { path: string; message: string }[]): void => {
       summary.rejectedCount++;
-      if (summary.rejected.length < MAX_REJECTED_LISTED) summary.rejected.push({ line, errors: boundedErrors(errors) });
+      if (summary.rejected.length < MAX_REJECTED_LISTED) summary.rejected.push({ line, errors });
     };
 
     let chunk: EncodedEvent[] = [];
