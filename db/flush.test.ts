@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { identityOf, partitionKeyOf, type KeyflowEvent } from '../actors/index.ts';
+import { createHash } from 'node:crypto';
 import { compactActivityDays } from './activity-days.ts';
+import { boundDeadLetter } from './dead-letter.ts';
 import { flushBatch, type DeadLetterRow, type FlushResult } from './flush.ts';
 import { ensurePartitions } from './partitions.ts';
 import { sampleEvents } from './sample-events.ts';
@@ -140,6 +142,21 @@ test('flush - dead letters are stored once even when replayed, bytes intact', as
   assert.deepEqual(rows.map((r) => r['offset']), ['41', '42', '9007199254740993']);
   assert.deepEqual([...(rows[0]?.['message_key'] as Buffer)], [0, 255, 7]);
   assert.equal((rows[0]?.['raw'] as Buffer).toString(), '{"id":');
+});
+
+test('flush - a dead letter keeps its whole value\'s length and SHA-256, and a range of offsets keeps its last offset', async () => {
+  const value = new TextEncoder().encode('x'.repeat(1000));
+  const whole: DeadLetterRow = { topic: 't', partition: 0, offset: '7', key: null, raw: value, reason: 'not-json', error: 'e' };
+  const range: DeadLetterRow = { ...boundDeadLetter({ ...whole, offset: '100' }, 64), lastOffset: '140', reason: 'undecodable-batch' };
+  const tombstone: DeadLetterRow = { ...whole, offset: '8', raw: null, reason: 'empty' };
+  assert.equal((await flush([], [whole, range, tombstone])).deadLettersInserted, 3);
+  const rows = await db.sql`select "offset"::text as offset, last_offset::text as last, octet_length(raw) as kept, raw_length::int as length, encode(raw_sha256, 'hex') as sha from dead_letters order by dead_letters."offset"`;
+  const sha = createHash('sha256').update(value).digest('hex');
+  assert.deepEqual(rows.map((r) => ({ ...r })), [
+    { offset: '7', last: null, kept: 1000, length: 1000, sha },
+    { offset: '8', last: null, kept: null, length: null, sha: null },
+    { offset: '100', last: '140', kept: 64, length: 1000, sha },
+  ]);
 });
 
 test('flush - a NUL or an unpaired surrogate in a dead letter error message is stored as U+FFFD, not fatal', async () => {

@@ -20,18 +20,29 @@
 // for this batch of 500 users). That is the price of exact distinct users over any window;
 // since 0005 (activity keyed user first) and 0006 (a day's activity built from its hours once
 // the day is over, db/activity-days.ts) a flush writes one activity row per event, not two.
+import { createHash } from 'node:crypto';
 import { identityOf, type KeyflowEvent } from '../actors/index.ts';
 import type { Sql } from './connect.ts';
 import { backoffMs } from '../runtime/backoff.ts';
 
-/** A Kafka message that could not become an event, with its raw bytes. */
+/**
+ * A Kafka message that could not become an event, with its raw bytes (or a prefix of them:
+ * see db/dead-letter.ts, boundDeadLetter).
+ */
 export type DeadLetterRow = {
   readonly topic: string;
   readonly partition: number;
-  /** The Kafka offset, as kafkajs gives it (a decimal string). */
+  /** The Kafka offset, as kafkajs gives it (a decimal string); the first one for a range. */
   readonly offset: string;
+  /** The last offset when this dead letter covers every offset from `offset` to it (a record batch). */
+  readonly lastOffset?: string;
   readonly key: Uint8Array | null;
+  /** The value, or a prefix of it when `rawLength` says the value was longer. */
   readonly raw: Uint8Array | null;
+  /** Bytes of the whole value; absent when `raw` is the whole value. */
+  readonly rawLength?: number;
+  /** SHA-256 of the whole value; absent when `raw` is the whole value. */
+  readonly rawSha256?: Uint8Array;
   readonly reason: string;
   readonly error: string;
 };
@@ -192,10 +203,12 @@ const FLUSH = `
       city = case when ${newer('city')} then excluded.city else u.city end,
       city_at = greatest(u.city_at, excluded.city_at)
   ), dead as (
-    insert into dead_letters (topic, partition, "offset", message_key, raw, reason, error)
-    select topic, partition, "offset", decode(message_key, 'base64'), decode(raw, 'base64'), reason, error
+    insert into dead_letters (topic, partition, "offset", last_offset, message_key, raw, raw_length, raw_sha256, reason, error)
+    select topic, partition, "offset", last_offset, decode(message_key, 'base64'), decode(raw, 'base64'),
+      raw_length, decode(raw_sha256, 'hex'), reason, error
     from jsonb_to_recordset($2::text::jsonb) as d(
-      topic text, partition int, "offset" bigint, message_key text, raw text, reason text, error text)
+      topic text, partition int, "offset" bigint, last_offset bigint, message_key text, raw text,
+      raw_length bigint, raw_sha256 text, reason text, error text)
     on conflict do nothing
     returning 1
   )
@@ -278,22 +291,32 @@ type DeadLetterJson = {
   topic: string;
   partition: number;
   offset: string;
+  last_offset: string | null;
   message_key: string | null;
   raw: string | null;
+  raw_length: number | null;
+  raw_sha256: string | null;
   reason: string;
   error: string;
 };
 
 function deadLetterRows(rows: readonly DeadLetterRow[]): DeadLetterJson[] {
-  return rows.map((d) => ({
-    topic: d.topic,
-    partition: d.partition,
-    offset: d.offset,
-    message_key: d.key === null ? null : Buffer.from(d.key).toString('base64'),
-    raw: d.raw === null ? null : Buffer.from(d.raw).toString('base64'),
-    reason: storable(d.reason),
-    error: storable(d.error),
-  }));
+  return rows.map((d) => {
+    const raw = d.raw === null ? null : Buffer.from(d.raw.buffer, d.raw.byteOffset, d.raw.byteLength);
+    return {
+      topic: d.topic,
+      partition: d.partition,
+      offset: d.offset,
+      last_offset: d.lastOffset ?? null,
+      message_key: d.key === null ? null : Buffer.from(d.key).toString('base64'),
+      raw: raw === null ? null : raw.toString('base64'),
+      // A row without them carries its whole value: describe that.
+      raw_length: raw === null ? null : (d.rawLength ?? raw.byteLength),
+      raw_sha256: raw === null ? null : d.rawSha256 !== undefined ? Buffer.from(d.rawSha256).toString('hex') : createHash('sha256').update(raw).digest('hex'),
+      reason: storable(d.reason),
+      error: storable(d.error),
+    };
+  });
 }
 
 /**

@@ -11,6 +11,7 @@ export { runMaintenance } from './maintenance.ts';
 export type { MaintenanceOptions, MaintenanceResult } from './maintenance.ts';
 export { flushBatch } from './flush.ts';
 export type { DeadLetterRow, FlushBatch, FlushOptions, FlushResult } from './flush.ts';
+export { boundDeadLetter } from './dead-letter.ts';
 export { getEvent, listDeadLetters } from './queries.ts';
 export type { StoredEvent, DeadLetterView, DeadLetterPage } from './queries.ts';
 export { reportEvents } from './report-events.ts';

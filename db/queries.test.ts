@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { partitionKeyOf, type KeyflowEvent } from '../actors/index.ts';
 import { InvalidCursorError } from './errors.ts';
+import { createHash } from 'node:crypto';
+import { boundDeadLetter } from './dead-letter.ts';
 import { flushBatch, type DeadLetterRow } from './flush.ts';
 import { getEvent, listDeadLetters } from './queries.ts';
 import { reportEvents, type ReportGroupKey } from './report-events.ts';
@@ -173,4 +175,32 @@ test('listDeadLetters - a cursor it did not hand out is refused', async () => {
   for (const cursor of ['', 'abc', Buffer.from('dl1:-1').toString('base64url'), Buffer.from('dl1:99999999999999999999').toString('base64url')]) {
     await assert.rejects(listDeadLetters(db.sql, { limit: 10, cursor }), InvalidCursorError);
   }
+});
+
+test('listDeadLetters - answers are bounded in bytes: a value shows its first rawItemBytes with its whole length and SHA-256, and a page ends early with a cursor once its values pass pageRawBytes', async () => {
+  await db.sql`truncate dead_letters`;
+  const value = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+  // Stored whole (as before migration 0007), then bounded by the worker, then small.
+  await flush([], [{ topic: 't', partition: 0, offset: '1', key: null, raw: value(300_000, 0x41), reason: 'not-json', error: 'e'.repeat(5_000) }]);
+  await flush([], [{ ...boundDeadLetter({ topic: 't', partition: 0, offset: '2', key: null, raw: value(900_000, 0x42), reason: 'not-json', error: 'x' }, 65_536), lastOffset: '9' }]);
+  for (const offset of ['10', '11', '12']) await flush([], [{ topic: 't', partition: 0, offset, key: null, raw: value(50_000, 0x43), reason: 'not-json', error: 'x' }]);
+
+  const p1 = await listDeadLetters(db.sql, { limit: 10, rawItemBytes: 60_000, pageRawBytes: 120_000 });
+  assert.deepEqual(p1.items.map((d) => d.offset), ['12', '11'], 'two 50,000-byte values fit 120,000; a third would not');
+  assert.ok(p1.nextCursor !== null);
+  const p2 = await listDeadLetters(db.sql, { limit: 10, rawItemBytes: 60_000, pageRawBytes: 120_000, cursor: p1.nextCursor });
+  assert.deepEqual(p2.items.map((d) => d.offset), ['10', '2']);
+  const bounded = p2.items[1]!;
+  assert.deepEqual(
+    { shown: Buffer.from(bounded.raw!, 'base64').byteLength, length: bounded.rawLength, sha: bounded.rawSha256, truncated: bounded.rawTruncated, last: bounded.lastOffset },
+    { shown: 60_000, length: 900_000, sha: createHash('sha256').update(value(900_000, 0x42)).digest('hex'), truncated: true, last: '9' },
+  );
+  const p3 = await listDeadLetters(db.sql, { limit: 10, rawItemBytes: 60_000, pageRawBytes: 120_000, cursor: p2.nextCursor! });
+  const old = p3.items[0]!;
+  assert.deepEqual({ offsets: p3.items.map((d) => d.offset), next: p3.nextCursor, length: old.rawLength, truncated: old.rawTruncated, lastOffset: old.lastOffset }, { offsets: ['1'], next: null, length: 300_000, truncated: true, lastOffset: null });
+  assert.equal(old.rawSha256, createHash('sha256').update(value(300_000, 0x41)).digest('hex'));
+  assert.equal([...old.error].length, 2_048);
+  assert.ok(old.error.endsWith('…'));
+  const small = p1.items[0]!;
+  assert.deepEqual({ truncated: small.rawTruncated, length: small.rawLength }, { truncated: false, length: 50_000 });
 });

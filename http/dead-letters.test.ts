@@ -1,6 +1,7 @@
 // GET /v1/dead-letters against a real store: pages newest first without gaps or repeats,
 // carries the raw bytes, and answers 400 for a bad limit or a cursor it never handed out.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { flushBatch, getEvent, listDeadLetters, type DeadLetterRow } from '../db/index.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing.ts';
@@ -59,6 +60,8 @@ test('GET /v1/dead-letters - each item carries its place, why, and the raw key a
     id: undefined, createdAt: undefined, topic: 'keyflow.events', partition: 2, offset: '102',
     key: Buffer.from('k-2').toString('base64'), raw: Buffer.from(letters[2]!.raw!).toString('base64'),
     rawPreview: '{\ufffd\u0000"message 2 ✓', reason: 'not-json', error: 'error 2',
+    lastOffset: null, rawLength: letters[2]!.raw!.byteLength, rawTruncated: false,
+    rawSha256: createHash('sha256').update(letters[2]!.raw!).digest('hex'),
   });
   assert.ok(!Number.isNaN(Date.parse(third.createdAt)));
   assert.equal(byOffset.get('100')?.key, null);

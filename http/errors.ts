@@ -138,6 +138,13 @@ export class PayloadTooLargeError extends HttpError {
   readonly code = 'payload_too_large';
 }
 
+/** An event is larger than one Kafka message may be on the events topic; nothing of the request was produced. */
+export class EventTooLargeError extends HttpError {
+  override readonly name = 'EventTooLargeError';
+  readonly status = 413;
+  readonly code = 'event_too_large';
+}
+
 /** The batch holds more events than allowed. */
 export class TooManyEventsError extends HttpError {
   override readonly name = 'TooManyEventsError';

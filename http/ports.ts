@@ -34,7 +34,22 @@ export interface IngestPort {
    * await ingest.publish([event], c.req.raw.signal);
    */
   publish(events: readonly EncodedEvent[], signal?: AbortSignal): Promise<void>;
+  /**
+   * How large one event may be in Kafka, once known (the publisher reads the topic's limit
+   * when it connects); the edge refuses a larger event before producing anything. A publish
+   * may still reject an event as too large (`code: 'KEYFLOW_EVENT_TOO_LARGE'`): also a 413.
+   */
+  eventSizeLimit?(): EventSizeLimit | undefined;
 }
+
+/** The most bytes an event's key and encoded value may take together, and the Kafka limit behind it. */
+export type EventSizeLimit = {
+  readonly maxEventBytes: number;
+  /** The largest record batch the topic takes (its max.message.bytes, or the broker's message.max.bytes). */
+  readonly maxMessageBytes: number;
+  /** Where maxMessageBytes comes from, e.g. `max.message.bytes of topic keyflow.events`. */
+  readonly source: string;
+};
 
 /** Decodes large request bodies off the event loop (a worker pool, in production). */
 export interface BodyDecoder {
@@ -155,11 +170,19 @@ export type DeadLetter = {
   readonly offset: string;
   /** The message key, base64; null when it had none. */
   readonly key: string | null;
-  /** The message value, base64; null when it had none. */
+  /** The last offset when the dead letter covers a range of offsets (a record batch); null for one message. */
+  readonly lastOffset: string | null;
+  /** The message value (a prefix of it when rawTruncated), base64; null when it had none. */
   readonly raw: string | null;
   /** The start of the value decoded as UTF-8 (invalid bytes as U+FFFD), to read. */
   readonly rawPreview: string | null;
-  /** Why: not-json, schema, empty, too-large, expired, future, unsigned-command, store-rejected… */
+  /** Bytes of the whole value; null when it had none. */
+  readonly rawLength: number | null;
+  /** SHA-256 of the whole value, hex; null when it had none. */
+  readonly rawSha256: string | null;
+  /** True when raw holds fewer bytes than rawLength. */
+  readonly rawTruncated: boolean;
+  /** Why: not-json, schema, empty, too-large, expired, future, unsigned-command, batch-failed, undecodable-batch, store-rejected… */
   readonly reason: string;
   readonly error: string;
   readonly createdAt: string;

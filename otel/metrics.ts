@@ -54,6 +54,7 @@ function defineMetrics(registry: Registry, thread: string) {
     offsetCommitFailures: new Counter({ name: 'keyflow_offset_commit_failures_total', help: 'Offset commits that failed (the events are stored; they will be redelivered and deduplicated)', registers }),
     liveUpdateFailures: new Counter({ name: 'keyflow_live_update_failures_total', help: 'Redis live-counter updates that failed', registers }),
     pendingEvents: new Gauge({ name: 'keyflow_pending_events', help: 'Events waiting for a flush', registers }),
+    pendingBytes: new Gauge({ name: 'keyflow_pending_bytes', help: 'Message bytes of the events and dead letters waiting for a flush (what KEYFLOW_MAX_PENDING_BYTES bounds per worker)', registers }),
     liveActors: new Gauge({ name: 'keyflow_live_actors', help: 'Actors currently live', registers }),
     partitionPauses: new Counter({ name: 'keyflow_partition_pauses_total', help: 'Times a worker paused its partitions because too much was pending', registers }),
     partitionResumes: new Counter({ name: 'keyflow_partition_resumes_total', help: 'Times a worker resumed its partitions after flushing', registers }),

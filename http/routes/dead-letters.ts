@@ -1,7 +1,10 @@
 // GET /v1/dead-letters: the Kafka messages that could not become events, newest first, a
 // page at a time. Rule: the store only sees a limit in 1..1000 and a cursor it handed out;
 // anything else — a bad number, an unknown parameter, a forged or stale cursor — is a 400
-// that names the parameter.
+// that names the parameter. Answers are bounded in bytes (db/queries.ts,
+// DEAD_LETTER_PAGE_LIMITS): each value shows at most 64 KiB (rawTruncated, with the whole
+// value's rawLength and rawSha256), a page ends early with a nextCursor once its values
+// would pass 1 MiB, and an error text shows at most 2,048 characters.
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { EdgeEnv } from '../env.ts';
@@ -26,17 +29,24 @@ const deadLetterSchema = z
     partition: z.number().int().nonnegative(),
     offset: z.string().regex(/^\d+$/).describe('the Kafka offset, decimal'),
     key: z.base64().nullable().describe('the message key, base64; null when it had none'),
-    raw: z.base64().nullable().describe('the message value, base64; null when it had none'),
+    lastOffset: z.string().regex(/^\d+$/).nullable().describe('the last offset when the dead letter covers a range of offsets (a record batch); null for one message'),
+    raw: z.base64().nullable().describe('the message value, base64 (at most its first 64 KiB: see rawTruncated); null when it had none'),
     rawPreview: z.string().nullable().describe('the first 256 characters of the value as UTF-8 (invalid bytes as U+FFFD)'),
-    reason: z.string().describe('not-json, schema, empty, too-large, expired, future, unsigned-command, bad-command, store-rejected'),
-    error: z.string(),
+    rawLength: z.number().int().nonnegative().nullable().describe('bytes of the whole value as it was in Kafka; null when it had none'),
+    rawSha256: z.string().regex(/^[0-9a-f]{64}$/).nullable().describe('SHA-256 of the whole value, hex; null when it had none'),
+    rawTruncated: z.boolean().describe('true when raw holds only a prefix of the value (the worker keeps KEYFLOW_DEAD_LETTER_MAX_BYTES, a page shows 64 KiB)'),
+    reason: z.string().describe('not-json, schema, empty, too-large, expired, future, unsigned-command, bad-command, batch-failed, store-rejected'),
+    error: z.string().describe('why, at most 2,048 characters (ending with … when cut)'),
     createdAt: isoInstant,
   })
   .meta({ id: 'DeadLetter' });
 
 /** One page; `nextCursor` is null on the last. */
 const deadLetterPageSchema = z
-  .object({ items: z.array(deadLetterSchema), nextCursor: z.string().nullable().describe('pass as cursor for the next page; null on the last page') })
+  .object({
+    items: z.array(deadLetterSchema).describe('at most limit items, fewer when their values would pass 1 MiB (then nextCursor is set)'),
+    nextCursor: z.string().nullable().describe('pass as cursor for the next page; null on the last page'),
+  })
   .meta({ id: 'DeadLetterPage' });
 
 /** How the dead-letter route describes itself in /openapi.json. */

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import type { EdgeEnv } from '../env.ts';
 import { InvalidBodyError, KafkaUnavailableError, RequestTimeoutError, ValidationFailedError } from '../errors.ts';
 import { acceptedInstants, decodeBody, type EncodedEvent } from '../ingest/decode-body.ts';
+import { tooLargeMessage } from '../ingest/event-size.ts';
 import { ndjsonLines } from '../ingest/ndjson-lines.ts';
 import { boundErrors, MAX_REJECTED_BYTES, RejectionBudget } from '../ingest/rejections.ts';
 import { bodyChunks, idleBounded } from '../ingest/read-body.ts';
@@ -58,6 +59,7 @@ export function eventStreamRoutes(ingest: IngestPort, options: EdgeOptions): Hon
     const summary: StreamSummary = { accepted: 0, rejected: [], rejectedCount: 0, lines: 0 };
     // Listed: at most MAX_REJECTED_LISTED lines and MAX_REJECTED_BYTES of their errors.
     const budget = new RejectionBudget();
+    const limit = ingest.eventSizeLimit?.();
     const reject = (line: number, errors: { path: string; message: string }[]): void => {
       summary.rejectedCount++;
       const bounded = boundErrors(errors);
@@ -100,7 +102,12 @@ export function eventStreamRoutes(ingest: IngestPort, options: EdgeOptions): Hon
         const d = decodeBody(l.bytes, decodeOptions);
         if (!d.ok) reject(l.line, [{ path: '', message: d.message }]);
         else if (d.rejected[0] !== undefined) reject(l.line, [...d.rejected[0].errors]);
-        else if (d.events[0] !== undefined) chunk.push(d.events[0]);
+        else if (d.events[0] !== undefined) {
+          // Too large for one Kafka message: this line is refused, naming the limit; the rest goes on.
+          const tooLarge = limit === undefined ? undefined : tooLargeMessage(d.events[0], limit);
+          if (tooLarge === undefined) chunk.push(d.events[0]);
+          else reject(l.line, [{ path: '', message: tooLarge }]);
+        }
         if (chunk.length >= CHUNK_EVENTS) await flush();
         if (failure !== undefined) break;
       }
@@ -162,7 +169,7 @@ export const eventStreamDocs: RouteDoc[] = [
     bodyContentType: 'application/x-ndjson',
     responses: {
       202: { description: 'at least one event accepted', schema: streamSummarySchema },
-      400: { description: 'no line is a valid event' },
+      400: { description: 'no line is a valid event (a line whose event is larger than one Kafka message of the topic is refused by number, naming the limit)' },
       408: { description: 'no byte arrived for the body timeout (KEYFLOW_BODY_TIMEOUT_MS, per wait, not for the whole stream); `accepted` events were kept' },
       503: { description: 'Kafka stopped acknowledging; `accepted` events were kept' },
     },

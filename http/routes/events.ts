@@ -5,9 +5,11 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { truncateCodePoints } from '../../actors/index.ts';
 import { acceptedInstants, decodeBody, type RejectedEvent } from '../ingest/decode-body.ts';
+import { eventBytes, isEventTooLarge, tooLargeMessage } from '../ingest/event-size.ts';
 import { readBody } from '../ingest/read-body.ts';
 import type { EdgeEnv } from '../env.ts';
 import {
+  EventTooLargeError,
   InvalidBodyError,
   InvalidJsonError,
   KafkaUnavailableError,
@@ -88,7 +90,10 @@ export const eventDocs: readonly RouteDoc[] = [
       401: { description: 'API key missing or wrong (unauthorized)', schema: errorSchema },
       403: { description: 'The API key lacks the ingest scope (forbidden)', schema: errorSchema },
       408: { description: 'The body did not arrive within KEYFLOW_BODY_TIMEOUT_MS (request_timeout)', schema: errorSchema },
-      413: { description: 'Body larger than the limit (payload_too_large) or more than 1000 events (too_many_events)', schema: errorSchema },
+      413: {
+        description: 'Body larger than the limit (payload_too_large), more than 1000 events (too_many_events), or an event larger than one Kafka message of the topic may be (event_too_large, naming the limit; nothing was produced)',
+        schema: ingestErrorSchema,
+      },
       415: { description: 'A Content-Encoding other than gzip or identity (unsupported_encoding)', schema: errorSchema },
       429: { description: 'The API key is over its rate limit (rate_limited), with Retry-After', schema: errorSchema },
       503: { description: 'Kafka did not acknowledge (kafka_unavailable); nothing was accepted, a retry is safe', schema: ingestErrorSchema },
@@ -144,9 +149,21 @@ export function eventRoutes(ingest: IngestPort, queries: QueryPort, options: Edg
       );
     }
 
+    // Before anything is produced: an event no Kafka message can hold fails the request whole.
+    const limit = ingest.eventSizeLimit?.();
+    const over = limit === undefined ? -1 : events.findIndex((e) => tooLargeMessage(e, limit) !== undefined);
+    if (limit !== undefined && over >= 0) {
+      const index = eventIndex(over, rejected);
+      throw new EventTooLargeError(`event ${index}: ${tooLargeMessage(events[over]!, limit)}; nothing was accepted`, {
+        details: { index, eventBytes: eventBytes(events[over]!), maxEventBytes: limit.maxEventBytes, maxMessageBytes: limit.maxMessageBytes, limit: limit.source },
+        extra: { accepted: 0, ids: [], rejected } satisfies IngestSummary,
+      });
+    }
+
     try {
       await ingest.publish(events, c.req.raw.signal);
     } catch (cause) {
+      if (isEventTooLarge(cause)) throw new EventTooLargeError(`${(cause as Error).message}; nothing was accepted`, { cause, extra: { accepted: 0, ids: [], rejected } satisfies IngestSummary });
       options.onError?.(cause, { requestId: c.get('requestId'), method: c.req.method, path: c.req.path, ...keyOf(c.get('apiKeyName')) });
       const summary: IngestSummary = { accepted: 0, ids: [], rejected, ...truncated };
       throw new KafkaUnavailableError('Kafka did not acknowledge the events; none was accepted, retry the whole request', {
@@ -182,6 +199,15 @@ function boundRejections(all: readonly RejectedEvent[]): { rejected: RejectedEve
     return { index: r.index, errors: budget.take(errors) ? errors : [{ path: '', message: `errors not listed: the answer lists at most ${MAX_REJECTED_BYTES} bytes of errors` }] };
   });
   return { rejected, truncated: budget.exhausted || all.some((r) => r.errors.length > MAX_ERRORS_PER_ITEM) ? { rejectedTruncated: true } : {} };
+}
+
+/** The index in the request of the `valid`-th valid event (the rejected ones hold the other indexes). */
+function eventIndex(valid: number, rejected: readonly RejectedEvent[]): number {
+  const skipped = new Set(rejected.map((r) => r.index));
+  for (let i = 0, seen = -1; ; i++) {
+    if (skipped.has(i)) continue;
+    if (++seen === valid) return i;
+  }
 }
 
 function describe(rejected: readonly RejectedEvent[]): string {

@@ -219,6 +219,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     });
     const publisher = held.publisher;
     await untilUp('kafka producer', log, () => publisher.connect(), undefined, (e) => throwIfAccessDenied(e, 'connecting the producer', log));
+    log.info('kafka message size limit read', { maxMessageBytes: publisher.messageLimit?.maxMessageBytes, from: publisher.messageLimit?.source, maxEventBytes: publisher.maxEventBytes });
   }
   const pub = held.publisher;
   if (pub !== undefined && config.ingestPoolThreads > 0) {
@@ -248,6 +249,11 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
           return Promise.reject(new Error('publish failure injected by POST /v1/admin/faults/publish (KEYFLOW_FAULTS=1)'));
         }
         return pub.publish(events, signal);
+      },
+      eventSizeLimit: () => {
+        const limit = pub?.messageLimit;
+        const maxEventBytes = pub?.maxEventBytes;
+        return limit === undefined || maxEventBytes === undefined ? undefined : { maxEventBytes, maxMessageBytes: limit.maxMessageBytes, source: limit.source };
       },
     },
     queries: {

@@ -66,6 +66,12 @@ const variables = {
   KEYFLOW_ACTOR_IDLE_MS: ['actorIdleMs', int(1, 86_400_000), '60000'],
   KEYFLOW_MAX_ACTORS: ['maxActors', int(1, 10_000_000), '10000'],
   KEYFLOW_MAX_PENDING_EVENTS: ['maxPendingEvents', int(1, 10_000_000), '20000'],
+  // Per worker, by message bytes beside the counts above: pending events and dead letters
+  // (backpressure pauses past it) and one flush transaction (a larger flush is stored in parts).
+  KEYFLOW_MAX_PENDING_BYTES: ['maxPendingBytes', int(64 * 1024, 4 * 1024 * 1024 * 1024), String(32 * 1024 * 1024)],
+  KEYFLOW_FLUSH_MAX_BYTES: ['flushMaxBytes', int(64 * 1024, 1024 * 1024 * 1024), String(8 * 1024 * 1024)],
+  // A dead letter keeps at most this much of its raw value, with the whole value's length and SHA-256.
+  KEYFLOW_DEAD_LETTER_MAX_BYTES: ['deadLetterMaxBytes', int(0, 16 * 1024 * 1024), String(64 * 1024)],
   KEYFLOW_PARTITION_KEY: ['partitionKey', z.enum(['userId', 'id']), 'userId'],
   KEYFLOW_MAX_BODY_BYTES: ['maxBodyBytes', int(1024, 64 * 1024 * 1024), String(1024 * 1024)],
   KEYFLOW_API_KEYS: ['apiKeys', list.transform(parseApiKeys), ''],

@@ -6,12 +6,14 @@ import { Kafka, logLevel } from 'kafkajs';
 import { requireServices } from '../../test/support/services.ts';
 import { createLogger } from '../log/index.ts';
 import { createKafka } from './client.ts';
-import { EventPublisher, KafkaUnavailableError } from './publisher.ts';
+import { EventPublisher, EventTooLargeError, KafkaUnavailableError } from './publisher.ts';
 import { MessageTrust, SIGNATURE_HEADER } from './trust.ts';
 import { COMMAND_HEADER, ERASE_USER } from '../../actors/index.ts';
 
 const topic = `keyflow.t.publisher.${randomBytes(4).toString('hex')}`;
 const trustTopic = `${topic}.trust`;
+/** A topic whose record batches may hold at most 16 KiB. */
+const smallTopic = `${topic}.small`;
 let kafkaBrokers: readonly string[] = [];
 let admin: ReturnType<Kafka['admin']>;
 let publisher: EventPublisher;
@@ -22,14 +24,14 @@ before(async () => {
   const kafka = createKafka({ kafkaBrokers: [...kafkaBrokers] }, 'publisher-test', log);
   admin = new Kafka({ clientId: 'publisher-test-admin', brokers: [...kafkaBrokers], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }, { topic: trustTopic, numPartitions: 1 }] });
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }, { topic: trustTopic, numPartitions: 1 }, { topic: smallTopic, numPartitions: 2, configEntries: [{ name: 'max.message.bytes', value: '16384' }] }] });
   publisher = new EventPublisher(kafka, { topic, timeoutMs: 10_000 });
   await publisher.connect();
 });
 
 after(async () => {
   await publisher?.close();
-  await admin?.deleteTopics({ topics: [topic, trustTopic] }).catch(() => undefined);
+  await admin?.deleteTopics({ topics: [topic, trustTopic, smallTopic] }).catch(() => undefined);
   await admin?.disconnect();
 });
 
@@ -101,5 +103,43 @@ test("publisher - with the deployment's secret every event is signed as an event
     await consumer.disconnect();
     await edge.close();
     await plain.close();
+  }
+});
+
+test('publisher - one key\'s publish far over the topic\'s max.message.bytes goes out in several sends, each batch under it, all acknowledged in order', async () => {
+  const kafka = createKafka({ kafkaBrokers: [...kafkaBrokers] }, 'publisher-test-small', log);
+  const small = new EventPublisher(kafka, { topic: smallTopic, timeoutMs: 20_000, partitionCount: 2 });
+  try {
+    await small.connect();
+    assert.deepEqual(small.messageLimit, { maxMessageBytes: 16_384, source: `max.message.bytes of topic ${smallTopic}` });
+    const events = Array.from({ length: 200 }, (_, i) => ({ id: `big-${i}`, key: 'u-one', value: JSON.stringify({ id: `big-${i}`, pad: 'x'.repeat(1_000) }) }));
+    const before = small.sends;
+    await small.publish(events);
+    const sends = small.sends - before;
+    // ~200 KB for one partition, at most 16 KiB per batch: at least 13 sends.
+    assert.ok(sends >= 13 && sends <= 20, `${sends} sends`);
+    const offsets = await admin.fetchTopicOffsets(smallTopic);
+    assert.equal(offsets.reduce((sum, p) => sum + Number(p.high), 0), 200);
+  } finally {
+    await small.close();
+  }
+});
+
+test('publisher - an event larger than one message of the topic is refused before anything of its publish is produced', async () => {
+  const kafka = createKafka({ kafkaBrokers: [...kafkaBrokers] }, 'publisher-test-small', log);
+  const small = new EventPublisher(kafka, { topic: smallTopic, timeoutMs: 20_000, partitionCount: 2 });
+  try {
+    await small.connect();
+    const high = async () => (await admin.fetchTopicOffsets(smallTopic)).reduce((sum, p) => sum + Number(p.high), 0);
+    const before = await high();
+    const ok = { id: 'fits', key: 'u-2', value: '{"id":"fits"}' };
+    const huge = { id: 'huge', key: 'u-2', value: JSON.stringify({ id: 'huge', pad: 'x'.repeat(17_000) }) };
+    await assert.rejects(small.publish([ok, huge]), (e: unknown) => e instanceof EventTooLargeError && e.index === 1 && e.maxEventBytes < 16_384 && e.message.includes(`max.message.bytes of topic ${smallTopic}: 16384 bytes`));
+    const fitting = small.maxEventBytes!;
+    assert.ok(fitting > 14_000 && fitting < 16_384, String(fitting));
+    await small.publish([ok]);
+    assert.equal(await high(), before + 1);
+  } finally {
+    await small.close();
   }
 });

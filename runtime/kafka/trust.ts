@@ -19,7 +19,7 @@ export type SignedKind = { readonly event: true } | { readonly command: string }
 const EVENT_MARK = 'keyflow/1 event';
 const commandMark = (name: string): string => `keyflow/1 command ${name}`;
 /** SHA-256 output, base64url without padding. */
-const SIGNATURE_CHARS = 43;
+export const SIGNATURE_CHARS = 43;
 
 type Bytes = Buffer | string | null;
 

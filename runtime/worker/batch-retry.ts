@@ -4,7 +4,7 @@
 // heartbeating, so it keeps its assignment; a rebalance or a stop ends the wait and leaves the
 // rest unresolved, to be fetched again by whoever owns the partition then. After 5 failed
 // attempts the batch's remaining messages become ONE dead letter (reason `batch-failed`: the
-// first one's key and raw bytes, at most 64 KiB of them, its offset, and "offsets F–L (N
+// first one's key and raw bytes (the flusher keeps KEYFLOW_DEAD_LETTER_MAX_BYTES of them), its offset, and "offsets F–L (N
 // messages)" in the error) and their offsets are resolved — committed by the flush that
 // stores that dead letter, never before — so the partition moves on.
 //
@@ -19,8 +19,6 @@ import { backoffMs } from '../backoff.ts';
 export const BATCH_MAX_ATTEMPTS = 5;
 /** The longest wait between two attempts. */
 export const BATCH_RETRY_MAX_MS = 30_000;
-/** Raw bytes of the first message kept in a `batch-failed` dead letter. */
-export const BATCH_DEAD_LETTER_RAW_BYTES = 64 * 1024;
 /** The longest the retry wait goes without a heartbeat (kafkajs sends one at most every heartbeatInterval). */
 const HEARTBEAT_SLICE_MS = 1_000;
 
@@ -124,7 +122,7 @@ export async function processWithRetry(payload: EachBatchPayload, process: (view
     lastOffset: last.offset,
     messages: left.length,
     key: first.key ?? null,
-    raw: first.value === null ? null : first.value.subarray(0, BATCH_DEAD_LETTER_RAW_BYTES),
+    raw: first.value,
     reason: 'batch-failed',
     error: `processing failed ${maxAttempts} times (last: ${message.slice(0, 500)}); offsets ${first.offset}–${last.offset} (${left.length} messages)`,
   });

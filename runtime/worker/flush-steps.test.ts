@@ -36,7 +36,7 @@ function flushPath(commitOffsets: (o: readonly OffsetCommit[]) => Promise<void>,
   ledger.assign([0]);
   const steps = new FlushSteps({
     workerId: 0,
-    config: { topic: 'keyflow.events', groupId: 'g', redisPrefix: prefix, databaseUrl: db.url, redisUrl: serviceUrls().redisUrl },
+    config: { topic: 'keyflow.events', groupId: 'g', redisPrefix: prefix, databaseUrl: db.url, redisUrl: serviceUrls().redisUrl, flushMaxBytes: 8 * 1024 * 1024 },
     sql: db.sql,
     log: createLogger('silent'),
     metrics,
@@ -50,6 +50,7 @@ function flushPath(commitOffsets: (o: readonly OffsetCommit[]) => Promise<void>,
     ledger,
     intervalMs: 1_000,
     maxEvents: 1_000,
+    deadLetterMaxBytes: 65_536,
     store: (b) => (wrapStore === undefined ? steps.store(b) : wrapStore(() => steps.store(b))),
     settle: (b, s) => steps.settle(b, s),
     onRetry: (e, r) => steps.failed(e, r),
@@ -58,7 +59,7 @@ function flushPath(commitOffsets: (o: readonly OffsetCommit[]) => Promise<void>,
     const now = Date.now();
     // One occurredAt for every event: the same id offered twice is then the same event.
     const event = { id, type: 'ad.view', source: 's', occurredAt: OCCURRED_AT, userId: `u-${id}` } as KeyflowEvent;
-    registry.offer(event.userId!, event, { partition: 0, offset: String(offset), span: undefined, receivedAtMs: now }, now);
+    registry.offer(event.userId!, event, { partition: 0, offset: String(offset), span: undefined, receivedAtMs: now, bytes: 100 }, now);
     flusher.consumed(0, String(offset));
   };
   return { flusher, ledger, steps, offer, metrics };

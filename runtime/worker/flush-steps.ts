@@ -19,7 +19,7 @@ import { storeBatch, type Meta } from './store-batch.ts';
 
 export type FlushStepsDeps = {
   readonly workerId: number;
-  readonly config: Pick<Config, 'topic' | 'groupId' | 'redisPrefix' | 'databaseUrl' | 'redisUrl'>;
+  readonly config: Pick<Config, 'topic' | 'groupId' | 'redisPrefix' | 'databaseUrl' | 'redisUrl' | 'flushMaxBytes'>;
   readonly sql: Sql;
   readonly log: Logger;
   readonly metrics: KeyflowMetrics;

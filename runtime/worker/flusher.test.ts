@@ -46,6 +46,7 @@ function setup(store?: (batch: FlushBatch<string>) => Promise<number>, options: 
     ledger,
     intervalMs: 100,
     maxEvents: 3,
+    deadLetterMaxBytes: 4,
     store: async (b) => {
       stored.push(b);
       return store === undefined ? b.entries.length : store(b);
@@ -265,4 +266,40 @@ test('flusher - a rejection of settle is not a failed store: the batch is not re
   await assert.rejects(s.flusher.flush(), /bug/);
   assert.equal(s.flusher.retryEvents, undefined);
   assert.equal(s.flusher.flushing, false);
+});
+
+test('flusher - a dead letter keeps deadLetterMaxBytes of its raw value, its full length and SHA-256, and its last offset', async () => {
+  const s = setup();
+  s.take(0, '5');
+  s.flusher.deadLetter({ ...deadLetter('5'), raw: new TextEncoder().encode('not json at all'), lastOffset: '9' });
+  await s.flusher.flush();
+  const [row] = s.stored[0]!.deadLetters;
+  assert.equal(Buffer.from(row!.raw!).toString(), 'not ');
+  assert.deepEqual({ length: row!.rawLength, sha: row!.rawSha256?.byteLength, last: row!.lastOffset }, { length: 15, sha: 32, last: '9' });
+});
+
+test('flusher - pendingBytes counts events and dead letters taken in until stored, a failed attempt\'s included, and flushIfFull flushes on bytes', async () => {
+  let fail = true;
+  const s = setup(async (b) => {
+    if (fail) throw new Error('store down');
+    return b.entries.length;
+  }, { maxBytes: 1_000 });
+  s.take(0, '1', 'a');
+  s.flusher.added(600);
+  assert.equal(s.flusher.pendingBytes, 600);
+  s.flusher.flushIfFull();
+  assert.equal(s.stored.length, 0, 'under maxBytes and maxEvents: no flush');
+  s.take(0, '2');
+  s.flusher.deadLetter({ ...deadLetter('2'), raw: new Uint8Array(300) });
+  const withDead = s.flusher.pendingBytes;
+  assert.ok(withDead >= 600 + 4 + 256, `a dead letter weighs its kept bytes and its row (${withDead})`);
+  s.flusher.flushIfFull();
+  await s.flusher.flush();
+  assert.equal(s.stored.length, 1, 'over maxBytes: flushed');
+  assert.equal(s.stored[0]!.bytes, withDead);
+  assert.equal(s.flusher.pendingBytes, withDead, 'a failed batch still weighs');
+  fail = false;
+  s.clock.now += 10_000;
+  await s.flusher.flush();
+  assert.equal(s.flusher.pendingBytes, 0);
 });

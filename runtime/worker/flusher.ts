@@ -12,14 +12,22 @@
 // - Flushes never overlap: a flush asked for during one shares its promise and runs once
 //   more right after it (if something was taken in meanwhile), never twice.
 // - A flush is due when the oldest work taken in is intervalMs old, when a failed batch's
-//   retry time came, or (flushIfFull) when maxEvents are pending.
+//   retry time came, or (flushIfFull) when maxEvents or maxBytes are pending.
+// - Bytes, not counts (DESIGN.md): `pendingBytes` counts what was taken in by its size on the
+//   wire (an event's message value, a dead letter's kept bytes), the same way as `pending`,
+//   so backpressure can pause on bytes as well as on events.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DeadLetterRow } from '../../db/index.ts';
+import { boundDeadLetter, type DeadLetterRow } from '../../db/index.ts';
 import { backoffMs, type Backoff } from '../backoff.ts';
 import type { OffsetLedger, TakenOffsets } from './offset-ledger.ts';
 
-/** One flush's worth of work. */
-export type FlushBatch<E> = { readonly entries: readonly E[]; readonly deadLetters: readonly DeadLetterRow[]; readonly offsets: TakenOffsets };
+/** One flush's worth of work; `bytes` is what its entries and dead letters weigh (see pendingBytes). */
+export type FlushBatch<E> = { readonly entries: readonly E[]; readonly deadLetters: readonly DeadLetterRow[]; readonly offsets: TakenOffsets; readonly bytes: number };
+
+/** What a dead letter weighs while pending: its kept bytes and its texts, with room for the rest of the row. */
+export function deadLetterBytes(row: DeadLetterRow): number {
+  return 256 + (row.raw?.byteLength ?? 0) + (row.key?.byteLength ?? 0) + row.reason.length + 3 * row.error.length;
+}
 
 /** Where pending events wait until a flush takes them (the actor registry). */
 export type PendingEvents<E> = { drain(): E[]; readonly pendingCount: number };
@@ -34,6 +42,10 @@ export type FlusherOptions<E, S> = {
   readonly intervalMs: number;
   /** flushIfFull flushes once this much is pending. */
   readonly maxEvents: number;
+  /** …or once this many bytes are pending. */
+  readonly maxBytes?: number;
+  /** A dead letter keeps at most this many bytes of its raw value (with its full length and SHA-256). */
+  readonly deadLetterMaxBytes: number;
   /** Store the batch's rows in one transaction; rejects when they were not stored (the batch is retried). */
   readonly store: (batch: FlushBatch<E>) => Promise<S>;
   /** After the rows are stored: commit the offsets, update the views. */
@@ -56,6 +68,10 @@ export class Flusher<E, S = unknown> {
   readonly #o: FlusherOptions<E, S>;
   readonly #now: () => number;
   #deadLetters: DeadLetterRow[] = [];
+  /** Bytes taken in (events given to `added`, dead letters) and not yet taken by a flush. */
+  #freshBytes = 0;
+  /** Bytes of the attempt under way. */
+  #inFlightBytes = 0;
   /** When the oldest work not yet taken by a flush was taken in. */
   #dirtySince: number | undefined;
   #retry: FlushBatch<E> | undefined;
@@ -77,9 +93,25 @@ export class Flusher<E, S = unknown> {
     this.#dirtySince ??= this.#now();
   }
 
-  /** A dead letter for the next flush (its message's offset is given to `consumed`). */
+  /**
+   * A dead letter for the next flush (its message's offset is given to `consumed`). Its raw
+   * value is cut to deadLetterMaxBytes here, so a pending dead letter holds no more; a row
+   * covering a range of offsets says its last one in `lastOffset`.
+   */
   deadLetter(row: DeadLetterRow): void {
-    this.#deadLetters.push(row);
+    const bounded = boundDeadLetter(row, this.#o.deadLetterMaxBytes);
+    this.#deadLetters.push(bounded);
+    this.#freshBytes += deadLetterBytes(bounded);
+  }
+
+  /** An event of `bytes` was handed to the pending events (counted in pendingBytes until stored). */
+  added(bytes: number): void {
+    this.#freshBytes += bytes;
+  }
+
+  /** Bytes of the events and dead letters taken in and not yet stored, the attempt under way included. */
+  get pendingBytes(): number {
+    return this.#freshBytes + (this.#retry?.bytes ?? 0) + this.#inFlightBytes;
   }
 
   /** Events and dead letters taken in and not yet stored, the attempt under way included. */
@@ -115,9 +147,9 @@ export class Flusher<E, S = unknown> {
     if ((due || retryDue) && this.#flushing === undefined) void this.flush();
   }
 
-  /** Flush when maxEvents or more are pending. */
+  /** Flush when maxEvents or more, or maxBytes or more, are pending. */
   flushIfFull(): void {
-    if (this.pending >= this.#o.maxEvents) void this.flush();
+    if (this.pending >= this.#o.maxEvents || this.pendingBytes >= (this.#o.maxBytes ?? Infinity)) void this.flush();
   }
 
   /** Flush everything pending now; concurrent calls share one flush loop. Never rejects on a failed store. */
@@ -161,14 +193,17 @@ export class Flusher<E, S = unknown> {
     const deadLetters = this.#deadLetters;
     this.#deadLetters = [];
     const offsets = this.#o.ledger.take();
+    const freshBytes = this.#freshBytes;
+    this.#freshBytes = 0;
     this.#dirtySince = undefined;
     const previous = this.#retry;
     this.#retry = undefined;
     const batch: FlushBatch<E> = previous
-      ? { entries: previous.entries.concat(fresh), deadLetters: previous.deadLetters.concat(deadLetters), offsets }
-      : { entries: fresh, deadLetters, offsets };
+      ? { entries: previous.entries.concat(fresh), deadLetters: previous.deadLetters.concat(deadLetters), offsets, bytes: previous.bytes + freshBytes }
+      : { entries: fresh, deadLetters, offsets, bytes: freshBytes };
     if (batch.entries.length === 0 && batch.deadLetters.length === 0 && !this.#o.ledger.hasUncommitted(offsets)) return true;
     this.#inFlight = batch.entries.length + batch.deadLetters.length;
+    this.#inFlightBytes = batch.bytes;
     let stored: S;
     try {
       stored = await this.#o.store(batch);
@@ -181,6 +216,7 @@ export class Flusher<E, S = unknown> {
       return false;
     } finally {
       this.#inFlight = 0; // stored, or kept in #retry
+      this.#inFlightBytes = 0;
     }
     this.#failures = 0;
     await this.#o.settle(batch, stored);

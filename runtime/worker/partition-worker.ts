@@ -10,9 +10,10 @@
 // - ./batch-retry.ts: a batch whose processing throws is retried, then dead-lettered;
 // - ./consumer-restart.ts: a consumer kafkajs gave up on is started again.
 //
-// Backpressure: when more than maxPendingEvents are pending the worker pauses its partitions
-// (the rest of the fetched batch stays unresolved and is fetched again) and resumes them
-// once a flush brought the pending work below half of that. When the group starts to
+// Backpressure: when more than maxPendingEvents, or more than maxPendingBytes (message bytes),
+// are pending the worker pauses its partitions (the rest of the fetched batch stays
+// unresolved and is fetched again) and resumes them once a flush brought the pending work
+// below half of both. When the group starts to
 // rebalance, the worker flushes and commits before it lets its partitions go.
 //
 // Commands: an erasure is run where it sits in its partition — everything consumed before
@@ -169,6 +170,8 @@ export class PartitionWorker {
       ledger: this.#ledger,
       intervalMs: c.flushIntervalMs,
       maxEvents: c.flushMaxEvents,
+      maxBytes: c.flushMaxBytes,
+      deadLetterMaxBytes: c.deadLetterMaxBytes,
       store: (batch) => steps.store(batch),
       settle: (batch, stored) => steps.settle(batch, stored),
       onRetry: (e, retry) => {
@@ -277,8 +280,9 @@ export class PartitionWorker {
 
   /** A batch's remaining messages after its last failed attempt: one dead letter (./batch-retry.ts). */
   #deadLetterBatch(letter: BatchDeadLetter): void {
-    const { topic, partition, offset, key, raw, reason, error } = letter;
-    this.#flusher.deadLetter({ topic, partition, offset, key, raw, reason, error });
+    const { topic, partition, offset, lastOffset, key, raw, reason, error } = letter;
+    // The flusher keeps at most KEYFLOW_DEAD_LETTER_MAX_BYTES of raw, with its full length and SHA-256.
+    this.#flusher.deadLetter({ topic, partition, offset, lastOffset, key, raw, reason, error });
     this.#d.metrics.deadLetters.inc({ reason });
     this.#flusher.consumed(partition, letter.lastOffset);
     this.#d.log.error('a batch failed on every attempt; its remaining messages are dead-lettered', { partition, error });
@@ -302,7 +306,7 @@ export class PartitionWorker {
         this.#deadLetter(topic, partition, message, decoded.reason, decoded.error);
       }
       resolveOffset(message.offset);
-      if (isEvent && this.#flusher.pending >= config.maxPendingEvents) {
+      if ((isEvent && this.#flusher.pending >= config.maxPendingEvents) || this.#flusher.pendingBytes >= config.maxPendingBytes) {
         this.#pause();
         void this.#flusher.flush();
         return;
@@ -337,12 +341,12 @@ export class PartitionWorker {
     this.#setConsumerPaused(true);
     this.#d.metrics.partitionPauses.inc();
     this.#d.metrics.pausedPartitions.set({ worker: String(this.#d.workerId) }, this.#ledger.partitions.length);
-    this.#d.log.debug('paused partitions: too much pending', { pending: this.#flusher.pending });
+    this.#d.log.debug('paused partitions: too much pending', { pending: this.#flusher.pending, pendingBytes: this.#flusher.pendingBytes });
   }
 
   #resumeIfDrained(): void {
     if (!this.#paused || this.#life.state !== 'running') return;
-    if (this.#flusher.pending >= this.#d.config.maxPendingEvents / 2) return;
+    if (this.#flusher.pending >= this.#d.config.maxPendingEvents / 2 || this.#flusher.pendingBytes >= this.#d.config.maxPendingBytes / 2) return;
     this.#paused = false;
     this.#setConsumerPaused(false);
     this.#d.metrics.partitionResumes.inc();
@@ -380,8 +384,10 @@ export class PartitionWorker {
     const key = partitionKeyOf(event, config.partitionKey);
     // Replayed from before a done erasure of this key: that erasure already erased it.
     if (this.#fences.drops(partition, key, message.offset)) return;
-    const outcome = this.#registry.offer(key, event, { partition, offset: message.offset, span, receivedAtMs: receivedAtOf(message, now) }, now);
+    const bytes = message.value?.byteLength ?? 0;
+    const outcome = this.#registry.offer(key, event, { partition, offset: message.offset, span, receivedAtMs: receivedAtOf(message, now), bytes }, now);
     if (outcome === 'duplicate') metrics.eventsDeduplicated.inc({ stage: 'memory' });
+    else this.#flusher.added(bytes);
   }
 
   /** Load the partition's erasure fences, retrying while the store is down; false: give up the batch. */
@@ -465,6 +471,7 @@ export class PartitionWorker {
     const now = Date.now();
     const { metrics } = this.#d;
     metrics.pendingEvents.set(this.#flusher.pending);
+    metrics.pendingBytes.set(this.#flusher.pendingBytes);
     metrics.liveActors.set(this.#registry.size);
     this.#flusher.tick(now);
     this.#live.tick(now);

@@ -21,7 +21,7 @@ const spanOf = (i: number): SpanContext => ({ traceId: traceId(i + 1), spanId: (
 const entry = (i: number, traced: boolean): Pending<Meta> => ({
   key: `k${i}`,
   event: { id: `e${i}`, type: 't', source: 's', occurredAt: 0 },
-  meta: { partition: 0, offset: String(i), span: traced ? spanOf(i) : undefined, receivedAtMs: 0 },
+  meta: { partition: 0, offset: String(i), span: traced ? spanOf(i) : undefined, receivedAtMs: 0, bytes: 100 },
 });
 
 test("spans - a flush span is a child of its first traced event's span and links to the others, up to 128", () => {
