@@ -28,7 +28,7 @@ const deadLetterSchema = z
     key: z.base64().nullable().describe('the message key, base64; null when it had none'),
     raw: z.base64().nullable().describe('the message value, base64; null when it had none'),
     rawPreview: z.string().nullable().describe('the first 256 characters of the value as UTF-8 (invalid bytes as U+FFFD)'),
-    reason: z.string().describe('not-json, schema, empty, too-large, store-rejected'),
+    reason: z.string().describe('not-json, schema, empty, too-large, store-rejected, undecodable-batch, …'),
     error: z.string(),
     createdAt: isoInstant,
   })

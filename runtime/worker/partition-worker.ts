@@ -6,6 +6,8 @@
 //   attempt holds counting as pending, flushes asked for during a flush;
 // - ./flush-steps.ts: a flush in the stores — rows, then offsets, then the live view;
 // - ./decode-message.ts: what a message is (event, command, dead letter);
+// - ./reproduce.ts: an event keyed by something else than its partition key is re-produced
+//   keyed by it, and its offset counts only once Kafka acknowledged the copy;
 // - ./spans.ts: the process and flush spans.
 //
 // Backpressure: when more than maxPendingEvents are pending the worker pauses its partitions
@@ -39,6 +41,7 @@ import { FlushSteps, type Stored } from './flush-steps.ts';
 import { Flusher } from './flusher.ts';
 import { LiveWriter } from './live-counters.ts';
 import { OffsetLedger } from './offset-ledger.ts';
+import { isReproduced, misKeyedFrom, misKeyOf, Reproducer } from './reproduce.ts';
 import { recordProcessSpan } from './spans.ts';
 import { isDataError, type Meta } from './store-batch.ts';
 
@@ -92,11 +95,13 @@ export class PartitionWorker {
   /** The edge's token as bytes: events carrying it are not validated again. */
   readonly #edgeToken: Buffer | undefined;
   readonly #fences = new ErasureFences();
+  readonly #reproducer: Reproducer;
 
   constructor(deps: PartitionWorkerDeps) {
     this.#d = deps;
     this.#edgeToken = edgeTokenBytes(deps.config);
     this.#life = new Lifecycle(`worker ${deps.workerId}`);
+    this.#reproducer = new Reproducer(deps.kafka, deps.config.topic);
     this.#live = new LiveWriter(deps.redis, deps.config.redisPrefix, (e) => {
       deps.metrics.liveUpdateFailures.inc();
       deps.log.debug('live view not updated', errorFields(e));
@@ -106,7 +111,7 @@ export class PartitionWorker {
     // Every series exists from the start, so the first dead letter or duplicate is an increase
     // that rate() and the alerting rules see, not a series appearing out of nowhere.
     deps.metrics.pausedPartitions.set({ worker: String(deps.workerId) }, 0);
-    for (const reason of ['not-json', 'schema', 'empty', 'too-large', 'store-rejected']) deps.metrics.deadLetters.inc({ reason }, 0);
+    for (const reason of ['not-json', 'schema', 'empty', 'too-large', 'store-rejected', 'undecodable-batch']) deps.metrics.deadLetters.inc({ reason }, 0);
     for (const stage of ['memory', 'store']) deps.metrics.eventsDeduplicated.inc({ stage }, 0);
     this.#consumer = deps.kafka.consumer({
       groupId: c.groupId,
@@ -190,13 +195,21 @@ export class PartitionWorker {
     const { config } = this.#d;
     const { topic, partition } = batch;
     const live = (): boolean => this.#life.state === 'running' && isRunning() && !isStale();
-    for (const message of batch.messages) {
+    const decodedAt: (DecodedMessage | undefined)[] = [];
+    let rerouted: ReadonlySet<number> | undefined;
+    for (const [i, message] of batch.messages.entries()) {
       // Unresolved messages are fetched again once the partition is resumed or reassigned.
       if (this.#life.state !== 'running' || this.#paused || !isRunning() || isStale()) return;
       if (!this.#fences.loaded(partition) && !(await this.#loadFences(topic, partition, message.offset, live, heartbeat))) return;
-      const decoded = decodeMessage(message, this.#edgeToken);
+      const decoded = (decodedAt[i] ??= decodeMessage(message, this.#edgeToken));
+      if (rerouted === undefined && misKeyOf(message, decoded, config.partitionKey) !== undefined) {
+        // Every mis-keyed event of the rest of the batch at once: one produce, not one per message.
+        if ((rerouted = await this.#reproduce(partition, batch.messages, decodedAt, i, live, heartbeat)) === undefined) return;
+      }
       const isEvent = decoded.kind === 'event' || (decoded.kind === 'dead-letter' && decoded.of === 'event');
-      if (decoded.kind === 'command') {
+      if (rerouted?.has(i) === true || decoded.kind === 'skip') {
+        this.#flusher.consumed(partition, message.offset); // stored from its copy / covered by its batch's dead letter
+      } else if (decoded.kind === 'command') {
         if (!(await this.#runCommand(topic, partition, message, decoded.command, live, heartbeat))) return;
       } else if (isEvent) {
         this.#handle(topic, partition, message, decoded);
@@ -249,7 +262,7 @@ export class PartitionWorker {
   }
 
   /** An event's message (or its dead letter): into its actor, for the next flush. */
-  #handle(topic: string, partition: number, message: KafkaMessage, decoded: Exclude<DecodedMessage, { kind: 'command' }>): void {
+  #handle(topic: string, partition: number, message: KafkaMessage, decoded: Exclude<DecodedMessage, { kind: 'command' | 'skip' }>): void {
     const { metrics, config } = this.#d;
     const now = Date.now();
     metrics.eventsConsumed.inc();
@@ -268,8 +281,31 @@ export class PartitionWorker {
     const key = partitionKeyOf(event, config.partitionKey);
     // Replayed from before a done erasure of this key: that erasure already erased it.
     if (this.#fences.drops(partition, key, message.offset)) return;
+    // A copy of a mis-keyed event produced before a done erasure of its key: that erasure covers it.
+    if (isReproduced(message) && this.#fences.dropsCopy(partition, key, producedAt)) return;
     const outcome = this.#registry.offer(key, event, { partition, offset: message.offset, span, receivedAtMs: receivedAtOf(message, now) }, now);
     if (outcome === 'duplicate') metrics.eventsDeduplicated.inc({ stage: 'memory' });
+  }
+
+  /**
+   * Re-produce the mis-keyed events of `messages[from…]` keyed by their partition key
+   * (./reproduce.ts), retrying while Kafka refuses; their indexes once acknowledged, undefined
+   * when the batch was given up (a rebalance, a drain) — it is fetched again.
+   */
+  async #reproduce(partition: number, messages: readonly KafkaMessage[], decoded: (DecodedMessage | undefined)[], from: number, live: () => boolean, heartbeat: () => Promise<void>): Promise<ReadonlySet<number> | undefined> {
+    const found = misKeyedFrom(messages, decoded, from, this.#d.config.partitionKey, (m) => decodeMessage(m, this.#edgeToken));
+    const items = found.map(({ index, key }) => ({ message: messages[index] as KafkaMessage, key }));
+    for (let failures = 0; live(); failures++) {
+      try {
+        await this.#reproducer.reproduce(partition, items);
+        this.#d.log.debug('re-produced events keyed by their partition key', { partition, events: items.length });
+        return new Set(found.map((f) => f.index));
+      } catch (e) {
+        this.#d.log.warn('re-producing mis-keyed events failed; will retry', { ...errorFields(e), partition, events: items.length });
+        if (!(await this.#pauseBriefly(failures, heartbeat))) return undefined;
+      }
+    }
+    return undefined;
   }
 
   /** Load the partition's erasure fences, retrying while the store is down; false: give up the batch. */
@@ -319,6 +355,7 @@ export class PartitionWorker {
       }
     }
     this.#registry.forget(cmd.userId, result.identities);
+    this.#fences.erased(partition, cmd.userId, cmd.requestedAt);
     try {
       await forgetLiveUser(this.#d.redis, config.redisPrefix, cmd.userId);
     } catch (e) {
@@ -381,6 +418,7 @@ export class PartitionWorker {
       } finally {
         this.#live.close();
         await this.#consumer.disconnect();
+        await this.#reproducer.close();
         if (this.#life.state === 'draining') this.#life.to('stopped');
       }
     })();
