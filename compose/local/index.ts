@@ -12,3 +12,5 @@ export type { ServiceName } from './service.ts';
 export { ensureChromium, chromiumPath } from './chromium.ts';
 export { connectJars, startConnectWorker, connectWorkerPom, jdbcSinkPom } from './connect.ts';
 export type { ConnectJars, ConnectWorker, ConnectWorkerOptions } from './connect.ts';
+export { ensureProducerTools, javaProducer } from './producers.ts';
+export type { JavaProducer } from './producers.ts';
