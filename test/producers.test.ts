@@ -72,13 +72,8 @@ async function assertStoredOnce(expected: Readonly<Record<string, number>>, time
 const lines = (source: string, n: number, users: number): string[] => Array.from({ length: n }, (_, i) => `${source}-u${i % users}|${event(`${source}-${i}`, source, `${source}-u${i % users}`)}`);
 
 test('producers - kcat (librdkafka) with -z none, gzip, snappy, lz4 and zstd: every event stored and counted once', async () => {
-  const expected: Record<string, number> = {};
-  for (const codec of codecNames) {
-    const source = `kcat-${codec}`;
-    await kcatProduce(codec, lines(source, 30, 6));
-    expected[source] = 30;
-  }
-  await assertStoredOnce(expected);
+  await Promise.all(codecNames.map((codec) => kcatProduce(codec, lines(`kcat-${codec}`, 30, 6))));
+  await assertStoredOnce(Object.fromEntries(codecNames.map((codec) => [`kcat-${codec}`, 30])));
 });
 
 test('producers - the Java client, idempotent with every compression.type, and transactions: committed stored once, aborted never', async () => {
@@ -127,7 +122,9 @@ test('producers - a keyless message and one keyed by something else are re-produ
   // The copies are in the topic, keyed by their user and naming the message they copy.
   const topic = await runWith(kcat, ['-C', '-b', broker, '-t', iso.topic, '-e', '-q', '-f', '%k %h\\n'], '');
   const copies = topic.split('\n').filter((l) => l.includes('keyflow-reproduced-from=')).map((l) => l.split(' ')[0]);
-  assert.deepEqual(copies.sort(), [gone, gone, kept, kept].sort());
+  // (A rebalance may make a copy twice: the store removes the duplicate.)
+  assert.deepEqual([kept, gone].map((k) => copies.filter((c) => c === k).length >= 2), [true, true], copies.join(' '));
+  assert.deepEqual(new Set(copies), new Set([kept, gone]));
 });
 
 type DeadLetter = { partition: number; offset: string; key: string | null; raw: string | null; reason: string; error: string };
