@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import kafkajs, { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { compressFrameSync } from 'lz4-napi';
 import { ensureProducerTools, javaProducer, loadSettings, type JavaProducer } from '../compose/local/index.ts';
+import { partitionOf } from '../runtime/kafka/index.ts';
 import { eventually, getJson } from './support/http.ts';
 import { isolate, startKeyflow, type Isolated, type KeyflowProcess } from './support/keyflow.ts';
 import { serviceUrls } from './support/services.ts';
@@ -25,9 +26,10 @@ const tag = randomBytes(3).toString('hex');
 /** Every event of this file occurred a minute ago: inside the reports' default window. */
 const occurredAt = Date.now() - 60_000;
 const codecNames = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+const PARTITIONS = 4;
 
 before(async () => {
-  iso = await isolate({ KEYFLOW_WORKERS: '2' });
+  iso = await isolate({ KEYFLOW_WORKERS: '2', KEYFLOW_PARTITIONS: String(PARTITIONS) });
   [kf, kcat, java] = await Promise.all([startKeyflow(iso.env), ensureProducerTools(), javaProducer(loadSettings(process.env))]);
 });
 
@@ -53,9 +55,13 @@ function runWith(command: string, args: readonly string[], input: string): Promi
   });
 }
 
-/** kcat -P: `KEY|VALUE` lines when keyed, bare values otherwise (no key); `-Z`: an empty value is a tombstone. */
-const kcatProduce = (codec: string, lines: readonly string[], opts: { keyed: boolean; nullEmpty?: boolean } = { keyed: true }): Promise<string> =>
-  runWith(kcat, ['-P', '-b', broker, '-t', iso.topic, '-z', codec, ...(opts.keyed ? ['-K', '|'] : []), ...(opts.nullEmpty === true ? ['-Z'] : [])], `${lines.join('\n')}\n`);
+/** kcat -P: `KEY|VALUE` lines when keyed, bare values otherwise (no key); `-Z`: an empty value is a tombstone; `-p`: that partition. */
+const kcatProduce = (codec: string, lines: readonly string[], opts: { keyed: boolean; nullEmpty?: boolean; partition?: number } = { keyed: true }): Promise<string> =>
+  runWith(
+    kcat,
+    ['-P', '-b', broker, '-t', iso.topic, '-z', codec, ...(opts.keyed ? ['-K', '|'] : []), ...(opts.nullEmpty === true ? ['-Z'] : []), ...(opts.partition === undefined ? [] : ['-p', String(opts.partition)])],
+    `${lines.join('\n')}\n`,
+  );
 
 const storedCount = async (source: string): Promise<number> =>
   Number((await iso.db.sql<{ n: string }[]>`select count(*) as n from events where source = ${source} and id like ${`${tag}-%`}`)[0]?.n);
@@ -106,25 +112,34 @@ test('producers - a keyless message and one keyed by something else are re-produ
   await kcatProduce('none', [event('rp-1', 'reproduce', kept)], { keyed: false });
   await kcatProduce('lz4', [`someone-else|${event('rp-2', 'reproduce', kept)}`]);
   assert.deepEqual((await stored(kept, 2)).map((r) => r.id), [`${tag}-rp-1`, `${tag}-rp-2`]);
-  // Erased: the DELETE goes out as soon as Kafka acknowledged the two messages.
+  // Erased: the DELETE goes out as soon as Kafka acknowledged the two messages. They sit in
+  // another partition than the user's, behind a backlog, so their copies reach the user's
+  // partition after the erasure command: the erasure covers them all the same.
   const gone = `${tag}-rp-gone`;
-  await kcatProduce('snappy', [event('rp-3', 'reproduce', gone)], { keyed: false });
-  await kcatProduce('zstd', [`${kept}|${event('rp-4', 'reproduce', gone)}`]);
+  const elsewhere = (partitionOf(gone, PARTITIONS) + 1) % PARTITIONS;
+  const backlog = Array.from({ length: 3_000 }, (_, i) => `${tag}-bl${i}|${event(`bl-${i}`, 'backlog', `${tag}-bl${i}`)}`);
+  await kcatProduce('lz4', backlog, { keyed: true, partition: elsewhere });
+  await kcatProduce('snappy', [event('rp-3', 'reproduce', gone)], { keyed: false, partition: elsewhere });
+  await kcatProduce('zstd', [`${kept}|${event('rp-4', 'reproduce', gone)}`], { keyed: true, partition: elsewhere });
   const res = await fetch(`${kf.url}/v1/users/${encodeURIComponent(gone)}`, { method: 'DELETE' });
   assert.equal(res.status, 202);
   const { erasureId } = (await res.json()) as { erasureId: string };
   await eventually(() => getJson<{ status: string }>(`${kf.url}/v1/erasures/${erasureId}`), (r) => r.body.status === 'done');
+  // The copies are in the topic, keyed by their user and naming the message they copy (a
+  // rebalance may make a copy twice: the store removes the duplicate).
+  const copiesOf = async (): Promise<string[]> =>
+    (await runWith(kcat, ['-C', '-b', broker, '-t', iso.topic, '-e', '-q', '-f', '%k %h\\n'], ''))
+      .split('\n')
+      .filter((l) => l.includes('keyflow-reproduced-from='))
+      .map((l) => l.split(' ')[0] as string);
+  const copies = await eventually(copiesOf, (c) => c.filter((k) => k === gone).length >= 2);
+  assert.deepEqual([kept, gone].map((k) => copies.filter((c) => c === k).length >= 2), [true, true], copies.join(' '));
+  assert.deepEqual(new Set(copies), new Set([kept, gone]));
   // An event the user sends after the erasure is new data; once it is stored, the copies
-  // (ahead of it in the user's partition) have been consumed too.
+  // (ahead of it in the user's partition) have been consumed too — and dropped as erased.
   await kcatProduce('none', [`${gone}|${event('rp-5', 'reproduce-after', gone)}`]);
   assert.deepEqual((await stored(gone, 1)).map((r) => r.id), [`${tag}-rp-5`]);
   assert.equal(await reportTotal('reproduce'), 2);
-  // The copies are in the topic, keyed by their user and naming the message they copy.
-  const topic = await runWith(kcat, ['-C', '-b', broker, '-t', iso.topic, '-e', '-q', '-f', '%k %h\\n'], '');
-  const copies = topic.split('\n').filter((l) => l.includes('keyflow-reproduced-from=')).map((l) => l.split(' ')[0]);
-  // (A rebalance may make a copy twice: the store removes the duplicate.)
-  assert.deepEqual([kept, gone].map((k) => copies.filter((c) => c === k).length >= 2), [true, true], copies.join(' '));
-  assert.deepEqual(new Set(copies), new Set([kept, gone]));
 });
 
 type DeadLetter = { partition: number; offset: string; key: string | null; raw: string | null; reason: string; error: string };
