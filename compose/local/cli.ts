@@ -1,7 +1,7 @@
 // `npm run services -- up|down|status`: the local PostgreSQL, Redis and Kafka without Docker,
 // and Jaeger and Prometheus when named.
 // Exit codes: 0 done / all up, 1 a service failed or is down, 2 usage.
-import { allServices, connectJars, coreServices, ensureChromium, loadSettings, formatStatus, observabilityServices, servicesDown, servicesStatus, servicesUp, type ServiceName } from './index.ts';
+import { allServices, connectJars, coreServices, ensureChromium, javaProducer, loadSettings, formatStatus, observabilityServices, servicesDown, servicesStatus, servicesUp, type ServiceName } from './index.ts';
 
 const usage = `usage: npm run services -- <command> [service…]
 
@@ -13,6 +13,8 @@ const usage = `usage: npm run services -- <command> [service…]
   status   one line per service; exits 1 if any of PostgreSQL, Redis, Kafka is down
   down     stop what \`up\` started
   chromium install Debian's chromium (for the browser test) unless /usr/bin/chromium exists
+  producers install kcat and a JDK when missing and compile the Java test producer (for
+           test/producers.test.ts; \`npm test\` does it before that file)
   connect  fetch the Kafka Connect 3.9.1 worker and Debezium's JDBC sink from Maven Central
            into .keyflow/services/connect (cached; the bench's \`--baselines peer\` runs it)
 
@@ -69,6 +71,11 @@ async function main(command: string | undefined, args: readonly string[] = []): 
     }
     case 'chromium': {
       console.log(`chromium  ${await ensureChromium()}`);
+      return 0;
+    }
+    case 'producers': {
+      const p = await javaProducer(loadSettings(process.env));
+      console.log(`producers kcat and ${p.mainClass} (${p.classpath.split(':').length} classpath entries)`);
       return 0;
     }
     default:

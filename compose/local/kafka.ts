@@ -28,8 +28,6 @@ export const kafkaService: LocalService = {
   missingPackages: async () => [
     ...((await which('java')) ? [] : ['openjdk-17-jre-headless']),
     ...((await which('mvn')) ? [] : ['maven']),
-    // librdkafka's command-line producer: the tests produce with it as users do (./producers.ts).
-    ...((await which('kcat')) ? [] : ['kcat']),
   ],
   start,
   stop,

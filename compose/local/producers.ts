@@ -1,7 +1,8 @@
 // The real Kafka producers the tests drive (test/producers.test.ts): Debian's `kcat`
 // (librdkafka) and a small producer on the official Java client (./producers/KeyflowProducer.java).
 // Rule: what a fresh machine lacks is installed with apt in one run (kcat; a JDK when `javac`
-// is missing, since a broker needs only the JRE), and the Java producer is compiled once per
+// is missing, since a broker needs only the JRE) — by `npm run services -- producers` or by
+// `npm test` before that file, never by `npm start`, which needs neither — and the Java producer is compiled once per
 // source: its classes are cached under the services folder by the source's SHA-256, so a
 // second run costs one file check. Its classpath is the broker's (kafka-clients 3.9.1 with
 // snappy-java, lz4-java, zstd-jni and slf4j), resolved by ./kafka-classpath.ts.
