@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 export const SCENARIOS = ['steady', 'duplicates', 'hotkey', 'http', 'overload'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export type Baseline = 'kafka' | 'postgres' | 'naive' | 'peer';
+export const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export type BenchCodec = (typeof CODECS)[number];
 
 export type BenchOptions = Readonly<{
   scenarios: readonly ScenarioName[];
@@ -12,6 +14,8 @@ export type BenchOptions = Readonly<{
   events: number;
   rate: number | 'max';
   via: 'kafka' | 'http';
+  /** How the bench's Kafka producer compresses its batches (via kafka only). */
+  codec: BenchCodec;
   json: string | undefined;
   outDir: string;
   /** Seconds of the half-rate latency phase (0: none). */
@@ -45,6 +49,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --events N            distinct events of the main phase (default 200000)
   --rate R|max          main phase send rate in events/s (default max)
   --via kafka|http      how events enter keyflow (default kafka; scenario http always uses http)
+  --codec NAME          compression of the bench's Kafka batches: none | gzip | snappy | lz4 | zstd
+                        (default none; what keyflow's consumer decodes)
   --scenario NAME       ${SCENARIOS.join(' | ')} | all, or a comma list (default steady)
                         (--scenario queries: the read routes over a loaded data set; see bench/queries/main.ts)
                         (--scenario workers: 1, 2, 3 worker processes on the same events; see bench/workers.ts)
@@ -95,7 +101,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       strict: true,
       allowPositionals: false,
       options: {
-        events: { type: 'string' }, rate: { type: 'string' }, via: { type: 'string' }, scenario: { type: 'string' }, json: { type: 'string' },
+        events: { type: 'string' }, rate: { type: 'string' }, via: { type: 'string' }, codec: { type: 'string' }, scenario: { type: 'string' }, json: { type: 'string' },
         out: { type: 'string' }, 'latency-seconds': { type: 'string' }, duration: { type: 'string' }, 'dup-ratio': { type: 'string' },
         users: { type: 'string' }, zipf: { type: 'string' }, 'hot-share': { type: 'string' }, batch: { type: 'string' }, clients: { type: 'string' },
         'naive-sample': { type: 'string' }, 'kafka-sample': { type: 'string' }, 'copy-sample': { type: 'string' }, baselines: { type: 'string' },
@@ -111,6 +117,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   for (const s of scenarios) if (!(SCENARIOS as readonly string[]).includes(s)) throw new UsageError(`--scenario: unknown scenario ${JSON.stringify(s)} (known: ${SCENARIOS.join(', ')}, all)`);
   const via = values.via ?? 'kafka';
   if (via !== 'kafka' && via !== 'http') throw new UsageError(`--via: expected kafka or http, got ${JSON.stringify(via)}`);
+  const codec = values.codec ?? 'none';
+  if (!(CODECS as readonly string[]).includes(codec)) throw new UsageError(`--codec: expected ${CODECS.join(', ')}, got ${JSON.stringify(codec)}`);
   const rate = values.rate === undefined || values.rate === 'max' ? 'max' : num('rate', values.rate, 0, { min: 1 });
   const baselineArg = values.baselines ?? 'kafka,postgres,naive';
   const baselines = new Set<Baseline>();
@@ -131,6 +139,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     events: num('events', values.events, 200_000, { min: 1, int: true }),
     rate,
     via,
+    codec: codec as BenchCodec,
     json: values.json,
     outDir: values.out ?? 'bench/out',
     latencySeconds: num('latency-seconds', values['latency-seconds'], 15, { max: 3600 }),

@@ -57,7 +57,7 @@ export async function runScenario(o: BenchOptions, name: ScenarioName, progress:
     const ctx = (): PhaseContext => ({
       tag, url: kf.url, users: o.users, zipf: o.zipf, timeoutSeconds: o.timeoutSeconds, rollups, sampler: kf.sampler, scraper, keyflowPid: kf.pid, services, progress, sends,
       countedBefore: Object.values(expected).reduce((a, b) => a + b, 0),
-      kafka: async () => (kafka ??= await kafkaSender(urls.kafkaBrokers, kf.iso.topic)),
+      kafka: async () => (kafka ??= await kafkaSender(urls.kafkaBrokers, kf.iso.topic, o.codec)),
     });
     const phases: PhaseResult[] = [];
     const runOne = async (spec: Parameters<typeof runPhase>[1]): Promise<PhaseResult> => {

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { Partitioners, type Producer } from 'kafkajs';
 import { testKafka } from '../test/support/services.ts';
+import { CODEC_TYPES, registerCodecs, type CodecName } from '../runtime/kafka/index.ts';
 import type { Message } from './generate.ts';
 import type { Plan } from './plan.ts';
 
@@ -19,15 +20,17 @@ export interface Sender {
   close(): Promise<void>;
 }
 
-/** A kafkajs producer on the events topic, keyed like keyflow's edge (murmur2 of the key). */
-export async function kafkaSender(brokers: readonly string[], topic: string): Promise<Sender> {
+/** A kafkajs producer on the events topic, keyed like keyflow's edge (murmur2 of the key), compressing with `codec`. */
+export async function kafkaSender(brokers: readonly string[], topic: string, codec: CodecName | 'none' = 'none'): Promise<Sender> {
+  registerCodecs();
+  const compression = codec === 'none' ? undefined : CODEC_TYPES[codec];
   const kafka = testKafka('keyflow-bench', { brokers: [...brokers] });
   const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   return {
     via: 'kafka',
     send: async (batch) => {
-      await producer.send({ topic, acks: -1, messages: batch.map((m) => ({ key: m.key, value: m.value })) });
+      await producer.send({ topic, acks: -1, ...(compression !== undefined && { compression }), messages: batch.map((m) => ({ key: m.key, value: m.value })) });
     },
     close: () => producer.disconnect(),
   };

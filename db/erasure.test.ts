@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { partitionKeyOf } from '../actors/index.ts';
-import { eraseUser, erasureFences, getErasure, recordErasure } from './erasure.ts';
+import { eraseUser, erasureFences, erasureRequestTimes, getErasure, recordErasure } from './erasure.ts';
 import { flushBatch } from './flush.ts';
 import { ensurePartitions } from './partitions.ts';
 import { sampleEvents } from './sample-events.ts';
@@ -68,6 +68,9 @@ test('erasure - erases exactly the user, every rollup level and activity stays e
   // The partition's replay from before the command learns the fence.
   assert.deepEqual(await erasureFences(db.sql, 't', 1, '5'), new Map([[target, 10n]]));
   assert.deepEqual(await erasureFences(db.sql, 't', 1, '11'), new Map());
+  // And when the erasure was requested, for the re-produced copies that arrive after it.
+  assert.deepEqual(await erasureRequestTimes(db.sql, 't', 1, '5'), new Map([[target, Date.parse('2026-11-23T00:00:00Z')]]));
+  assert.deepEqual(await erasureRequestTimes(db.sql, 't', 1, '11'), new Map());
 });
 
 test('erasure - an unknown user is done with eventsErased 0, recorded by the worker even when the edge never recorded it', async () => {

@@ -101,3 +101,16 @@ export async function erasureFences(sql: Sql, topic: string, partition: number, 
     group by user_id`;
   return new Map(rows.map((r) => [r.user_id, BigInt(r.command_offset)]));
 }
+
+/**
+ * When each user's newest done erasure of this partition at or after `fromOffset` was
+ * requested (epoch ms): a worker drops a re-produced copy of an event produced before it,
+ * because that event was accepted before the erasure (runtime/worker/reproduce.ts).
+ */
+export async function erasureRequestTimes(sql: Sql, topic: string, partition: number, fromOffset: string): Promise<Map<string, number>> {
+  const rows = await sql<{ user_id: string; requested_at: Date }[]>`
+    select user_id, max(requested_at) as requested_at from erasures
+    where status = 'done' and topic = ${topic} and partition = ${partition} and command_offset >= ${fromOffset}::bigint
+    group by user_id`;
+  return new Map(rows.map((r) => [r.user_id, r.requested_at.getTime()]));
+}

@@ -31,7 +31,7 @@ export { liveMinuteCounts, usersActiveSince, usersAhead } from './live.ts';
 export type { LiveMinuteCounts } from './live.ts';
 export { coverWindow } from './cover.ts';
 export type { Cover, CoverOptions, Range } from './cover.ts';
-export { recordErasure, eraseUser, getErasure, erasureFences } from './erasure.ts';
+export { recordErasure, eraseUser, getErasure, erasureFences, erasureRequestTimes } from './erasure.ts';
 export type { ErasureView, EraseCommand, EraseResult } from './erasure.ts';
 export { timeseries, MAX_POINTS } from './timeseries.ts';
 export type { Interval, TimeseriesPoint, TimeseriesQuery } from './timeseries.ts';

@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { coreServices, ensureChromium, jaegerBinary, loadSettings, observabilityServices, repoRoot, servicesUp, type ServiceName } from '../compose/local/index.ts';
+import { coreServices, ensureChromium, ensureProducerTools, jaegerBinary, loadSettings, observabilityServices, repoRoot, servicesUp, type ServiceName } from '../compose/local/index.ts';
 import { requireServices, ServiceUnreachableError } from './support/services.ts';
 
 const roots = ['actors', 'runtime', 'http', 'db', 'otel', 'bench', 'compose', 'test'];
@@ -23,6 +23,8 @@ const connectionVariables = ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS'];
 const observabilityTests = ['test/tracing.test.ts', 'test/dashboard.test.ts'];
 /** Test files that drive Debian's chromium. */
 const browserTests = new Set(['test/console.test.ts', 'test/segment-browser.test.ts']);
+/** Test files that produce with kcat and a compiled Java producer. */
+const producerTests = new Set(['test/producers.test.ts']);
 
 async function main(args: readonly string[]): Promise<number> {
   const filters = args.filter((a) => !a.startsWith('-'));
@@ -72,6 +74,15 @@ async function main(args: readonly string[]): Promise<number> {
       await ensureChromium();
     } catch (error) {
       console.error(`keyflow test: chromium is needed by ${[...browserTests].join(', ')}: ${error instanceof Error ? error.message : String(error)}`);
+      return 1;
+    }
+  }
+  // Likewise kcat and a JDK for the real producers.
+  if (files.some((f) => producerTests.has(f))) {
+    try {
+      await ensureProducerTools();
+    } catch (error) {
+      console.error(`keyflow test: kcat and javac are needed by ${[...producerTests].join(', ')}: ${error instanceof Error ? error.message : String(error)}`);
       return 1;
     }
   }

@@ -2,7 +2,7 @@
 // and Jaeger and Prometheus when named.
 // Exit codes: 0 done / all up, 1 a service failed or is down, 2 usage.
 import { join } from 'node:path';
-import { allServices, connectJars, coreServices, ensureChromium, ensureEnvSecret, loadSettings, formatStatus, observabilityServices, repoRoot, servicesDown, servicesStatus, servicesUp, type ServiceName } from './index.ts';
+import { allServices, connectJars, coreServices, ensureChromium, ensureEnvSecret, javaProducer, loadSettings, formatStatus, observabilityServices, repoRoot, servicesDown, servicesStatus, servicesUp, type ServiceName } from './index.ts';
 
 const usage = `usage: npm run services -- <command> [service…]
 
@@ -17,6 +17,8 @@ const usage = `usage: npm run services -- <command> [service…]
   chromium install Debian's chromium (for the browser test) unless /usr/bin/chromium exists
   secrets  generate KEYFLOW_EDGE_TOKEN once into compose/keyflow.secrets.env (gitignored), which
            docker-compose.yml reads and the k8s Secret keyflow-edge-token is created from
+  producers install kcat and a JDK when missing and compile the Java test producer (for
+           test/producers.test.ts; \`npm test\` does it before that file)
   connect  fetch the Kafka Connect 3.9.1 worker and Debezium's JDBC sink from Maven Central
            into .keyflow/services/connect (cached; the bench's \`--baselines peer\` runs it)
 
@@ -83,6 +85,11 @@ async function main(command: string | undefined, args: readonly string[] = []): 
     }
     case 'chromium': {
       console.log(`chromium  ${await ensureChromium()}`);
+      return 0;
+    }
+    case 'producers': {
+      const p = await javaProducer(loadSettings(process.env));
+      console.log(`producers kcat and ${p.mainClass} (${p.classpath.split(':').length} classpath entries)`);
       return 0;
     }
     default:

@@ -17,3 +17,5 @@ export type { FormatOptions, SpawnOptions } from './kafka-broker.ts';
 export { kafkaClasspath } from './kafka-classpath.ts';
 export { livePid, terminate } from './pids.ts';
 export { ensureEnvSecret } from './env-file.ts';
+export { ensureProducerTools, javaProducer } from './producers.ts';
+export type { JavaProducer } from './producers.ts';

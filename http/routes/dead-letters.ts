@@ -35,7 +35,7 @@ const deadLetterSchema = z
     rawLength: z.number().int().nonnegative().nullable().describe('bytes of the whole value as it was in Kafka; null when it had none'),
     rawSha256: z.string().regex(/^[0-9a-f]{64}$/).nullable().describe('SHA-256 of the whole value, hex; null when it had none'),
     rawTruncated: z.boolean().describe('true when raw holds only a prefix of the value (the worker keeps KEYFLOW_DEAD_LETTER_MAX_BYTES, a page shows 64 KiB)'),
-    reason: z.string().describe('not-json, schema, empty, too-large, expired, future, unsigned-command, bad-command, batch-failed, store-rejected'),
+    reason: z.string().describe('not-json, schema, empty, too-large, expired, future, unsigned-command, bad-command, batch-failed, undecodable-batch, store-rejected'),
     error: z.string().describe('why, at most 2,048 characters (ending with … when cut)'),
     createdAt: isoInstant,
   })

@@ -10,3 +10,6 @@ export type { KafkaSecurityConfig } from './security.ts';
 export { KafkaAccessError, kafkaAccessError, throwIfAccessDenied } from './access.ts';
 export { SIGNATURE_HEADER, MessageTrust, messageTrust } from './trust.ts';
 export type { SignedKind } from './trust.ts';
+export { CODEC_TYPES, codecs, registerCodecs } from './codecs.ts';
+export type { CodecName } from './codecs.ts';
+export { undecodableOf, UNDECODABLE_HEADER } from './undecodable.ts';

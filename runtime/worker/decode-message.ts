@@ -7,14 +7,16 @@
 // and only on its user's key, because only then is it ordered after that user's events.
 import type { KafkaMessage } from 'kafkajs';
 import { decodeCommand, decodeEvent, type EraseUserCommand, type KeyflowEvent } from '../../actors/index.ts';
-import { SIGNATURE_HEADER, type MessageTrust } from '../kafka/index.ts';
+import { SIGNATURE_HEADER, undecodableOf, type MessageTrust } from '../kafka/index.ts';
 import { commandOf } from './erasure.ts';
 
 export type DecodedMessage =
   | { readonly kind: 'event'; readonly event: KeyflowEvent }
   | { readonly kind: 'command'; readonly command: EraseUserCommand }
   /** `of`: what the message claimed to be (an event's dead letter counts as consumed). */
-  | { readonly kind: 'dead-letter'; readonly of: 'event' | 'command'; readonly reason: string; readonly error: string };
+  | { readonly kind: 'dead-letter'; readonly of: 'event' | 'command' | 'batch'; readonly reason: string; readonly error: string }
+  /** A record of an undecodable batch after its first: nothing to store, its offset is done. */
+  | { readonly kind: 'skip' };
 
 /**
  * Decode one Kafka message of the events topic. An event signed by the edge (the edge validated
@@ -26,6 +28,8 @@ export type DecodedMessage =
  * if (d.kind === 'dead-letter') … // d.reason: 'not-json', 'schema', 'unsigned-command', …
  */
 export function decodeMessage(message: Pick<KafkaMessage, 'headers' | 'key' | 'value'>, trust?: MessageTrust): DecodedMessage {
+  const undecodable = undecodableOf(message.headers);
+  if (undecodable !== undefined) return undecodable.first ? { kind: 'dead-letter', of: 'batch', reason: 'undecodable-batch', error: undecodable.error } : { kind: 'skip' };
   const name = commandOf(message.headers);
   if (name === undefined) {
     const trusted = trust?.verify(message.headers, message.key, message.value, { event: true }) ?? false;

@@ -4,11 +4,14 @@
 // command, and the user's events ahead of the command (which the erasure already erased)
 // would be stored again. So on the first message of each partition it is given, a worker
 // loads the partition's done erasures at or after that offset (the fences), and drops every
-// event of a fenced key whose offset is below its fence. Events after the command are new data.
+// event of a fenced key whose offset is below its fence. Events after the command are new data
+// — except a re-produced copy (./reproduce.ts) of an event produced before the erasure was
+// requested: that event was accepted before the erasure, so the erasure covers it wherever its
+// copy lands.
 import type { IHeaders } from 'kafkajs';
 import { SpanKind, type Attributes } from '@opentelemetry/api';
 import { COMMAND_HEADER } from '../../actors/index.ts';
-import { eraseUser, erasureFences, type Sql } from '../../db/index.ts';
+import { eraseUser, erasureFences, erasureRequestTimes, type Sql } from '../../db/index.ts';
 import { extractHeaders, inSpan } from '../../otel/index.ts';
 
 /** The command a message carries (the value of its COMMAND_HEADER), or undefined for an event. */
@@ -22,10 +25,13 @@ export function commandOf(headers: IHeaders | undefined): string | undefined {
 /** Per partition of the current assignment: key → offset of its done erasure command. */
 export class ErasureFences {
   readonly #byPartition = new Map<number, Map<string, bigint>>();
+  /** Per partition: key → when its newest done erasure was requested (epoch ms). */
+  readonly #requestedAt = new Map<number, Map<string, number>>();
 
   /** A new assignment: every partition loads its fences again. */
   reset(): void {
     this.#byPartition.clear();
+    this.#requestedAt.clear();
   }
 
   loaded(partition: number): boolean {
@@ -34,7 +40,22 @@ export class ErasureFences {
 
   /** Load the fences of a partition that this worker reads from `fromOffset` on. */
   async load(sql: Sql, topic: string, partition: number, fromOffset: string): Promise<void> {
-    this.#byPartition.set(partition, await erasureFences(sql, topic, partition, fromOffset));
+    const [fences, requestedAt] = await Promise.all([erasureFences(sql, topic, partition, fromOffset), erasureRequestTimes(sql, topic, partition, fromOffset)]);
+    this.#byPartition.set(partition, fences);
+    this.#requestedAt.set(partition, requestedAt);
+  }
+
+  /** An erasure of `key` requested at `requestedAtMs` is done in `partition`. */
+  erased(partition: number, key: string, requestedAtMs: number): void {
+    let times = this.#requestedAt.get(partition);
+    if (times === undefined) this.#requestedAt.set(partition, (times = new Map()));
+    times.set(key, Math.max(times.get(key) ?? 0, requestedAtMs));
+  }
+
+  /** True when a copy of `key`'s event produced at `producedAtMs` was accepted before a done erasure of `key`. */
+  dropsCopy(partition: number, key: string, producedAtMs: number): boolean {
+    const requestedAt = this.#requestedAt.get(partition)?.get(key);
+    return requestedAt !== undefined && producedAtMs <= requestedAt;
   }
 
   /** True when the event at `offset` of `key` was erased by a command further on. */

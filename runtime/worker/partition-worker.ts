@@ -6,6 +6,8 @@
 //   attempt holds counting as pending, flushes asked for during a flush;
 // - ./flush-steps.ts: a flush in the stores — rows, then offsets, then the live view;
 // - ./decode-message.ts: what a message is (event, command, dead letter);
+// - ./reproduce.ts: an event keyed by something else than its partition key is re-produced
+//   keyed by it, and its offset counts only once Kafka acknowledged the copy;
 // - ./spans.ts: the process and flush spans;
 // - ./batch-retry.ts: a batch whose processing throws is retried, then dead-lettered;
 // - ./consumer-restart.ts: a consumer kafkajs gave up on is started again.
@@ -44,6 +46,7 @@ import { FlushSteps, type Stored } from './flush-steps.ts';
 import { Flusher } from './flusher.ts';
 import { LiveWriter } from './live-counters.ts';
 import { OffsetLedger } from './offset-ledger.ts';
+import { isReproduced, misKeyedFrom, misKeyOf, Reproducer } from './reproduce.ts';
 import { recordProcessSpan } from './spans.ts';
 import { isDataError, type Meta } from './store-batch.ts';
 
@@ -118,11 +121,13 @@ export class PartitionWorker {
   #storeFailing = false;
   /** KEYFLOW_FAULTS only: crashes still to inject, one per run of the consumer. */
   #crashesToInject = 0;
+  readonly #reproducer: Reproducer;
 
   constructor(deps: PartitionWorkerDeps) {
     this.#d = deps;
     this.#trust = messageTrust(deps.config);
     this.#life = new Lifecycle(`worker ${deps.workerId}`);
+    this.#reproducer = new Reproducer(deps.kafka, deps.config.topic);
     this.#live = new LiveWriter(deps.redis, deps.config.redisPrefix, (e) => {
       deps.metrics.liveUpdateFailures.inc();
       deps.log.debug('live view not updated', errorFields(e));
@@ -132,7 +137,7 @@ export class PartitionWorker {
     // Every series exists from the start, so the first dead letter or duplicate is an increase
     // that rate() and the alerting rules see, not a series appearing out of nowhere.
     deps.metrics.pausedPartitions.set({ worker: String(deps.workerId) }, 0);
-    for (const reason of ['not-json', 'schema', 'empty', 'too-large', 'store-rejected', 'unsigned-command', 'future', 'batch-failed']) deps.metrics.deadLetters.inc({ reason }, 0);
+    for (const reason of ['not-json', 'schema', 'empty', 'too-large', 'store-rejected', 'unsigned-command', 'future', 'batch-failed', 'undecodable-batch']) deps.metrics.deadLetters.inc({ reason }, 0);
     for (const stage of ['memory', 'store']) deps.metrics.eventsDeduplicated.inc({ stage }, 0);
     this.#consumer = deps.kafka.consumer({
       groupId: c.groupId,
@@ -292,13 +297,21 @@ export class PartitionWorker {
     const { config } = this.#d;
     const { topic, partition } = batch;
     const live = (): boolean => this.#life.state === 'running' && isRunning() && !isStale();
-    for (const message of batch.messages) {
+    const decodedAt: (DecodedMessage | undefined)[] = [];
+    let rerouted: ReadonlySet<number> | undefined;
+    for (const [i, message] of batch.messages.entries()) {
       // Unresolved messages are fetched again once the partition is resumed or reassigned.
       if (this.#life.state !== 'running' || this.#paused || !isRunning() || isStale()) return;
       if (!this.#fences.loaded(partition) && !(await this.#loadFences(topic, partition, message.offset, live, heartbeat))) return;
-      const decoded = decodeMessage(message, this.#trust);
+      const decoded = (decodedAt[i] ??= decodeMessage(message, this.#trust));
+      if (rerouted === undefined && misKeyOf(message, decoded, config.partitionKey) !== undefined) {
+        // Every mis-keyed event of the rest of the batch at once: one produce, not one per message.
+        if ((rerouted = await this.#reproduce(partition, batch.messages, decodedAt, i, live, heartbeat)) === undefined) return;
+      }
       const isEvent = decoded.kind === 'event' || (decoded.kind === 'dead-letter' && decoded.of === 'event');
-      if (decoded.kind === 'command') {
+      if (rerouted?.has(i) === true || decoded.kind === 'skip') {
+        this.#flusher.consumed(partition, message.offset); // stored from its copy / covered by its batch's dead letter
+      } else if (decoded.kind === 'command') {
         if (!(await this.#runCommand(topic, partition, message, decoded.command, live, heartbeat))) return;
       } else if (isEvent) {
         this.#handle(topic, partition, message, decoded);
@@ -361,7 +374,7 @@ export class PartitionWorker {
   }
 
   /** An event's message (or its dead letter): into its actor, for the next flush. */
-  #handle(topic: string, partition: number, message: KafkaMessage, decoded: Exclude<DecodedMessage, { kind: 'command' }>): void {
+  #handle(topic: string, partition: number, message: KafkaMessage, decoded: Exclude<DecodedMessage, { kind: 'command' | 'skip' }>): void {
     const { metrics, config } = this.#d;
     const now = Date.now();
     metrics.eventsConsumed.inc();
@@ -385,9 +398,32 @@ export class PartitionWorker {
     // Replayed from before a done erasure of this key: that erasure already erased it.
     if (this.#fences.drops(partition, key, message.offset)) return;
     const bytes = message.value?.byteLength ?? 0;
+    // A copy of a mis-keyed event produced before a done erasure of its key: that erasure covers it.
+    if (isReproduced(message) && this.#fences.dropsCopy(partition, key, producedAt)) return;
     const outcome = this.#registry.offer(key, event, { partition, offset: message.offset, span, receivedAtMs: receivedAtOf(message, now), bytes }, now);
     if (outcome === 'duplicate') metrics.eventsDeduplicated.inc({ stage: 'memory' });
     else this.#flusher.added(bytes);
+  }
+
+  /**
+   * Re-produce the mis-keyed events of `messages[from…]` keyed by their partition key
+   * (./reproduce.ts), retrying while Kafka refuses; their indexes once acknowledged, undefined
+   * when the batch was given up (a rebalance, a drain) — it is fetched again.
+   */
+  async #reproduce(partition: number, messages: readonly KafkaMessage[], decoded: (DecodedMessage | undefined)[], from: number, live: () => boolean, heartbeat: () => Promise<void>): Promise<ReadonlySet<number> | undefined> {
+    const found = misKeyedFrom(messages, decoded, from, this.#d.config.partitionKey, (m) => decodeMessage(m, this.#trust));
+    const items = found.map(({ index, key }) => ({ message: messages[index] as KafkaMessage, key }));
+    for (let failures = 0; live(); failures++) {
+      try {
+        await this.#reproducer.reproduce(partition, items);
+        this.#d.log.debug('re-produced events keyed by their partition key', { partition, events: items.length });
+        return new Set(found.map((f) => f.index));
+      } catch (e) {
+        this.#d.log.warn('re-producing mis-keyed events failed; will retry', { ...errorFields(e), partition, events: items.length });
+        if (!(await this.#pauseBriefly(failures, heartbeat))) return undefined;
+      }
+    }
+    return undefined;
   }
 
   /** Load the partition's erasure fences, retrying while the store is down; false: give up the batch. */
@@ -437,6 +473,7 @@ export class PartitionWorker {
       }
     }
     this.#registry.forget(cmd.userId, result.identities);
+    this.#fences.erased(partition, cmd.userId, cmd.requestedAt);
     try {
       await forgetLiveUser(this.#d.redis, config.redisPrefix, cmd.userId);
     } catch (e) {
@@ -504,6 +541,7 @@ export class PartitionWorker {
         this.#restarter.stop();
         this.#live.close();
         await this.#consumer.disconnect();
+        await this.#reproducer.close();
         if (this.#life.state === 'draining') this.#life.to('stopped');
       }
     })();
