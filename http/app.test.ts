@@ -50,7 +50,7 @@ test('app - a sane X-Request-Id is echoed, and one is generated when absent or u
 
 test('app - with API keys configured, /v1 routes need one as Bearer or X-API-Key', async () => {
   const ingest = recordingIngest();
-  const app = appWith({ ingest, options: { apiKeys: ['k-one', 'k-two'] } });
+  const app = appWith({ ingest, options: { apiKeys: [{ name: 'one', secret: 'k-one', scopes: ['ingest', 'read', 'admin'] }, { name: 'two', secret: 'k-two', scopes: ['ingest', 'read', 'admin'] }] } });
   const missing = await app.request('/v1/events', postJson(eventInput(1)));
   assert.equal(missing.status, 401);
   assert.equal((await json(missing)).error?.code, 'unauthorized');
@@ -76,7 +76,7 @@ test('app - with API keys configured, /healthz, /readyz, /metrics and /openapi.j
   const app = appWith({
     health: { readiness: () => Promise.resolve({ ready: true, checks: {} }) },
     metrics: { contentType: 'text/plain; version=0.0.4', render: () => Promise.resolve('') },
-    options: { apiKeys: ['k'] },
+    options: { apiKeys: [{ name: 'k', secret: 'k', scopes: ['read'] }] },
   });
   for (const path of ['/healthz', '/readyz', '/metrics', '/openapi.json']) {
     assert.equal((await app.request(path)).status, 200, path);

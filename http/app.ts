@@ -52,6 +52,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   // Keys, scopes, rate limits and the internal token, by the one table of http/auth/access.ts.
   app.use(guard({
     apiKeys: options.apiKeys,
+    openToNetwork: options.openToNetwork,
     internalToken: options.internalToken ?? deriveInternalToken(options.apiKeys),
     rateLimit: deps.rateLimit,
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),

@@ -84,6 +84,20 @@ export class ForbiddenError extends HttpError {
   readonly code = 'forbidden';
 }
 
+/** No API keys are configured and the request's Host is not loopback (DNS rebinding). */
+export class ForeignHostError extends HttpError {
+  override readonly name = 'ForeignHostError';
+  readonly status = 403;
+  readonly code = 'forbidden_host';
+}
+
+/** The body's Content-Type is not one the route reads (keyless ingest: JSON or NDJSON only). */
+export class UnsupportedMediaTypeError extends HttpError {
+  override readonly name = 'UnsupportedMediaTypeError';
+  readonly status = 415;
+  readonly code = 'unsupported_media_type';
+}
+
 /** The API key's token bucket is empty. */
 export class RateLimitedError extends HttpError {
   override readonly name = 'RateLimitedError';

@@ -4,3 +4,4 @@ export type { GuardOptions } from './guard.ts';
 export { requiredAccess, ACCESS_RULES } from './access.ts';
 export type { Access } from './access.ts';
 export { deriveInternalToken, INTERNAL_TOKEN_HEADER, keyTable, tokenMatches } from './keys.ts';
+export { checkKeyless, isLoopbackHost, INGEST_MEDIA_TYPES, KEYLESS_INGEST_PATHS } from './local-only.ts';

@@ -8,7 +8,7 @@ import { errorResponse } from '../errors.ts';
 import { appWith } from '../test-helpers.ts';
 import { consoleDir, consoleRoutes } from './console.ts';
 
-const keyed = () => appWith({ options: { apiKeys: ['k-console'] } });
+const keyed = () => appWith({ options: { apiKeys: [{ name: 'console', secret: 'k-console', scopes: ['read'] }] } });
 
 test('console - GET / is the page, with no API key needed even when keys are configured', async () => {
   const res = await keyed().request('/');

@@ -71,6 +71,10 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     throw e;
   }
   const log = createLogger(config.logLevel, { component: command });
+  if (config.auth === 'none') {
+    // Opened on purpose; said at every start so it is never forgotten.
+    log.warn('KEYFLOW_AUTH=none: no API keys, every route (erasure included) is open to every client that reaches this address', { host: config.host, port: config.port });
+  }
   const sql = connectDb(config.databaseUrl, { max: 8 });
 
   if (command === 'migrate') {
@@ -266,6 +270,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       partitionKey: config.partitionKey,
       decodeInPoolFromBytes: config.ingestPoolMinBytes,
       apiKeys: config.apiKeys,
+      openToNetwork: config.auth === 'none',
       ...(config.cursorSecret === '' ? {} : { cursorSecret: config.cursorSecret }),
       ...(internalToken === undefined ? {} : { internalToken }),
       retentionDays: config.retentionDays,
