@@ -46,7 +46,7 @@ export const deadLetterDocs: readonly RouteDoc[] = [
     path: '/v1/dead-letters',
     summary: 'Kafka messages that could not become events (undecodable, invalid, too large, refused by the store), newest first',
     query: querySchema,
-    auth: 'read',
+    auth: 'admin',
     responses: {
       200: { description: 'One page', schema: deadLetterPageSchema },
       400: { description: 'Invalid query (invalid_query): limit out of 1..1000, unknown parameter, or a cursor this server did not hand out', schema: errorSchema },
