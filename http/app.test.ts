@@ -148,3 +148,24 @@ test('GET /openapi.json - every route the app serves has a RouteDoc, every Route
     .sort();
   assert.deepEqual(documented, served, 'the served document and the routes createApp mounts');
 });
+
+test('app - a method a path does not serve is a 405 with Allow; an unknown path stays a 404', async () => {
+  const app = appWith({ health: { readiness: () => Promise.resolve({ ready: true, checks: {} }) } });
+  for (const [method, path, allow] of [
+    ['POST', '/healthz', 'GET, HEAD'],
+    ['POST', '/readyz', 'GET, HEAD'],
+    ['PUT', '/v1/events/e-1', 'GET, HEAD'],
+    ['PATCH', '/v1/users/u-1', 'DELETE, GET, HEAD'],
+    ['OPTIONS', '/v1/events', 'GET, HEAD, POST'],
+    ['DELETE', '/v1/analytics/summary', 'GET, HEAD'],
+  ] as const) {
+    const res = await app.request(path, { method });
+    assert.equal(res.status, 405, `${method} ${path}`);
+    assert.equal(res.headers.get('Allow'), allow, `${method} ${path}`);
+    const body = await json(res);
+    assert.equal(body.error?.code, 'method_not_allowed');
+  }
+  assert.equal((await app.request('/v1/nothing', { method: 'PUT' })).status, 404);
+  assert.equal((await app.request('/healthz/x', { method: 'POST' })).status, 404);
+  assert.equal((await app.request('/healthz', { method: 'HEAD' })).status, 200);
+});
