@@ -169,3 +169,9 @@ test('app - a method a path does not serve is a 405 with Allow; an unknown path 
   assert.equal((await app.request('/healthz/x', { method: 'POST' })).status, 404);
   assert.equal((await app.request('/healthz', { method: 'HEAD' })).status, 200);
 });
+
+test('app - a path a route names literally allows only that route\'s methods', async () => {
+  const res = await appWith().request('/v1/events/stream', { method: 'OPTIONS' });
+  assert.equal(res.status, 405);
+  assert.equal(res.headers.get('Allow'), 'POST');
+});

@@ -1,7 +1,7 @@
 // 405 for a method a path does not serve. Rule: a request whose path matches a route of the
 // app under another method is answered 405 with `Allow` listing the methods that path serves
-// (HEAD wherever GET is, OPTIONS never: keyflow answers no preflight outside its routes); a
-// path no route matches stays a 404.
+// (HEAD wherever GET is, OPTIONS never: keyflow answers no preflight outside its routes; a
+// path a route names literally is that route's alone); a path no route matches stays a 404.
 import { MethodNotAllowedError } from './errors.ts';
 
 type Route = { readonly method: string; readonly path: string };
@@ -14,8 +14,11 @@ type Route = { readonly method: string; readonly path: string };
  */
 export function allowedMethods(routes: readonly Route[], path: string): string[] {
   const methods = new Set<string>();
+  // A path some route names literally (/v1/events/stream) is that resource, not a value of a
+  // parameter of another (/v1/events/:id).
+  const literal = routes.some((r) => r.method !== 'ALL' && r.path === path);
   for (const r of routes) {
-    if (r.method === 'ALL' || !matcher(r.path).test(path)) continue;
+    if (r.method === 'ALL' || (literal ? r.path !== path : !matcher(r.path).test(path))) continue;
     methods.add(r.method);
     if (r.method === 'GET') methods.add('HEAD');
   }

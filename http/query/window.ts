@@ -42,8 +42,8 @@ export const instant = z
 // lone surrogate; WS is exactly what String#trim removes.
 const WS_CHARS = '\\u0009-\\u000D\\u0020\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\uFEFF';
 const WS = `[${WS_CHARS}]`;
-const ITEM = '[^,\\u0000\\uD800-\\uDFFF]';
-const VALUE_START = `[^,\\u0000\\uD800-\\uDFFF${WS_CHARS}]`;
+const ITEM = '[^,\\u0000]';
+const VALUE_START = `[^,\\u0000${WS_CHARS}]`;
 
 /** One value of a comma list: 1..max code points (the unit every length limit counts), storable. */
 export const listValue = (max: number) =>
@@ -57,7 +57,7 @@ export const listValue = (max: number) =>
  * The published form of a comma list (`pattern` in /openapi.json, and checked first here):
  * `items.min`..`items.max` values (each 1..max code points once trimmed); with `emptyItems`, at
  * least one value among any number of items, empty ones allowed. Every string it matches is
- * one the list's own rules accept.
+ * one the list's own rules accept (a lone surrogate aside, which no URL carries).
  */
 export function commaListPattern(max: number, items: { readonly min: number; readonly max: number }, emptyItems: boolean): RegExp {
   const value = `${WS}*${VALUE_START}${ITEM}{0,${max - 1}}`;
