@@ -168,17 +168,17 @@ describe('compose/docker-compose.yml', () => {
     assert.equal(config.host, '0.0.0.0');
   });
 
-  test('every keyflow service reads its secrets from the generated, gitignored compose/keyflow.env, and none is written in the file', () => {
+  test('every keyflow service reads its secrets from the generated, gitignored compose/keyflow.secrets.env, and none is written in the file', () => {
     for (const name of ['keyflow', 'keyflow-edge', 'keyflow-worker']) {
       const s = service(name) as Service & { env_file?: (string | { path: string; required?: boolean })[] };
-      assert.deepEqual(s.env_file, [{ path: './keyflow.env', required: true }], name);
+      assert.deepEqual(s.env_file, [{ path: 'keyflow.secrets.env', required: true }], name);
       for (const secret of ['KEYFLOW_API_KEYS', 'KEYFLOW_INTERNAL_TOKEN', 'KEYFLOW_CURSOR_SECRET', 'KEYFLOW_EDGE_TOKEN']) {
         assert.equal(envOf(s)[secret], undefined, `${name}: ${secret} is not in docker-compose.yml`);
       }
     }
-    assert.equal(secretFiles.compose, join(here, 'keyflow.env'));
+    assert.equal(secretFiles.compose, join(here, 'keyflow.secrets.env'));
     const ignored = readFileSync(join(here, '..', '.gitignore'), 'utf8').split('\n');
-    assert.ok(ignored.includes('compose/keyflow.env') && ignored.includes('compose/k8s/base/secrets.env'), 'the generated files are gitignored');
+    assert.ok(ignored.includes('*.secrets.env'), 'the generated files are gitignored');
   });
 
   test('keyflow starts only after postgres, redis and kafka report healthy', () => {

@@ -43,13 +43,13 @@ type Budget = Obj & { spec: { selector: { matchLabels: Labels } } };
 type Autoscaler = Obj & { spec: { scaleTargetRef: unknown; metrics: unknown; maxReplicas: number } };
 type Kinds = { ConfigMap: ConfigMap; Secret: Secret; Deployment: Deployment; Service: Service; PodDisruptionBudget: Budget; HorizontalPodAutoscaler: Autoscaler };
 
-// A copy of compose/k8s with the secrets.env `npm run secrets` generates (the repo has none).
+// A copy of compose/k8s with the keyflow.secrets.env `npm run secrets` generates (the repo has none).
 let copy: Promise<string> | undefined;
 function k8sWithSecrets(): Promise<string> {
   return (copy ??= (async () => {
     const dir = join(await mkdtemp(join(tmpdir(), 'keyflow-k8s-')), 'k8s');
     await cp(join(repoRoot, 'compose', 'k8s'), dir, { recursive: true, filter: (p) => !p.endsWith('secrets.env') });
-    await ensureSecretFile(join(dir, 'base', 'secrets.env'), { DATABASE_URL: 'postgres://keyflow@postgres:5432/keyflow', REDIS_URL: 'redis://redis:6379' });
+    await ensureSecretFile(join(dir, 'base', 'keyflow.secrets.env'), { DATABASE_URL: 'postgres://keyflow@postgres:5432/keyflow', REDIS_URL: 'redis://redis:6379' });
     return dir;
   })());
 }

@@ -1,5 +1,5 @@
 // `npm run secrets`: generate the gitignored env files docker-compose.yml and the Kubernetes
-// base read their secrets from (compose/keyflow.env, compose/k8s/base/secrets.env). Values
+// base read their secrets from (compose/keyflow.secrets.env, compose/k8s/base/keyflow.secrets.env). Values
 // already in a file are kept. Prints which variables it wrote, never their values.
 import { ensureSecretFile, secretFiles } from './secrets.ts';
 

@@ -12,8 +12,8 @@ const HEADER = '# keyflow deployment secrets, written by `npm run secrets` (valu
 
 /** Where `npm run secrets` writes: docker-compose.yml's env_file and the base's secretGenerator. */
 export const secretFiles = {
-  compose: join(repoRoot, 'compose', 'keyflow.env'),
-  k8s: join(repoRoot, 'compose', 'k8s', 'base', 'secrets.env'),
+  compose: join(repoRoot, 'compose', 'keyflow.secrets.env'),
+  k8s: join(repoRoot, 'compose', 'k8s', 'base', 'keyflow.secrets.env'),
 } as const;
 
 const secret = (): string => randomBytes(32).toString('base64url');
