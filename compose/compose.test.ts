@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse } from 'yaml';
 import { loadConfig } from '../runtime/config/index.ts';
+import { generateSecrets, secretFiles } from './secrets/secrets.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const composeText = readFileSync(join(here, 'docker-compose.yml'), 'utf8');
@@ -166,12 +167,27 @@ describe('compose/docker-compose.yml', () => {
     assert.match(readFileSync(join(here, '..', '.gitignore'), 'utf8'), /^\*\.secrets\.env$/m);
   });
 
-  test("keyflow's own configuration accepts the environment the file gives it", () => {
-    // An unknown or invalid KEYFLOW_* variable stops keyflow at start-up.
-    const config = loadConfig(envOf(service('keyflow')));
+  test("keyflow's own configuration accepts the environment the file gives it, with the secrets `npm run secrets` generates", () => {
+    // An unknown or invalid KEYFLOW_* variable stops keyflow at start-up; so does 0.0.0.0 without keys.
+    assert.throws(() => loadConfig(envOf(service('keyflow'))), /KEYFLOW_HOST="0.0.0.0" is not a loopback address and KEYFLOW_API_KEYS is empty/);
+    const config = loadConfig({ ...envOf(service('keyflow')), ...generateSecrets() });
+    assert.equal(config.apiKeys.length, 3);
     assert.deepEqual(config.kafkaBrokers, ['kafka:9092']);
     assert.equal(config.port, 8080);
     assert.equal(config.host, '0.0.0.0');
+  });
+
+  test('every keyflow service reads its secrets from the generated, gitignored compose/keyflow.secrets.env, and none is written in the file', () => {
+    for (const name of ['keyflow', 'keyflow-edge', 'keyflow-worker']) {
+      const s = service(name) as Service & { env_file?: (string | { path: string; required?: boolean })[] };
+      assert.deepEqual(s.env_file, [{ path: 'keyflow.secrets.env', required: true }], name);
+      for (const secret of ['KEYFLOW_API_KEYS', 'KEYFLOW_INTERNAL_TOKEN', 'KEYFLOW_CURSOR_SECRET', 'KEYFLOW_EDGE_TOKEN']) {
+        assert.equal(envOf(s)[secret], undefined, `${name}: ${secret} is not in docker-compose.yml`);
+      }
+    }
+    assert.equal(secretFiles.compose, join(here, 'keyflow.secrets.env'));
+    const ignored = readFileSync(join(here, '..', '.gitignore'), 'utf8').split('\n');
+    assert.ok(ignored.includes('*.secrets.env'), 'the generated files are gitignored');
   });
 
   test('keyflow starts only after postgres, redis and kafka report healthy', () => {

@@ -50,7 +50,7 @@ test('app - a sane X-Request-Id is echoed, and one is generated when absent or u
 
 test('app - with API keys configured, /v1 routes need one as Bearer or X-API-Key', async () => {
   const ingest = recordingIngest();
-  const app = appWith({ ingest, options: { apiKeys: ['k-one', 'k-two'] } });
+  const app = appWith({ ingest, options: { apiKeys: [{ name: 'one', secret: 'k-one', scopes: ['ingest', 'read', 'admin'] }, { name: 'two', secret: 'k-two', scopes: ['ingest', 'read', 'admin'] }] } });
   const missing = await app.request('/v1/events', postJson(eventInput(1)));
   assert.equal(missing.status, 401);
   assert.equal((await json(missing)).error?.code, 'unauthorized');
@@ -76,7 +76,7 @@ test('app - with API keys configured, /healthz, /readyz, /metrics and /openapi.j
   const app = appWith({
     health: { readiness: () => Promise.resolve({ ready: true, checks: {} }) },
     metrics: { contentType: 'text/plain; version=0.0.4', render: () => Promise.resolve('') },
-    options: { apiKeys: ['k'] },
+    options: { apiKeys: [{ name: 'k', secret: 'k', scopes: ['read'] }] },
   });
   for (const path of ['/healthz', '/readyz', '/metrics', '/openapi.json']) {
     assert.equal((await app.request(path)).status, 200, path);
@@ -147,4 +147,31 @@ test('GET /openapi.json - every route the app serves has a RouteDoc, every Route
     .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
     .sort();
   assert.deepEqual(documented, served, 'the served document and the routes createApp mounts');
+});
+
+test('app - a method a path does not serve is a 405 with Allow; an unknown path stays a 404', async () => {
+  const app = appWith({ health: { readiness: () => Promise.resolve({ ready: true, checks: {} }) } });
+  for (const [method, path, allow] of [
+    ['POST', '/healthz', 'GET, HEAD'],
+    ['POST', '/readyz', 'GET, HEAD'],
+    ['PUT', '/v1/events/e-1', 'GET, HEAD'],
+    ['PATCH', '/v1/users/u-1', 'DELETE, GET, HEAD'],
+    ['OPTIONS', '/v1/events', 'GET, HEAD, POST'],
+    ['DELETE', '/v1/analytics/summary', 'GET, HEAD'],
+  ] as const) {
+    const res = await app.request(path, { method });
+    assert.equal(res.status, 405, `${method} ${path}`);
+    assert.equal(res.headers.get('Allow'), allow, `${method} ${path}`);
+    const body = await json(res);
+    assert.equal(body.error?.code, 'method_not_allowed');
+  }
+  assert.equal((await app.request('/v1/nothing', { method: 'PUT' })).status, 404);
+  assert.equal((await app.request('/healthz/x', { method: 'POST' })).status, 404);
+  assert.equal((await app.request('/healthz', { method: 'HEAD' })).status, 200);
+});
+
+test('app - a path a route names literally allows only that route\'s methods', async () => {
+  const res = await appWith().request('/v1/events/stream', { method: 'OPTIONS' });
+  assert.equal(res.status, 405);
+  assert.equal(res.headers.get('Allow'), 'POST');
 });

@@ -8,6 +8,7 @@ import { truncateCodePoints } from '../actors/index.ts';
 import type { EdgeEnv } from './env.ts';
 import { errorResponse, isExpected, NotFoundError } from './errors.ts';
 import { AuthFailureLimiter, clientAddress, deriveInternalToken, guard } from './auth/index.ts';
+import { methodNotAllowed } from './method-not-allowed.ts';
 import { safeInput } from './middleware/safe-input.ts';
 import { buildOpenApiDocument, type OpenApiDocument } from './openapi/document.ts';
 import { allRouteDocs } from './openapi/routes.ts';
@@ -56,6 +57,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   app.use(guard({
     ...(options.authFailuresPerMin ? { authFailures: new AuthFailureLimiter({ perMinute: options.authFailuresPerMin }) } : {}),
     apiKeys: options.apiKeys,
+    openToNetwork: options.openToNetwork,
     internalToken: options.internalToken ?? deriveInternalToken(options.apiKeys),
     rateLimit: deps.rateLimit,
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),
@@ -94,7 +96,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
  */
 export function answerErrors(app: Hono<EdgeEnv> | Hono, options: Pick<EdgeOptions, 'onError'>): void {
   const a = app as Hono<EdgeEnv>;
-  a.notFound((c) => errorResponse(c, new NotFoundError(`no route ${c.req.method} ${truncateCodePoints(c.req.path, 256)}`)));
+  a.notFound((c) => errorResponse(c, methodNotAllowed(a.routes, c.req.method, c.req.path) ?? new NotFoundError(`no route ${c.req.method} ${truncateCodePoints(c.req.path, 256)}`)));
   a.onError((err, c) => {
     if (!isExpected(err)) {
       const key = c.get('apiKeyName');

@@ -112,10 +112,10 @@ test('bad input - a gzip body is accepted, a bomb past the limit is a 413, anoth
   assert.equal((await json(ok)).accepted, 2);
   assert.equal((await app.request('/v1/events', gz(JSON.stringify(eventInput(3)), 'x-gzip'))).status, 202);
   // 64 MiB of spaces compress to ~64 KiB of gzip; inflating stops at the 64 KiB limit.
-  const bomb = await app.request('/v1/events', { method: 'POST', body: gzipSync(Buffer.alloc(4 * 1024 * 1024, 0x20)), headers: { 'Content-Encoding': 'gzip' } });
+  const bomb = await app.request('/v1/events', { method: 'POST', body: gzipSync(Buffer.alloc(4 * 1024 * 1024, 0x20)), headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' } });
   assert.equal(bomb.status, 413);
   assert.match((await json(bomb)).error?.message ?? '', /once decompressed/);
-  const notGzip = await app.request('/v1/events', { method: 'POST', body: '{"id":1}', headers: { 'Content-Encoding': 'gzip' } });
+  const notGzip = await app.request('/v1/events', { method: 'POST', body: '{"id":1}', headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' } });
   assert.equal(notGzip.status, 400);
   assert.equal((await json(notGzip)).error?.code, 'invalid_body');
   for (const encoding of ['br', 'deflate', 'gzip, br', 'compress']) {
@@ -137,7 +137,7 @@ test('bad input - a body trickled at 1 byte per 100 ms times out with a 408 in t
       socket.setEncoding('utf8');
       socket.on('data', (d: string) => (got += d));
       socket.on('error', reject);
-      socket.write('POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n');
+      socket.write('POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n');
       const timer = setInterval(() => socket.writable && socket.write('['), 100);
       socket.on('close', () => {
         clearInterval(timer);
@@ -167,7 +167,7 @@ test('bad input - POST /v1/events/stream takes gzip NDJSON, refuses other encodi
   const br = await app.request('/v1/events/stream', { method: 'POST', body: lines, headers: { 'Content-Type': 'application/x-ndjson', 'Content-Encoding': 'br' } });
   assert.equal(br.status, 415);
   assert.equal((await json(br)).error?.code, 'unsupported_encoding');
-  const corrupt = await app.request('/v1/events/stream', { method: 'POST', body: lines, headers: { 'Content-Encoding': 'gzip' } });
+  const corrupt = await app.request('/v1/events/stream', { method: 'POST', body: lines, headers: { 'Content-Type': 'application/x-ndjson', 'Content-Encoding': 'gzip' } });
   assert.equal(corrupt.status, 400);
   assert.equal((await json(corrupt)).error?.code, 'invalid_body');
   assert.deepEqual(ingest.batches.flat().map((e) => e.id), ['e-1', 'e-3']);

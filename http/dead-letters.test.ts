@@ -3,9 +3,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
+import fc from 'fast-check';
 import { flushBatch, getEvent, listDeadLetters, type DeadLetterRow } from '../db/index.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing.ts';
 import type { DeadLetterPage } from './ports.ts';
+import { openApiDocument } from './app.ts';
+import { parseDeadLetterQuery } from './routes/dead-letters.ts';
 import { appWith, queriesMustNotBeCalled } from './test-helpers.ts';
 
 let db: TestDatabase;
@@ -78,4 +81,18 @@ test('GET /v1/dead-letters - a bad limit, an unknown parameter or a cursor it ne
     assert.equal(r.body.error?.code, 'invalid_query', query);
     assert.match(r.body.error?.message ?? '', new RegExp(`^${path}`), query);
   }
+});
+
+test('GET /v1/dead-letters - the published cursor pattern is exactly the cursors the store hands out (up to 16 digits)', () => {
+  const op = openApiDocument().paths['/v1/dead-letters']?.['get'] as { parameters: { name: string; schema: { pattern?: string } }[] };
+  const pattern = op.parameters.find((p) => p.name === 'cursor')?.schema.pattern;
+  assert.ok(pattern !== undefined, 'the cursor has a published pattern');
+  const re = new RegExp(pattern, 'u');
+  // Every cursor of 1..16 digits (leading zeros too) is published as valid and parses.
+  fc.assert(fc.property(fc.stringMatching(/^\d{1,16}$/), (digits) => {
+    const cursor = Buffer.from(`dl1:${digits}`).toString('base64url');
+    return re.test(cursor) && parseDeadLetterQuery({ cursor }).cursor === cursor;
+  }), { seed: 20261207, numRuns: 2000 });
+  // Every string the pattern admits is such a cursor.
+  fc.assert(fc.property(fc.stringMatching(re), (cursor) => /^dl1:\d{1,16}$/.test(Buffer.from(cursor, 'base64url').toString('latin1')) && Buffer.from(Buffer.from(cursor, 'base64url')).toString('base64url') === cursor), { seed: 20261207, numRuns: 2000 });
 });

@@ -84,6 +84,20 @@ export class ForbiddenError extends HttpError {
   readonly code = 'forbidden';
 }
 
+/** No API keys are configured and the request's Host is not loopback (DNS rebinding). */
+export class ForeignHostError extends HttpError {
+  override readonly name = 'ForeignHostError';
+  readonly status = 403;
+  readonly code = 'forbidden_host';
+}
+
+/** The body's Content-Type is not one the route reads (keyless ingest: JSON or NDJSON only). */
+export class UnsupportedMediaTypeError extends HttpError {
+  override readonly name = 'UnsupportedMediaTypeError';
+  readonly status = 415;
+  readonly code = 'unsupported_media_type';
+}
+
 /** The API key's token bucket is empty. */
 export class RateLimitedError extends HttpError {
   override readonly name = 'RateLimitedError';
@@ -122,6 +136,19 @@ export class UnsupportedEncodingError extends HttpError {
   override readonly name = 'UnsupportedEncodingError';
   readonly status = 415;
   readonly code = 'unsupported_encoding';
+}
+
+/** The path exists, but not for this method. */
+export class MethodNotAllowedError extends HttpError {
+  override readonly name = 'MethodNotAllowedError';
+  readonly status = 405;
+  readonly code = 'method_not_allowed';
+  /** The methods the path serves, for the `Allow` header. */
+  readonly allow: readonly string[];
+  constructor(message: string, allow: readonly string[], options: HttpErrorOptions = {}) {
+    super(message, { details: { allow }, ...options });
+    this.allow = allow;
+  }
 }
 
 /** No such route, or no such resource. */
@@ -199,6 +226,7 @@ export const RETRY_AFTER_SECONDS = 5;
 export function errorResponse(c: Context, err: unknown): Response {
   const e = toHttpError(err);
   if (e.retryAfterSeconds !== undefined) c.header('Retry-After', String(e.retryAfterSeconds));
+  if (e instanceof MethodNotAllowedError) c.header('Allow', e.allow.join(', '));
   // The rest of an oversized body may still be in flight; the server drops the connection
   // after answering, so tell the client not to reuse it for its next request.
   if (e.status === 413 || e.status === 408) c.header('Connection', 'close');

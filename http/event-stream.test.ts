@@ -108,7 +108,7 @@ test('POST /v1/events/stream - the edge reads the body only as fast as Kafka ack
       ctrl.enqueue(line);
     },
   }, { highWaterMark: 0 });
-  const answer = appWith({ ingest }).request('/v1/events/stream', { method: 'POST', body, duplex: 'half' } as RequestInit);
+  const answer = appWith({ ingest }).request('/v1/events/stream', { method: 'POST', body, headers: { 'Content-Type': 'application/x-ndjson' }, duplex: 'half' } as RequestInit);
   await new Promise((r) => setTimeout(r, 100));
   assert.ok(pulled <= 4, `with Kafka not acknowledging, only a couple of chunks are read (pulled ${pulled} of ${total})`);
   gate.resolve();
@@ -136,7 +136,7 @@ function trickle(chunks: number, everyMs: number, stallAfter = Number.POSITIVE_I
 test('POST /v1/events/stream - the body timeout bounds each wait for bytes, not the stream: a long steady stream is taken whole', async () => {
   const ingest = recordingIngest();
   // 12 chunks 60 ms apart: ~720 ms in all, four times the 180 ms limit.
-  const res = await appWith({ ingest, options: { bodyTimeoutMs: 180 } }).request('/v1/events/stream', { method: 'POST', body: trickle(12, 60), duplex: 'half' } as RequestInit);
+  const res = await appWith({ ingest, options: { bodyTimeoutMs: 180 } }).request('/v1/events/stream', { method: 'POST', headers: { 'Content-Type': 'application/x-ndjson' }, body: trickle(12, 60), duplex: 'half' } as RequestInit);
   assert.equal(res.status, 202);
   assert.equal(((await res.json()) as Summary).accepted, 6_000);
   assert.equal(ingest.batches.flat().length, 6_000);
@@ -144,7 +144,7 @@ test('POST /v1/events/stream - the body timeout bounds each wait for bytes, not 
 
 test('POST /v1/events/stream - a stream that stalls is a 408 whose summary counts the events read before, all published', async () => {
   const ingest = recordingIngest();
-  const res = await appWith({ ingest, options: { bodyTimeoutMs: 150 } }).request('/v1/events/stream', { method: 'POST', body: trickle(10, 10, 3), duplex: 'half' } as RequestInit);
+  const res = await appWith({ ingest, options: { bodyTimeoutMs: 150 } }).request('/v1/events/stream', { method: 'POST', headers: { 'Content-Type': 'application/x-ndjson' }, body: trickle(10, 10, 3), duplex: 'half' } as RequestInit);
   assert.equal(res.status, 408);
   const s = (await res.json()) as Summary;
   assert.equal(s.error?.code, 'request_timeout');

@@ -221,10 +221,12 @@ export type EdgeOptions = {
   /** Bodies at least this large go to `EdgeDeps.decoder` when there is one. */
   readonly decodeInPoolFromBytes?: number;
   /**
-   * When non-empty, every /v1/* route needs one of these keys with the route's scope. A bare
-   * string is a secret with every scope (named key-1, key-2… by position).
+   * When non-empty, every /v1/* route needs one of these keys with the route's scope. When
+   * empty, only loopback Host names are served and keyless ingest takes JSON/NDJSON only.
    */
-  readonly apiKeys: readonly (string | ApiKey)[];
+  readonly apiKeys: readonly ApiKey[];
+  /** KEYFLOW_AUTH=none: no keys, opened to the network on purpose (no Host check). */
+  readonly openToNetwork?: boolean;
   /** Required on /internal/* (X-Keyflow-Internal-Token); derived from the keys when absent. */
   readonly internalToken?: string;
   /** Refuse events older than this many whole UTC days before today (KEYFLOW_RETENTION_DAYS). */

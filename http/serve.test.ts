@@ -22,7 +22,7 @@ test('serveApp - a chunked body over the limit is refused with 413 while it is r
   const served = await serveApp(appWith({ options: { maxBodyBytes: 1024 } }), { port: 0, host: '127.0.0.1' });
   try {
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: served.port, method: 'POST', path: '/v1/events' }, (res) => {
+      const req = request({ host: '127.0.0.1', port: served.port, method: 'POST', path: '/v1/events', headers: { 'Content-Type': 'application/json' } }, (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       });

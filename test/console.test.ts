@@ -24,7 +24,7 @@ const DEADLINE_MS = 60_000;
 const screenshots = join(repoRoot, '.keyflow', 'screenshots');
 
 const tag = randomBytes(3).toString('hex');
-const KEY = `console-${tag}`;
+const KEY = `console-key-${tag}-0123456789`;
 const now = Date.now();
 const minutesAgo = (m: number, s = 0) => new Date(now - m * 60_000 - s * 1_000).toISOString();
 
@@ -95,7 +95,7 @@ const pageErrors: string[] = [];
 
 before(async () => {
   const executablePath = await ensureChromium();
-  iso = await isolate({ KEYFLOW_API_KEYS: `other-key,${KEY}` });
+  iso = await isolate({ KEYFLOW_API_KEYS: `other:other-key-${tag}-0123456789:ingest+read+admin,console:${KEY}:ingest+read+admin` });
   kf = await startKeyflow(iso.env);
   const doc = (await (await fetch(`${kf.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
   served = (path) => doc.paths[path]?.['get'] !== undefined;

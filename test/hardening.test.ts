@@ -12,8 +12,8 @@ import { eventually } from './support/http.ts';
 import { testProducer } from './support/kafka.ts';
 import { isolate, startKeyflow, type Isolated, type KeyflowProcess } from './support/keyflow.ts';
 
-const KEYS = 'producer:p-secret-1:ingest,reader:r-secret-1:read,ops:o-secret-1:admin,noisy:n-secret-1:ingest+read';
-const SECRETS = ['p-secret-1', 'r-secret-1', 'o-secret-1', 'n-secret-1'];
+const KEYS = 'producer:p-hardening-key-0001:ingest,reader:r-hardening-key-0001:read,ops:o-hardening-key-0001:admin,noisy:n-hardening-key-0001:ingest+read';
+const SECRETS = ['p-hardening-key-0001', 'r-hardening-key-0001', 'o-hardening-key-0001', 'n-hardening-key-0001'];
 let iso: Isolated;
 let worker: KeyflowProcess;
 let edge: KeyflowProcess;
@@ -55,26 +55,26 @@ test('edge - unknown routes answer the JSON error body from the real root app', 
 
 test('edge - scopes: ingest posts, read reads, admin reads dead letters; nothing else', async () => {
   const now = Date.now();
-  assert.equal((await post({ id: 'sc-1', type: 't', source: 's', occurredAt: now, userId: 'sc-user' }, 'p-secret-1')).status, 202);
-  assert.equal((await post({ id: 'sc-2', type: 't', source: 's', occurredAt: now }, 'r-secret-1')).status, 403);
-  assert.equal((await post({ id: 'sc-3', type: 't', source: 's', occurredAt: now }, 'o-secret-1')).status, 403);
-  assert.equal((await call('/v1/dead-letters', 'r-secret-1')).status, 403);
-  assert.equal((await call('/v1/dead-letters', 'o-secret-1')).status, 200);
-  assert.equal((await call('/v1/reports/events', 'p-secret-1')).status, 403);
+  assert.equal((await post({ id: 'sc-1', type: 't', source: 's', occurredAt: now, userId: 'sc-user' }, 'p-hardening-key-0001')).status, 202);
+  assert.equal((await post({ id: 'sc-2', type: 't', source: 's', occurredAt: now }, 'r-hardening-key-0001')).status, 403);
+  assert.equal((await post({ id: 'sc-3', type: 't', source: 's', occurredAt: now }, 'o-hardening-key-0001')).status, 403);
+  assert.equal((await call('/v1/dead-letters', 'r-hardening-key-0001')).status, 403);
+  assert.equal((await call('/v1/dead-letters', 'o-hardening-key-0001')).status, 200);
+  assert.equal((await call('/v1/reports/events', 'p-hardening-key-0001')).status, 403);
   assert.equal((await call('/v1/reports/events')).status, 401);
-  const found = await eventually(() => call('/v1/events/sc-1', 'r-secret-1'), (r) => r.status === 200);
+  const found = await eventually(() => call('/v1/events/sc-1', 'r-hardening-key-0001'), (r) => r.status === 200);
   assert.equal(found.body['id'], 'sc-1');
 });
 
 test('edge - the edge asks the worker process with the internal token; from outside /internal is refused', async () => {
-  const actor = await eventually(() => call('/v1/actors/sc-user', 'r-secret-1'), (r) => r.status === 200, 30_000);
+  const actor = await eventually(() => call('/v1/actors/sc-user', 'r-hardening-key-0001'), (r) => r.status === 200, 30_000);
   assert.equal(actor.body['process'], worker.url);
-  for (const headers of [{}, { Authorization: 'Bearer o-secret-1' }, { 'X-Keyflow-Internal-Token': 'x'.repeat(64) }]) {
+  for (const headers of [{}, { Authorization: 'Bearer o-hardening-key-0001' }, { 'X-Keyflow-Internal-Token': 'x'.repeat(64) }]) {
     const r = await call('/internal/v1/actors/sc-user', undefined, { headers }, worker.url);
     assert.equal(r.status, 401, JSON.stringify(headers));
     assert.equal(r.body.error?.code, 'unauthorized');
   }
-  const token = deriveInternalToken(SECRETS);
+  const token = deriveInternalToken(SECRETS.map((secret, i) => ({ name: `k${i}`, secret, scopes: ['read' as const] })));
   const inside = await call('/internal/v1/actors/sc-user', undefined, { headers: { 'X-Keyflow-Internal-Token': token ?? '' } }, worker.url);
   assert.equal(inside.status, 200);
 });
@@ -83,8 +83,8 @@ test('edge - one key over its limit gets 429s with Retry-After and RateLimit fie
   // 120 requests of one key at once, against a bucket of 40 refilled at 10/s: whatever the
   // machine's pace, most are refused; five requests of another key in the same flood pass.
   const flood = await Promise.all([
-    ...Array.from({ length: 120 }, () => call('/v1/reports/events', 'n-secret-1').then((a) => ({ key: 'noisy', a }))),
-    ...Array.from({ length: 5 }, () => call('/v1/reports/events', 'r-secret-1').then((a) => ({ key: 'reader', a }))),
+    ...Array.from({ length: 120 }, () => call('/v1/reports/events', 'n-hardening-key-0001').then((a) => ({ key: 'noisy', a }))),
+    ...Array.from({ length: 5 }, () => call('/v1/reports/events', 'r-hardening-key-0001').then((a) => ({ key: 'reader', a }))),
   ]);
   const statuses = flood.filter((f) => f.key === 'noisy').map((f) => f.a.status);
   const limited = flood.find((f) => f.a.status === 429)?.a;
@@ -108,20 +108,20 @@ test('edge - one key over its limit gets 429s with Retry-After and RateLimit fie
 
 test('edge - bad input is a 400 in the error body, and a gzip body round-trips', async () => {
   for (const path of ['/v1/events/a%00b', '/v1/reports/events?source=a%00b', '/v1/reports/events?from=0000-12-31T00:00:00Z&to=0001-01-02T00:00:00Z']) {
-    const r = await call(path, 'r-secret-1');
+    const r = await call(path, 'r-hardening-key-0001');
     assert.equal(r.status, 400, path);
     assert.match(r.body.error?.code ?? '', /^invalid_/);
   }
   const event = { id: 'gz-1', type: 'page.view', source: 'web', occurredAt: new Date().toISOString(), properties: { 'ключ': '🎉', n: 1.5 } };
-  const gz = await call('/v1/events', 'p-secret-1', { method: 'POST', body: gzipSync(JSON.stringify(event)), headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' } });
+  const gz = await call('/v1/events', 'p-hardening-key-0001', { method: 'POST', body: gzipSync(JSON.stringify(event)), headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' } });
   assert.equal(gz.status, 202);
-  const br = await post(event, 'p-secret-1', { 'Content-Encoding': 'br' });
+  const br = await post(event, 'p-hardening-key-0001', { 'Content-Encoding': 'br' });
   assert.equal(br.status, 415);
-  const stored = await eventually(() => call('/v1/events/gz-1', 'r-secret-1'), (r) => r.status === 200);
+  const stored = await eventually(() => call('/v1/events/gz-1', 'r-hardening-key-0001'), (r) => r.status === 200);
   const { receivedAt, ...rest } = stored.body;
   assert.equal(typeof receivedAt, 'string');
   assert.deepEqual(rest, event);
-  const old = await post({ id: 'old-1', type: 't', source: 's', occurredAt: '2000-01-01T00:00:00Z' }, 'p-secret-1');
+  const old = await post({ id: 'old-1', type: 't', source: 's', occurredAt: '2000-01-01T00:00:00Z' }, 'p-hardening-key-0001');
   assert.equal(old.status, 400);
   assert.match(old.body.error?.message ?? '', /occurredAt: is older than the retention window/);
 });
@@ -142,7 +142,7 @@ test('worker - an event older than the retention window straight from Kafka is a
   );
   assert.equal(rows[0]?.reason, 'expired');
   assert.match(rows[0]?.error ?? '', /retention window/);
-  await eventually(() => call('/v1/events/kafka-new', 'r-secret-1'), (r) => r.status === 200);
+  await eventually(() => call('/v1/events/kafka-new', 'r-hardening-key-0001'), (r) => r.status === 200);
   const [{ n }] = await iso.db.sql<[{ n: number }]>`select count(*)::int as n from events where id = 'kafka-old'`;
   assert.equal(n, 0);
 });

@@ -1,11 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { run } from '../local/exec.ts';
 import { repoRoot } from '../local/settings.ts';
+import { parseApiKeys } from '../../runtime/config/index.ts';
 import { ensureKustomize } from './kustomize.ts';
+import { ensureSecretFile } from '../secrets/secrets.ts';
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [k: string]: unknown };
 type Model = new (data: unknown) => { validate(): void };
@@ -33,17 +37,37 @@ type Deployment = Obj & {
   };
 };
 type ConfigMap = Obj & { data: Labels };
-type Secret = Obj & { stringData: Labels };
+type Secret = Obj & { data: Labels };
 type Service = Obj & { spec: { selector: Labels } };
 type Budget = Obj & { spec: { selector: { matchLabels: Labels } } };
 type Autoscaler = Obj & { spec: { scaleTargetRef: unknown; metrics: unknown; maxReplicas: number } };
 type Kinds = { ConfigMap: ConfigMap; Secret: Secret; Deployment: Deployment; Service: Service; PodDisruptionBudget: Budget; HorizontalPodAutoscaler: Autoscaler };
 
+// A copy of compose/k8s with the keyflow.secrets.env `npm run secrets` generates (the repo has none).
+let copy: Promise<string> | undefined;
+function k8sWithSecrets(): Promise<string> {
+  return (copy ??= (async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'keyflow-k8s-')), 'k8s');
+    await cp(join(repoRoot, 'compose', 'k8s'), dir, { recursive: true, filter: (p) => !p.endsWith('secrets.env') });
+    await ensureSecretFile(join(dir, 'base', 'keyflow.secrets.env'), { DATABASE_URL: 'postgres://keyflow@postgres:5432/keyflow', REDIS_URL: 'redis://redis:6379' });
+    return dir;
+  })());
+}
+after(async () => {
+  if (copy !== undefined) await rm(join(await copy, '..'), { recursive: true, force: true });
+});
+
 /** `kustomize build` of an overlay, as plain objects. */
 async function render(overlay: string): Promise<Obj[]> {
   const kustomize = await ensureKustomize();
-  const out = await run(kustomize, ['build', join(repoRoot, 'compose', 'k8s', 'overlays', overlay)]);
-  return parseAllDocuments(out).map((d) => d.toJS() as Obj);
+  const out = await run(kustomize, ['build', join(await k8sWithSecrets(), 'overlays', overlay)]);
+  const objs = parseAllDocuments(out).map((d) => d.toJS() as Obj);
+  // kustomize folds a long base64 value at 70 columns; the API server's decoder skips the line
+  // breaks, the schema's "byte" format does not: unfold before validating.
+  for (const o of objs) {
+    if (o.kind === 'Secret') (o as Secret).data = Object.fromEntries(Object.entries((o as Secret).data).map(([k, v]) => [k, v.replace(/\s+/g, '')]));
+  }
+  return objs;
 }
 
 /** Validate against the Kubernetes OpenAPI schema of its apiVersion/kind (kubernetes-models). */
@@ -86,7 +110,11 @@ async function checkInvariants(objs: Obj[]): Promise<void> {
   const secrets = only(objs, 'Secret');
   const deployments = only(objs, 'Deployment');
   for (const cm of configMaps) for (const key of Object.keys(cm.data)) assert.ok(names.has(key), `ConfigMap key ${key} is a keyflow variable`);
-  for (const s of secrets) for (const key of Object.keys(s.stringData)) assert.ok(names.has(key), `Secret key ${key} is a keyflow variable`);
+  for (const s of secrets) for (const key of Object.keys(s.data)) assert.ok(names.has(key), `Secret key ${key} is a keyflow variable`);
+  // The Secret is generated: every key it holds passes the rules keyflow starts with.
+  const secretEnv = Object.fromEntries(secrets.flatMap((s) => Object.entries(s.data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])));
+  assert.equal(parseApiKeys(secretEnv['KEYFLOW_API_KEYS'] ?? '').problems.length, 0);
+  assert.equal(parseApiKeys(secretEnv['KEYFLOW_API_KEYS'] ?? '').keys.length, 3);
   assert.ok(!configMaps.some((cm) => 'DATABASE_URL' in cm.data || 'KEYFLOW_API_KEYS' in cm.data), 'secrets are not in the ConfigMap');
 
   for (const d of deployments) {

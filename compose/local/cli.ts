@@ -15,8 +15,6 @@ const usage = `usage: npm run services -- <command> [service…]
   status   one line per service; exits 1 if any of PostgreSQL, Redis, Kafka is down
   down     stop what \`up\` started
   chromium install Debian's chromium (for the browser test) unless /usr/bin/chromium exists
-  secrets  generate KEYFLOW_EDGE_TOKEN once into compose/keyflow.secrets.env (gitignored), which
-           docker-compose.yml reads and the k8s Secret keyflow-edge-token is created from
   producers install kcat and a JDK when missing and compile the Java test producer (for
            test/producers.test.ts; \`npm test\` does it before that file)
   connect  fetch the Kafka Connect 3.9.1 worker and Debezium's JDBC sink from Maven Central
@@ -75,12 +73,6 @@ async function main(command: string | undefined, args: readonly string[] = []): 
       const started = Date.now();
       const jars = await connectJars(loadSettings(process.env));
       console.log(`connect   ${jars.classpath.split(':').length} worker jars, plugins in ${jars.pluginPath} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-      return 0;
-    }
-    case 'secrets': {
-      const file = join(repoRoot, 'compose', 'keyflow.secrets.env');
-      const made = await ensureEnvSecret(file, 'KEYFLOW_EDGE_TOKEN');
-      console.log(`secrets   KEYFLOW_EDGE_TOKEN ${made ? 'generated into' : 'kept in'} ${file}`);
       return 0;
     }
     case 'chromium': {

@@ -88,9 +88,9 @@ test('guard - each scope opens exactly its routes: 401 without a valid key, 403 
   assert.equal((await a.request('/v1/reports/events', { headers: { 'X-API-Key': 'd-secret' } })).status, 200, 'X-API-Key works too');
 });
 
-test('guard - a bare secret keeps every scope, and requests are counted under key names, never secrets', async () => {
+test('guard - requests are counted under key names, never secrets', async () => {
   const seen: { key: string; status: number }[] = [];
-  const a = appWith({ ingest: recordingIngest(), queries: okQueries, options: { apiKeys: ['legacy'], onRequest: (i) => seen.push(i) } });
+  const a = appWith({ ingest: recordingIngest(), queries: okQueries, options: { apiKeys: [{ name: 'key-1', secret: 'legacy', scopes: ['ingest', 'read', 'admin'] }], onRequest: (i) => seen.push(i) } });
   assert.equal((await a.request('/v1/events', postJson(eventInput(1), bearer('legacy')))).status, 202);
   assert.equal((await a.request('/v1/dead-letters', { headers: bearer('legacy') })).status, 200);
   assert.equal((await a.request('/v1/dead-letters', { headers: bearer('wrong') })).status, 401);
@@ -147,4 +147,46 @@ test('guard - over the limit is a 429 with Retry-After and the RateLimit fields;
   assert.equal(open.headers.get('RateLimit'), null);
   assert.deepEqual(asked, ['dashboard', 'dashboard', 'dashboard']);
   assert.deepEqual(seen.map((s) => `${s.key}:${s.status}`), ['dashboard:200', 'dashboard:429', 'none:401', 'dashboard:200']);
+});
+
+test('guard - without keys, a Host that is not loopback is a 403 on every route (no DNS rebinding)', async () => {
+  const a = appWith({ ingest: recordingIngest(), queries: okQueries });
+  for (const host of ['localhost', '127.0.0.1', '127.8.9.10', '[::1]', 'app.localhost']) {
+    assert.equal((await a.request(`http://${host}:8080/v1/reports/events`)).status, 200, host);
+  }
+  for (const host of ['evil.example', '10.0.0.5', '0.0.0.0', '127.0.0.1.nip.io', '[::2]', 'localhost.evil.example']) {
+    for (const path of ['/v1/reports/events', '/healthz', '/']) {
+      const res = await a.request(`http://${host}${path}`);
+      assert.equal(res.status, 403, `${host}${path}`);
+      const body = (await res.json()) as Json;
+      assert.equal(body.error?.code, 'forbidden_host');
+      assert.match(body.error?.message ?? '', /loopback/);
+    }
+  }
+  // KEYFLOW_AUTH=none opens it on purpose; with keys the key is the door, not the Host.
+  const open = appWith({ ingest: recordingIngest(), queries: okQueries, options: { apiKeys: [], openToNetwork: true } });
+  assert.equal((await open.request('http://evil.example/v1/reports/events')).status, 200);
+  assert.equal((await app().request('http://evil.example/v1/reports/events', { headers: bearer('d-secret') })).status, 200);
+});
+
+test('guard - without keys, POST /v1/events and /v1/events/stream take only JSON or NDJSON (415 otherwise)', async () => {
+  const ingest = recordingIngest();
+  const a = appWith({ ingest, queries: okQueries });
+  const body = JSON.stringify(eventInput(1));
+  for (const path of ['/v1/events', '/v1/events/stream']) {
+    for (const type of [undefined, 'text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const res = await a.request(path, { method: 'POST', body, headers: type === undefined ? {} : { 'Content-Type': type } });
+      assert.equal(res.status, 415, `${path} ${type}`);
+      const err = (await res.json()) as Json;
+      assert.equal(err.error?.code, 'unsupported_media_type');
+    }
+  }
+  assert.equal(ingest.batches.length, 0, 'nothing refused was published');
+  assert.equal((await a.request('/v1/events', { method: 'POST', body, headers: { 'Content-Type': 'application/json; charset=utf-8' } })).status, 202);
+  assert.equal((await a.request('/v1/events/stream', { method: 'POST', body, headers: { 'Content-Type': 'application/x-ndjson' } })).status, 202);
+  // Even opened with KEYFLOW_AUTH=none, a browser's simple cross-site POST ingests nothing.
+  const open = appWith({ ingest, queries: okQueries, options: { apiKeys: [], openToNetwork: true } });
+  assert.equal((await open.request('/v1/events', { method: 'POST', body, headers: { 'Content-Type': 'text/plain' } })).status, 415);
+  // With keys, the key is the door: any type reaches the route (which reads JSON).
+  assert.equal((await app().request('/v1/events', { method: 'POST', body, headers: { 'Content-Type': 'text/plain', ...bearer('p-secret') } })).status, 202);
 });

@@ -1,4 +1,5 @@
-// The door of every request: API key, scope, rate limit, internal token. Rule: a request
+// The door of every request: API key, scope, rate limit, internal token. Without keys, the
+// keyless rules of ./local-only.ts (loopback Host, JSON ingest) come first. Rule: a request
 // reaches a /v1 handler only with a configured key that has the route's scope (401 without
 // a valid key, 403 without the scope) and a token from its key's bucket (429 with
 // Retry-After otherwise); /internal/* only with the deployment's internal token; and every
@@ -11,9 +12,12 @@ import type { ApiKey, RateLimitDecision, RateLimitPort } from '../ports.ts';
 import { requiredAccess } from './access.ts';
 import type { AuthFailureLimiter } from './failure-limit.ts';
 import { INTERNAL_TOKEN_HEADER, keyTable, tokenMatches } from './keys.ts';
+import { checkKeyless } from './local-only.ts';
 
 export type GuardOptions = {
-  readonly apiKeys: readonly (string | ApiKey)[];
+  readonly apiKeys: readonly ApiKey[];
+  /** KEYFLOW_AUTH=none: keyless and served to any Host on purpose. */
+  readonly openToNetwork?: boolean | undefined;
   /** Required on /internal/* when set. */
   readonly internalToken?: string | undefined;
   readonly rateLimit?: RateLimitPort | undefined;
@@ -36,6 +40,8 @@ export const NO_KEY = 'none';
 export function guard(o: GuardOptions): MiddlewareHandler<EdgeEnv> {
   const keys = keyTable(o.apiKeys);
   return async function guardRequest(c, next) {
+    // Without keys: loopback Host names only, and JSON/NDJSON ingest only (./local-only.ts).
+    if (keys.size === 0) checkKeyless({ method: c.req.method, path: c.req.path, url: c.req.url, contentType: c.req.header('Content-Type'), openToNetwork: o.openToNetwork === true });
     const access = requiredAccess(c.req.method, c.req.path);
     if (access.kind === 'public') return next();
     if (access.kind === 'writeKey') {

@@ -7,3 +7,4 @@ export { deriveInternalToken, INTERNAL_TOKEN_HEADER, keyTable, tokenMatches } fr
 export { AuthFailureLimiter } from './failure-limit.ts';
 export type { FailureLimitOptions } from './failure-limit.ts';
 export { clientAddress, NO_SOCKET } from './client-address.ts';
+export { checkKeyless, isLoopbackHost, INGEST_MEDIA_TYPES, KEYLESS_INGEST_PATHS } from './local-only.ts';

@@ -5,8 +5,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { ApiKey, Scope } from '../ports.ts';
 
-const ALL_SCOPES: readonly Scope[] = ['ingest', 'read', 'admin'];
-
 /** A configured key as the guard holds it: its name, scopes and secret's digest. */
 type HeldKey = { readonly name: string; readonly scopes: readonly Scope[]; readonly digest: Buffer };
 
@@ -17,15 +15,13 @@ export type KeyTable = {
 };
 
 /**
- * Normalize configured keys (a bare string is a secret with every scope, named key-N).
+ * The table of configured keys, holding only their secrets' digests.
  *
  * @example
  * keyTable([{ name: 'ci', secret: 's3cret', scopes: ['ingest'] }]).identify('s3cret')?.name; // 'ci'
  */
-export function keyTable(keys: readonly (string | ApiKey)[]): KeyTable {
-  const held: HeldKey[] = keys.map((k, i) =>
-    typeof k === 'string' ? { name: `key-${i + 1}`, scopes: ALL_SCOPES, digest: digest(k) } : { name: k.name, scopes: k.scopes, digest: digest(k.secret) },
-  );
+export function keyTable(keys: readonly ApiKey[]): KeyTable {
+  const held: HeldKey[] = keys.map((k) => ({ name: k.name, scopes: k.scopes, digest: digest(k.secret) }));
   return {
     size: held.length,
     identify(presented) {
@@ -57,11 +53,11 @@ export function tokenMatches(expected: string, presented: string): boolean {
  * reveals none of them. Undefined without keys (the internal API is then open, as /v1 is).
  *
  * @example
- * deriveInternalToken(['s3cret']); // 64 hex characters
+ * deriveInternalToken([{ name: 'ci', secret: 'q7Vb1xT0p9LmZr3KwS5d', scopes: ['read'] }]); // 64 hex characters
  */
-export function deriveInternalToken(keys: readonly (string | ApiKey)[]): string | undefined {
+export function deriveInternalToken(keys: readonly ApiKey[]): string | undefined {
   if (keys.length === 0) return undefined;
-  const secrets = keys.map((k) => (typeof k === 'string' ? k : k.secret)).sort();
+  const secrets = keys.map((k) => k.secret).sort();
   return createHmac('sha256', secrets.join('\n')).update('keyflow internal token v1').digest('hex');
 }
 

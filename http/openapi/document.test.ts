@@ -89,14 +89,48 @@ test('openapi - query and path parameters are the input form of the route schema
   assert.deepEqual(byId.parameters.map((p) => [p.name, p.in, p.required]), [['id', 'path', true]]);
 });
 
-test('openapi - open routes carry no security requirement; the others need bearer or X-API-Key', async () => {
+test('openapi - open routes carry no security requirement; the others need bearer or X-API-Key, /internal the deployment token', async () => {
   const doc = await served();
   for (const [path, ops] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(ops)) {
       const open = ['/healthz', '/readyz', '/metrics', '/openapi.json', '/', '/console/{file}'].includes(path);
-      assert.deepEqual(op['security'], open ? [] : [{ bearer: [] }, { apiKey: [] }], `${method} ${path}`);
+      const expected = open ? [] : path.startsWith('/internal/') ? [{ internalToken: [] }] : [{ bearer: [] }, { apiKey: [] }];
+      assert.deepEqual(op['security'], expected, `${method} ${path}`);
     }
   }
+});
+
+test('openapi - every published scope is the one the guard enforces (one table: http/auth/access.ts)', async () => {
+  const doc = await served();
+  const keys = [
+    { name: 'ingest', secret: 'ingest-only-key-000001', scopes: ['ingest' as const] },
+    { name: 'read', secret: 'read-only-key-00000001', scopes: ['read' as const] },
+    { name: 'admin', secret: 'admin-only-key-0000001', scopes: ['admin' as const] },
+  ];
+  const app = appWith({ options: { apiKeys: keys } });
+  let checked = 0;
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      const scope = op['x-keyflow-scope'] as string | undefined;
+      const concrete = path.replace(/\{[^}]+\}/g, 'x');
+      if (scope === undefined || scope === 'internal') continue;
+      // Each key of another scope is refused with 403: the guard needs exactly the published scope.
+      for (const k of keys) {
+        const res = await app.request(concrete, { method: method.toUpperCase(), headers: { Authorization: `Bearer ${k.secret}` } });
+        if (k.name === scope) assert.notEqual(res.status, 403, `${method} ${path} opens to a ${scope} key`);
+        else assert.equal(res.status, 403, `${method} ${path} is published as ${scope} but a ${k.name} key got ${res.status}`);
+      }
+      checked++;
+    }
+  }
+  assert.ok(checked >= 15, `${checked} operations checked`);
+  assert.equal(doc.paths['/v1/dead-letters']?.['get']?.['x-keyflow-scope'], 'admin');
+  assert.equal(doc.paths['/v1/erasures/{id}']?.['get']?.['x-keyflow-scope'], 'admin');
+  assert.equal(doc.paths['/v1/users/{userId}']?.['delete']?.['x-keyflow-scope'], 'admin');
+  assert.throws(
+    () => buildOpenApiDocument([{ method: 'get', path: '/v1/dead-letters', summary: 'x', auth: 'read', responses: { 200: { description: 'x' } } }]),
+    /says auth 'read' but the guard \(http\/auth\/access\.ts\) needs 'admin'/,
+  );
 });
 
 test('openapi - two RouteDocs for one route, or two shapes under one component name, refuse to build', () => {

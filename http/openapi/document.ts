@@ -3,8 +3,10 @@
 // type their answers (converted as *output*) — so it cannot say something the code does not
 // do. Shared schemas (componentRegistry) become `components.schemas` and are `$ref`ed.
 import { z } from 'zod';
+import { requiredAccess } from '../auth/access.ts';
+import { INTERNAL_TOKEN_HEADER } from '../auth/keys.ts';
 import { componentRegistry, errorSchema } from './schemas.ts';
-import type { ResponseDoc, RouteDoc } from './route-doc.ts';
+import type { ResponseDoc, RouteAuth, RouteDoc } from './route-doc.ts';
 
 type Json = Record<string, unknown>;
 
@@ -18,7 +20,6 @@ export type OpenApiDocument = {
 
 const REF_PREFIX = '#/components/schemas/';
 const RETRY_AFTER = { 'Retry-After': { description: 'seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } } };
-const AUTH_SCOPES = { read: 'read', ingest: 'ingest', admin: 'admin' } as const;
 
 /** Hono's `/v1/events/:id` as OpenAPI's `/v1/events/{id}`. */
 export function openApiPath(honoPath: string): string {
@@ -53,13 +54,15 @@ export function buildOpenApiDocument(docs: readonly RouteDoc[]): OpenApiDocument
       description:
         'Real-time event ingestion and analytics. Generated from the zod schemas that validate each request and type each answer. ' +
         'Routes with a security requirement need an API key (Bearer or X-API-Key) when the server has any configured; ' +
-        'x-keyflow-scope names the scope a route needs. Every error answer is the Error body.',
+        'x-keyflow-scope names the scope a route needs (taken from the table the guard enforces). Every error answer is the Error body.',
     },
     paths,
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <API key>' },
         apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        writeKey: { type: 'http', scheme: 'basic', description: "Segment's routes: the write key (an API key's secret with the ingest scope and no other) as the Basic user with an empty password, or `writeKey` in the body" },
+        internalToken: { type: 'apiKey', in: 'header', name: INTERNAL_TOKEN_HEADER, description: 'the deployment token processes send each other on /internal/*' },
       },
       schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
     },
@@ -76,14 +79,14 @@ function operation(doc: RouteDoc, convert: (s: z.ZodType, io: 'input' | 'output'
     responses[status] = response(Number(status), r, convert);
   }
   responses['default'] = { description: 'Any other answer is an error in the common shape', content: { 'application/json': { schema: { $ref: `${REF_PREFIX}Error` } } } };
-  const auth = doc.auth ?? 'read';
+  const auth = publishedAuth(doc);
   return {
     summary: doc.summary,
     ...(doc.description === undefined ? {} : { description: doc.description }),
     ...(doc.tags === undefined ? {} : { tags: [...doc.tags] }),
     operationId: operationId(doc),
-    security: auth === 'none' ? [] : [{ bearer: [] }, { apiKey: [] }],
-    ...(auth === 'none' ? {} : { 'x-keyflow-scope': AUTH_SCOPES[auth] }),
+    security: auth === 'none' ? [] : auth === 'internal' ? [{ internalToken: [] }] : requiredAccess(doc.method, doc.path).kind === 'writeKey' ? [{ writeKey: [] }] : [{ bearer: [] }, { apiKey: [] }],
+    ...(auth === 'none' ? {} : { 'x-keyflow-scope': auth }),
     ...(parameters.length === 0 ? {} : { parameters }),
     ...(doc.body === undefined
       ? {}
@@ -96,6 +99,21 @@ function bodyContent(doc: RouteDoc, schema: Json): Json {
   const content: Json = { [doc.bodyContentType ?? 'application/json']: { schema } };
   for (const alt of doc.alsoBodyAs ?? []) content[alt] = { schema };
   return content;
+}
+
+/**
+ * The scope a route is published with: the one the guard enforces (http/auth/access.ts, the
+ * one table), never a second opinion. A RouteDoc may state its `auth` as a check; a statement
+ * that disagrees with the table is an error, not a document.
+ */
+function publishedAuth(doc: RouteDoc): RouteAuth {
+  const access = requiredAccess(doc.method, doc.path);
+  // A write key (Segment's routes) is an API key with the ingest scope and no other.
+  const enforced = access.kind === 'public' ? 'none' : access.kind === 'internal' ? 'internal' : access.kind === 'writeKey' ? 'ingest' : access.scope;
+  if (doc.auth !== undefined && doc.auth !== enforced) {
+    throw new Error(`${doc.method.toUpperCase()} ${doc.path}: its RouteDoc says auth '${doc.auth}' but the guard (http/auth/access.ts) needs '${enforced}'`);
+  }
+  return enforced;
 }
 
 function response(status: number, r: ResponseDoc, convert: (s: z.ZodType, io: 'input' | 'output') => Json): Json {

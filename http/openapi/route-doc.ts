@@ -3,8 +3,11 @@
 // document cannot drift from the code.
 import type { z } from 'zod';
 
-/** Which API-key scope a route needs ('none': open, like /healthz). */
-export type RouteAuth = 'read' | 'ingest' | 'admin' | 'none';
+/**
+ * Which API-key scope a route needs ('none': open, like /healthz; 'internal': the deployment
+ * token). Published from http/auth/access.ts; a RouteDoc that states it is checked against it.
+ */
+export type RouteAuth = 'read' | 'ingest' | 'admin' | 'internal' | 'none';
 
 /** One answer of a route. */
 export type ResponseDoc = {

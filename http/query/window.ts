@@ -4,7 +4,7 @@
 // PostgreSQL as they are; every other input is a 400 that names the offending parameter, and
 // a parameter the route does not know is refused by name.
 import { z } from 'zod';
-import { isStorableText, UNSTORABLE_MESSAGE } from '../../actors/index.ts';
+import { codePointLength, isStorableText, UNSTORABLE_MESSAGE } from '../../actors/index.ts';
 import { InvalidQueryError } from '../errors.ts';
 
 const MINUTE_MS = 60_000;
@@ -36,6 +36,37 @@ export const instant = z
   .refine((ms) => Number.isFinite(ms) && ms >= MIN_INSTANT_MS && ms <= MAX_INSTANT_MS, 'must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z')
   .transform((ms) => new Date(ms));
 
+// The characters of a published comma list, spelled out so that JavaScript (which checks it,
+// in u mode: one code point at a time) and any other regex engine (which may generate from it;
+// Python's \\s is not JavaScript's trim) read it alike. An item never holds NUL, a comma or a
+// lone surrogate; WS is exactly what String#trim removes.
+const WS_CHARS = '\\u0009-\\u000D\\u0020\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\uFEFF';
+const WS = `[${WS_CHARS}]`;
+const ITEM = '[^,\\u0000]';
+const VALUE_START = `[^,\\u0000${WS_CHARS}]`;
+
+/** One value of a comma list: 1..max code points (the unit every length limit counts), storable. */
+export const listValue = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .refine((s) => codePointLength(s) <= max, `must be at most ${max} characters`)
+    .refine(isStorableText, { message: UNSTORABLE_MESSAGE });
+
+/**
+ * The published form of a comma list (`pattern` in /openapi.json, and checked first here):
+ * `items.min`..`items.max` values (each 1..max code points once trimmed); with `emptyItems`, at
+ * least one value among any number of items, empty ones allowed. Every string it matches is
+ * one the list's own rules accept (a lone surrogate aside, which no URL carries).
+ */
+export function commaListPattern(max: number, items: { readonly min: number; readonly max: number }, emptyItems: boolean): RegExp {
+  const value = `${WS}*${VALUE_START}${ITEM}{0,${max - 1}}`;
+  const source = emptyItems
+    ? `^(?:${WS}*,)*${value}(?:,${ITEM}{0,${max}})*$`
+    : `^${value}(?:,${value}){${items.min - 1},${items.max - 1}}$`;
+  return new RegExp(source, 'u');
+}
+
 /**
  * A comma list of values of 1..max code points (`type=a,b`): trimmed, empty items dropped, duplicates
  * removed, order kept.
@@ -43,8 +74,9 @@ export const instant = z
 export const commaList = (max: number) =>
   z
     .string()
+    .regex(commaListPattern(max, { min: 1, max: 1 }, true), `must be a comma list naming at least one value of at most ${max} characters`)
     .transform((s) => [...new Set(s.split(',').map((x) => x.trim()).filter((x) => x !== ''))])
-    .pipe(z.array(queryText(max)).min(1, 'must name at least one value'));
+    .pipe(z.array(listValue(max)).min(1, 'must name at least one value'));
 
 /** The parameters shared by every report and analytics route. Extend it with `.extend({…})`. */
 export const windowQuerySchema = z.strictObject({

@@ -44,7 +44,7 @@ export const actorDocs: readonly RouteDoc[] = [
     path: '/internal/v1/actors/:key',
     summary: 'The same, answered by this process only (how processes ask each other when scaled out)',
     params: keyParams,
-    auth: 'read',
+    auth: 'internal',
     responses: {
       200: { description: 'The actor, if it lives in this process', schema: actorViewSchema },
       404: { description: 'No live actor for this key in this process (not_found)', schema: errorSchema },

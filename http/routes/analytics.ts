@@ -11,7 +11,7 @@ import { InvalidQueryError } from '../errors.ts';
 import type { RouteDoc } from '../openapi/route-doc.ts';
 import { errorSchema } from '../openapi/schemas.ts';
 import type { QueryPort } from '../ports.ts';
-import { parseQuery, queryText, windowQuerySchema } from '../query/window.ts';
+import { commaListPattern, listValue, parseQuery, windowQuerySchema } from '../query/window.ts';
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -32,8 +32,9 @@ const windowSpan = z
 
 const stepList = z
   .string()
+  .regex(commaListPattern(64, { min: 2, max: 10 }, false), 'must name 2 to 10 event types of 1 to 64 characters')
   .transform((s) => s.split(',').map((x) => x.trim()))
-  .pipe(z.array(queryText(64)).min(2, 'must name 2 to 10 event types').max(10, 'must name 2 to 10 event types'));
+  .pipe(z.array(listValue(64)).min(2, 'must name 2 to 10 event types').max(10, 'must name 2 to 10 event types'));
 
 const funnelQuerySchema = windowQuerySchema.omit({ type: true, format: true }).extend({
   steps: stepList,

@@ -8,7 +8,7 @@ import { errorResponse } from '../errors.ts';
 import { appWith } from '../test-helpers.ts';
 import { consoleDir, consoleRoutes } from './console.ts';
 
-const keyed = () => appWith({ options: { apiKeys: ['k-console'] } });
+const keyed = () => appWith({ options: { apiKeys: [{ name: 'console', secret: 'k-console', scopes: ['read'] }] } });
 
 test('console - GET / is the page, with no API key needed even when keys are configured', async () => {
   const res = await keyed().request('/');
@@ -80,8 +80,10 @@ test('console - the routes shadow neither the API nor its 404s and 401s', async 
     assert.equal(res.status, 404, path);
     assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'not_found', path);
   }
+  // The page is GET only: another method is a 405 naming what it serves.
   const post = await app.request('/', { method: 'POST' });
-  assert.equal(post.status, 404);
+  assert.equal(post.status, 405);
+  assert.equal(post.headers.get('Allow'), 'GET, HEAD');
 });
 
 test('console - only .html, .js and .css files of the folder are served', async () => {

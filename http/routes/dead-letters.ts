@@ -16,9 +16,18 @@ import { pageLimit } from '../query/window.ts';
 
 const DEFAULT_LIMIT = 50;
 
+// The dead-letter cursor is base64url("dl1:" + the last id, in decimal). This pattern is that
+// format, up to 16 digits (ids stay far below; the store reads up to int8's 19): "ZGwx" is
+// "dl1", "Oj" ":" and the top of the first digit; then each 3 digits are 4 characters, and a
+// last 1 or 2 digits 2 or 3 characters (a digit is 0x30-0x39, so only these letters occur).
+const DIGIT_PAIR_HEAD = '(?:[MN][DTjz]|O[DT])';
+const DEAD_LETTER_CURSOR = new RegExp(
+  `^ZGwxOj[AEIMQUYcgk](?:[w-z0-5](?:${DIGIT_PAIR_HEAD}[AEIMQUYcgk][w-z0-5]){0,4}(?:${DIGIT_PAIR_HEAD}[AEIMQUYcgk]|(?:[MN][AQgw]|O[AQ]))?)?$`,
+);
+
 const querySchema = z.strictObject({
   limit: pageLimit(DEFAULT_LIMIT),
-  cursor: z.string().min(1).max(256).optional().describe('nextCursor of the previous page'),
+  cursor: z.string().regex(DEAD_LETTER_CURSOR, 'not a cursor this server handed out').optional().describe('nextCursor of the previous page'),
 });
 
 /** One dead letter as the API shows it. */
@@ -56,7 +65,7 @@ export const deadLetterDocs: readonly RouteDoc[] = [
     path: '/v1/dead-letters',
     summary: 'Kafka messages that could not become events (undecodable, invalid, too large, refused by the store), newest first',
     query: querySchema,
-    auth: 'read',
+    auth: 'admin',
     responses: {
       200: { description: 'One page', schema: deadLetterPageSchema },
       400: { description: 'Invalid query (invalid_query): limit out of 1..1000, unknown parameter, or a cursor this server did not hand out', schema: errorSchema },

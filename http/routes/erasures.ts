@@ -126,7 +126,7 @@ export const erasureDocs: readonly RouteDoc[] = [
       200: { description: 'the erasure', schema: erasureSchema },
       404: { description: 'no erasure with this id (not_found)', schema: errorSchema },
     },
-    auth: 'read',
+    auth: 'admin',
     tags: ['erasure'],
   },
 ];

@@ -22,7 +22,7 @@ const querySchema = z.strictObject({
   from: instant.optional().describe('inclusive, RFC 3339 or epoch ms; default: no lower bound'),
   to: instant.optional().describe('exclusive, RFC 3339 or epoch ms; default: no upper bound'),
   limit: pageLimit(DEFAULT_LIMIT),
-  cursor: z.string().min(1).max(2048).optional().describe('nextCursor of the previous page, with the same filters'),
+  cursor: z.string().max(2048).regex(/^[A-Za-z0-9_-]{1,2000}\.[A-Za-z0-9_-]{43}$/, 'not a cursor this server handed out').optional().describe('nextCursor of the previous page, with the same filters: a base64url position, a dot and its base64url HMAC-SHA256; only a cursor this server signed for these filters opens'),
 });
 
 /** One page of the list. */

@@ -12,12 +12,8 @@ import { InvalidQueryError, LagUnavailableError, LiveUnavailableError, RateLimit
 import { StreamHub, type EventFilter } from '../live/stream-hub.ts';
 import type { RouteDoc } from '../openapi/route-doc.ts';
 import type { LivePort, StreamOptions } from '../ports.ts';
+import { commaList } from '../query/window.ts';
 
-const list = (max: number) =>
-  z
-    .string()
-    .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x !== ''))
-    .pipe(z.array(z.string().max(max)).min(1, 'must name at least one value'));
 
 /** The query of GET /v1/analytics/summary and GET /v1/admin/lag: none. */
 export const noQuerySchema = z.strictObject({});
@@ -25,8 +21,8 @@ export const noQuerySchema = z.strictObject({});
 /** The query of GET /v1/stream. */
 export const streamQuerySchema = z.strictObject({
   events: z.enum(['true', 'false']).optional(),
-  type: list(64).optional(),
-  source: list(64).optional(),
+  type: commaList(64).optional(),
+  source: commaList(64).optional(),
   userId: z.string().min(1).max(128).optional(),
 });
 

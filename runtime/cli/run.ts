@@ -72,6 +72,10 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     throw e;
   }
   const log = createLogger(config.logLevel, { component: command });
+  if (config.auth === 'none') {
+    // Opened on purpose; said at every start so it is never forgotten.
+    log.warn('KEYFLOW_AUTH=none: no API keys, every route (erasure included) is open to every client that reaches this address', { host: config.host, port: config.port });
+  }
   // Migrations, maintenance, the live reconciler and erasures; readiness and the edge's reads
   // have pools of their own (below), so no report can take the connections these need.
   const sql = connectDb(config.databaseUrl, { max: 4 });
@@ -310,6 +314,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
       partitionKey: config.partitionKey,
       decodeInPoolFromBytes: config.ingestPoolMinBytes,
       apiKeys: config.apiKeys,
+      openToNetwork: config.auth === 'none',
       ...(config.cursorSecret === '' ? {} : { cursorSecret: config.cursorSecret }),
       ...(internalToken === undefined ? {} : { internalToken }),
       retentionDays: config.retentionDays,

@@ -5,6 +5,9 @@
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+// The same loopback rule the edge applies to Host headers (a pure module, no I/O).
+import { isLoopbackHost } from '../../http/auth/local-only.ts';
+import { parseApiKeys } from './api-keys.ts';
 import { MAIN_HEAP_MB_DEFAULT } from './heap.ts';
 import { saslMechanismSchema, saslPasswordSchema, saslProblems, saslUsernameSchema, secretKafkaVariables, sslSchema } from './kafka-security.ts';
 
@@ -33,9 +36,6 @@ const durationMs = (max: number) =>
     }
     return ms;
   });
-
-/** Variables whose values are secrets: a config error names them, never prints their value. */
-const secretVariables: ReadonlySet<string> = new Set(['KEYFLOW_EDGE_TOKEN', 'KEYFLOW_EDGE_TOKEN_PREVIOUS', ...secretKafkaVariables]);
 
 /** Each entry: environment variable → [field name, schema, default (as the env string)]. */
 const variables = {
@@ -74,7 +74,14 @@ const variables = {
   KEYFLOW_DEAD_LETTER_MAX_BYTES: ['deadLetterMaxBytes', int(0, 16 * 1024 * 1024), String(64 * 1024)],
   KEYFLOW_PARTITION_KEY: ['partitionKey', z.enum(['userId', 'id']), 'userId'],
   KEYFLOW_MAX_BODY_BYTES: ['maxBodyBytes', int(1024, 64 * 1024 * 1024), String(1024 * 1024)],
-  KEYFLOW_API_KEYS: ['apiKeys', list.transform(parseApiKeys), ''],
+  // name:secret:scope+scope entries (./api-keys.ts); none = loopback clients only, unless KEYFLOW_AUTH=none.
+  KEYFLOW_API_KEYS: ['apiKeys', z.string().transform((s, ctx) => {
+    const parsed = parseApiKeys(s);
+    for (const message of parsed.problems) ctx.addIssue({ code: 'custom', message });
+    return parsed.keys;
+  }), ''],
+  // `none` opens a keyless keyflow to the network on purpose (warned at every start).
+  KEYFLOW_AUTH: ['auth', z.enum(['keys', 'none']), 'keys'],
   // Signs GET /v1/events cursors; '' = a random secret per process (set one shared value for several edges).
   KEYFLOW_CURSOR_SECRET: ['cursorSecret', z.string(), ''],
   // Token bucket per API key, shared by every edge through Redis; unset = unlimited.
@@ -162,42 +169,19 @@ function parseFailBatch(v: string): FailBatchSwitch {
   return { partition: Number(partition), offset: BigInt(offset).toString() };
 }
 
-/** The scopes an API key may carry (DESIGN.md: erasure, dead letters and lag need admin). */
-export const API_KEY_SCOPES = ['ingest', 'read', 'admin'] as const;
-export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
-
-/** One configured API key: a name for logs and metrics, the secret, what it may do. */
-export type ApiKeyConfig = { readonly name: string; readonly secret: string; readonly scopes: readonly ApiKeyScope[] };
-
-const KEY_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+/** Variables whose values are secrets (or may hold one, as a URL's password): never printed. */
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'REDIS_URL', 'KEYFLOW_API_KEYS', 'KEYFLOW_CURSOR_SECRET', 'KEYFLOW_INTERNAL_TOKEN', 'KEYFLOW_EDGE_TOKEN', 'KEYFLOW_EDGE_TOKEN_PREVIOUS', ...secretKafkaVariables]);
 
 /**
- * `name:secret:scope+scope` entries; a bare `secret` (or `name:secret`) has every scope.
- * A bare secret is named by its position (`key-1`, `key-2`…), never by itself.
+ * Closed unless opened on purpose (DESIGN.md, Security): without API keys keyflow listens on
+ * loopback only, unless KEYFLOW_AUTH=none says to open it; and `none` with keys is a contradiction.
  */
-function parseApiKeys(entries: string[], ctx: z.RefinementCtx): ApiKeyConfig[] {
-  const keys: ApiKeyConfig[] = [];
-  entries.forEach((entry, i) => {
-    const parts = entry.split(':');
-    if (parts.length > 3) {
-      ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: expected name:secret:scope+scope or a bare secret` });
-      return;
-    }
-    const [name, secret, scopeList] = parts.length === 1 ? [`key-${i + 1}`, parts[0] ?? '', undefined] : [parts[0] ?? '', parts[1] ?? '', parts[2]];
-    if (!KEY_NAME.test(name)) ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: the name must match ${KEY_NAME.source}` });
-    if (secret === '') ctx.addIssue({ code: 'custom', message: `entry ${i + 1} (${name}): the secret is empty` });
-    const scopes = scopeList === undefined ? [...API_KEY_SCOPES] : [...new Set(scopeList.split('+').map((s) => s.trim()))];
-    for (const s of scopes) {
-      if (!(API_KEY_SCOPES as readonly string[]).includes(s)) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} (${name}): unknown scope "${s}" (known: ${API_KEY_SCOPES.join(', ')})` });
-    }
-    keys.push({ name, secret, scopes: scopes as ApiKeyScope[] });
-  });
-  const names = keys.map((k) => k.name);
-  const dupName = names.find((n, i) => names.indexOf(n) !== i);
-  if (dupName !== undefined) ctx.addIssue({ code: 'custom', message: `the key name "${dupName}" appears twice` });
-  const secrets = keys.map((k) => k.secret);
-  if (new Set(secrets).size !== secrets.length) ctx.addIssue({ code: 'custom', message: 'two entries share one secret' });
-  return keys;
+function exposureProblems(c: Config): string[] {
+  if (c.auth === 'none' && c.apiKeys.length > 0) return ['KEYFLOW_AUTH=none: KEYFLOW_API_KEYS is set too; unset one of them'];
+  if (c.auth === 'keys' && c.apiKeys.length === 0 && !isLoopbackHost(c.host)) {
+    return [`KEYFLOW_HOST=${JSON.stringify(c.host)} is not a loopback address and KEYFLOW_API_KEYS is empty: every route, erasure included, would be open to the network. Set KEYFLOW_API_KEYS, listen on 127.0.0.1, or open it on purpose with KEYFLOW_AUTH=none`];
+  }
+  return [];
 }
 
 type Vars = typeof variables;
@@ -238,7 +222,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     const value = raw === undefined || raw === '' ? fallback : raw;
     const parsed = (schema as z.ZodType).safeParse(value);
     if (parsed.success) out[field] = parsed.data;
-    else problems.push(`${name}=${secretVariables.has(name) ? '(secret, not shown)' : JSON.stringify(value)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    // A secret's value is never echoed: the message names the variable (and the entry) only.
+    else problems.push(`${SECRET_VARIABLES.has(name) ? name : `${name}=${JSON.stringify(value)}`}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
   if (problems.length === 0) problems.push(...saslProblems(out));
   if (out['rateLimitPerSec'] === undefined && out['rateLimitBurst'] !== undefined && problems.length === 0) {
@@ -250,6 +235,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if (out['testFailBatch'] !== undefined && out['faultsEnabled'] !== true && problems.length === 0) {
     problems.push('KEYFLOW_TEST_FAIL_BATCH: a test-only switch that makes a batch fail on purpose; it needs KEYFLOW_FAULTS=1 as well');
   }
+  if (problems.length === 0) problems.push(...exposureProblems(out as Config));
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(out) as Config;
 }
