@@ -6,7 +6,8 @@
 //   - GET /v1/analytics/summary (polled every 20 ms) does the same,
 //   - GET /v1/reports/events (the store, polled every 20 ms) counts them all.
 // The stream sends a summary once a second, so its figure includes up to a second of waiting
-// for the next frame. Optionally a background load of `rate` events/s goes straight to Kafka.
+// for the next frame (rounds start at random phases of it). A summary is taken at the end of
+// the last whole second, so an event occurring now counts from the next second on. Optionally a background load of `rate` events/s goes straight to Kafka.
 // Prints one line per measure: count, median, p90, max in ms.
 //
 //   npx tsx bench/live-latency.ts [rounds=20] [batch=50] [rate=0]
@@ -40,7 +41,8 @@ async function until(t0: number, seen: () => Promise<boolean> | boolean): Promis
 }
 
 async function round(i: number): Promise<{ stream: number; summary: number; report: number }> {
-  const type = `live.probe.${i}`;
+  // Equal counts list by type ascending, at most 10: each round's type sorts before the earlier ones.
+  const type = `live.probe.${String(999_999 - i).padStart(6, '0')}`;
   const now = Date.now();
   const events = Array.from({ length: batch }, (_, j) => ({ id: `p-${i}-${j}`, type, source: 'bench', occurredAt: now, userId: `p-${j % 10}` }));
   const seenFrames = frames.length;
@@ -77,6 +79,8 @@ try {
   })();
   const ms = { stream: [] as number[], summary: [] as number[], report: [] as number[] };
   for (let i = 0; i < rounds; i++) {
+    // Rounds start at random phases of the once-a-second summary frames, not right after one.
+    await new Promise((r) => setTimeout(r, Math.random() * 1_000));
     const r = await round(i);
     ms.stream.push(r.stream);
     ms.summary.push(r.summary);
