@@ -27,8 +27,8 @@ export type { EventListQuery, EventListPage, EventPosition } from './event-list.
 export { getUserProfile, RECENT_EVENTS } from './users-profile.ts';
 export type { UserProfile } from './users-profile.ts';
 export { MigrationChecksumError, MigrationFailedError, InvalidCursorError } from './errors.ts';
-export { liveMinuteCounts, usersActiveSince, usersAhead } from './live.ts';
-export type { LiveMinuteCounts } from './live.ts';
+export { liveMinuteCounts, liveSecondCounts, usersActiveSince, usersAhead } from './live.ts';
+export type { LiveMinuteCounts, LiveSecondCounts } from './live.ts';
 export { coverWindow } from './cover.ts';
 export type { Cover, CoverOptions, Range } from './cover.ts';
 export { recordErasure, eraseUser, getErasure, erasureFences, erasureRequestTimes } from './erasure.ts';

@@ -71,3 +71,38 @@ export async function usersAhead(sql: Sql, afterMs: number, untilMs: number): Pr
     where occurred_at > ${new Date(afterMs)} and occurred_at <= ${new Date(untilMs)} and user_id is not null`;
   return rows.map((r) => ({ userId: r.user_id, ms: r.occurred_at.getTime() }));
 }
+
+/** One second's counts as the store has them. */
+export type LiveSecondCounts = {
+  /** Epoch ms of the second's start. */
+  readonly second: number;
+  readonly total: number;
+  /** Events per type in that second. */
+  readonly types: ReadonlyMap<string, number>;
+};
+
+/**
+ * Per-second totals and per-type counts of every second in `[fromMs, toMs)` that holds
+ * events, from `events` (the seconds the live summary reads at the edges of its windows; a
+ * range scan of the events_time index over a few minutes).
+ *
+ * @example
+ * const seconds = await liveSecondCounts(sql, minute, minute + 60_000); // [{ second, total, types }]
+ */
+export async function liveSecondCounts(sql: Sql, fromMs: number, toMs: number): Promise<LiveSecondCounts[]> {
+  const rows = await sql<{ second: Date; type: string; events: number }[]>`
+    select date_trunc('second', occurred_at) as second, type, count(*)::int as events
+    from events
+    where occurred_at >= ${new Date(fromMs)} and occurred_at < ${new Date(toMs)}
+    group by 1, 2
+    order by 1, 2`;
+  const bySecond = new Map<number, { second: number; total: number; types: Map<string, number> }>();
+  for (const r of rows) {
+    const second = r.second.getTime();
+    let s = bySecond.get(second);
+    if (s === undefined) bySecond.set(second, (s = { second, total: 0, types: new Map() }));
+    s.total += r.events;
+    s.types.set(r.type, r.events);
+  }
+  return [...bySecond.values()];
+}

@@ -331,15 +331,15 @@ export type EdgeDeps = {
 
 /** `GET /v1/analytics/summary` (DESIGN.md *Live*); the rules of each number are in runtime/live/summary.ts. */
 export type LiveSummary = {
-  /** When the summary was taken (RFC 3339). */
+  /** When the summary was taken (RFC 3339); every window is (at − w, at]. */
   readonly at: string;
-  /** Events that occurred in the last closed minute. */
+  /** Events that occurred in (at − 60 s, at]. */
   readonly eventsLastMinute: number;
-  /** eventsLastMinute / 60. */
+  /** The mean over the last 10 s: events in (at − 10 s, at] / 10. */
   readonly eventsPerSecond: number;
-  /** Distinct userIds with an event that occurred in the last 1, 5 and 30 minutes. */
+  /** Distinct userIds with an event that occurred in the last 1, 5 and 30 minutes up to at. */
   readonly activeUsers: { readonly '1m': number; readonly '5m': number; readonly '30m': number };
-  /** Events per type over the last 5 closed minutes, most first. */
+  /** Events per type in (at − 5 min, at], most first. */
   readonly topTypes: readonly { readonly type: string; readonly events: number }[];
 };
 

@@ -57,11 +57,11 @@ const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.st
 
 /** The answer of GET /v1/analytics/summary (and the data of each `summary` stream event). */
 export const liveSummarySchema = z.object({
-  at: z.iso.datetime().describe('when the summary was taken'),
-  eventsLastMinute: z.number().int().min(0).describe('events whose occurredAt is in the last closed minute [floor(at) − 1 min, floor(at))'),
-  eventsPerSecond: z.number().min(0).describe('eventsLastMinute / 60'),
-  activeUsers: z.object({ '1m': z.number().int().min(0), '5m': z.number().int().min(0), '30m': z.number().int().min(0) }).describe('distinct userIds with a stored event whose occurredAt ≥ at − window'),
-  topTypes: z.array(z.object({ type: z.string(), events: z.number().int().min(1) })).max(10).describe('events per type over the last 5 closed minutes, events desc then type; at most 10'),
+  at: z.iso.datetime().describe('when the summary was taken: the last millisecond of the last whole second; every window is (at − w, at], current minute included'),
+  eventsLastMinute: z.number().int().min(0).describe('events whose occurredAt is in (at − 60 s, at]'),
+  eventsPerSecond: z.number().min(0).describe('the mean over the last 10 s: events whose occurredAt is in (at − 10 s, at], divided by 10'),
+  activeUsers: z.object({ '1m': z.number().int().min(0), '5m': z.number().int().min(0), '30m': z.number().int().min(0) }).describe('distinct userIds with a stored event whose occurredAt is in (at − window, at]'),
+  topTypes: z.array(z.object({ type: z.string(), events: z.number().int().min(1) })).max(10).describe('events per type whose occurredAt is in (at − 5 min, at], events desc then type; at most 10'),
 });
 
 /** The answer of GET /v1/admin/lag. */

@@ -3,6 +3,12 @@
 //
 //   <prefix>live:<minute>:total    string   events that occurred in that minute (epoch ms of its start)
 //   <prefix>live:<minute>:types    hash     type → events in that minute
+//   <prefix>live:s:<second>:total  string   events that occurred in that second (epoch ms of its start);
+//                                           expires SECONDS_KEPT_MS after the second
+//   <prefix>live:s:<second>:types  hash     type → events in that second (same expiry)
+//   <prefix>live:s:pending         string   a minute (epoch ms) whose seconds may be wrong while it is
+//                                           still open (Redis lost them, an erasure): the reconciler
+//                                           rebuilds them from the store when no flush is in flight
 //   <prefix>live:active            zset     userId → newest occurredAt (ms) of that user's stored events,
 //                                           never ahead of the clock when written
 //   <prefix>live:ahead             zset     `<ms>:<userId>` → ms: stored events that were ahead of the clock
@@ -25,6 +31,11 @@ export const LIVE_MINUTES = 30;
 /** Seconds a minute's keys live: the live window and some slack. */
 export const LIVE_TTL_SECONDS = (LIVE_MINUTES + 5) * 60;
 export const MINUTE_MS = 60_000;
+export const SECOND_MS = 1_000;
+/** How long a second's counters are kept: the summary reads seconds back to the start of the minute 5 minutes ago. */
+export const SECONDS_KEPT_MS = 8 * MINUTE_MS;
+/** The closed minutes whose seconds the reconciler checks against the store: those the summary may read. */
+export const SECONDS_MINUTES = 6;
 /** How long after its start a flush whose live update never landed is taken for lost (its writer alive). */
 export const INFLIGHT_STALE_MS = 30_000;
 /** A writer that has not refreshed its alive key for this long is gone (SIGKILL, crash). */
@@ -35,6 +46,8 @@ export function liveKeys(prefix: string) {
   const base = `${prefix}live:`;
   return {
     minute: (minute: number) => ({ total: `${base}${minute}:total`, types: `${base}${minute}:types` }),
+    second: (second: number) => ({ total: `${base}s:${second}:total`, types: `${base}s:${second}:types` }),
+    secondsPending: `${base}s:pending`,
     active: `${base}active`,
     ahead: `${base}ahead`,
     activeBuilt: `${base}active:built`,
@@ -50,6 +63,12 @@ export function liveKeys(prefix: string) {
 
 /** The start (epoch ms) of the minute `ms` is in. */
 export const minuteOf = (ms: number): number => ms - (((ms % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
+
+/** The start (epoch ms) of the second `ms` is in. */
+export const secondOf = (ms: number): number => ms - (((ms % SECOND_MS) + SECOND_MS) % SECOND_MS);
+
+/** The seconds (their starts) of the minute that starts at `minute`. */
+export const secondsOfMinute = (minute: number): number[] => Array.from({ length: MINUTE_MS / SECOND_MS }, (_, i) => minute + i * SECOND_MS);
 
 /** A member of `live:ahead`: an instant and the user whose event occurs then. */
 export const aheadMember = (ms: number, userId: string): string => `${ms}:${userId}`;

@@ -11,7 +11,8 @@ import type { TestDatabase } from '../../db/testing.ts';
 import { closeStoreAndRedis, openStoreAndRedis } from '../../test/support/store.ts';
 import { createLogger } from '../log/index.ts';
 import { LiveWriter } from '../worker/index.ts';
-import { forgetLiveUser, LiveReconciler, liveKeys, readSummary } from './index.ts';
+import { forgetLiveUser, LiveReconciler, liveKeys, minuteOf, readSummary } from './index.ts';
+import { secondOf } from './keys.ts';
 
 let db: TestDatabase;
 let redis: Redis;
@@ -127,4 +128,63 @@ test('reconciler - what an earlier version put in the live view beyond now + KEY
   assert.equal(all.groups.find((g) => g.type === 't.far')?.count, 2, 'and reports count them exactly');
   const s = await readSummary(redis, prefix, now);
   assert.ok(s.activeUsers['1m'] >= 1, 'u-old counts by its event 45 s ago');
+});
+
+const typeCount = async (at: number, type: string) => (await readSummary(redis, prefix, at)).topTypes.find((t) => t.type === type)?.events ?? 0;
+
+test('summary - an event counts as soon as its flush updated Redis: the current minute, events/s over the last 10 s, nothing after at', async () => {
+  const writer = new LiveWriter(redis, prefix);
+  const t0 = Date.now();
+  const live = (id: string, ms: number, userId: string): KeyflowEvent => ({ id, type: 't.now', source: 's', occurredAt: ms, userId });
+  await flushThrough(writer, [live('n1', t0 - 1_500, 'u-now'), live('n2', t0 - 1_500, 'u-now'), live('n3', t0 + 20_000, 'u-later')]);
+  const s = await readSummary(redis, prefix, t0);
+  assert.equal(Date.parse(s.at), t0 - (t0 % 1_000) - 1, 'taken at the end of the last whole second');
+  assert.equal(await typeCount(t0, 't.now'), 2, 'no reconcile round needed, and the event ahead is not counted');
+  assert.equal(s.eventsPerSecond, 0.2, 'two events in the last 10 s');
+  const [{ n }] = await db.sql<[{ n: number }]>`select count(*)::int as n from events where occurred_at > ${new Date(Date.parse(s.at) - 10_000)} and occurred_at <= ${new Date(s.at)}`;
+  assert.equal(n, 2, 'the store agrees');
+  const later = t0 + 25_000;
+  assert.equal(await typeCount(later, 't.now'), 3, 'the event ahead counts once its time has come');
+  assert.equal((await readSummary(redis, prefix, later)).eventsPerSecond, 0.1);
+  writer.close();
+});
+
+test('reconciler - lost per-second counters are rebuilt from the store: a closed minute by its check, the open one when Redis may have lost it', async () => {
+  const writer = new LiveWriter(redis, prefix);
+  const t0 = Date.now();
+  const closed = minuteOf(t0) - 30_000;
+  await flushThrough(writer, [{ id: 'p1', type: 't.closed', source: 's', occurredAt: closed, userId: 'u-p' }, { id: 'p2', type: 't.open', source: 's', occurredAt: t0 - 1_000, userId: 'u-p' }]);
+  const closedSecond = k.second(secondOf(closed));
+  assert.equal(await redis.hget(closedSecond.types, 't.closed'), '1');
+  assert.equal(await typeCount(t0, 't.open'), 1);
+  const open = t0 - 1_000;
+  await redis.del(closedSecond.total, closedSecond.types, k.second(secondOf(open)).total, k.second(secondOf(open)).types, k.activeBuilt);
+  assert.equal(await typeCount(t0, 't.open'), 0, 'the view is broken first');
+  const r = await reconciler().reconcile({ force: true });
+  assert.equal(r.rebuilt, 'missing');
+  assert.ok((r.secondsCorrected ?? 0) >= 1, JSON.stringify(r));
+  assert.equal(r.openMinuteRebuilt, true, JSON.stringify(r));
+  assert.equal(await redis.hget(closedSecond.types, 't.closed'), '1');
+  assert.equal(await redis.get(closedSecond.total), '1');
+  assert.equal(await typeCount(t0, 't.open'), 1);
+  assert.equal(await redis.get(k.secondsPending), null, 'nothing left pending');
+  writer.close();
+});
+
+test('reconciler - the open minute waits for no flush in flight before its rebuild, and an erased user leaves its counts', async () => {
+  const writer = new LiveWriter(redis, prefix);
+  const t0 = Date.now();
+  await flushThrough(writer, [{ id: 'q1', type: 't.erase-now', source: 's', occurredAt: t0 - 500, userId: 'u-erase-now' }]);
+  assert.equal(await typeCount(t0 + 1_000, 't.erase-now'), 1);
+  await db.sql`delete from events where user_id = 'u-erase-now'`;
+  await db.sql`delete from rollups_minute where type = 't.erase-now'`;
+  await forgetLiveUser(redis, prefix, 'u-erase-now');
+  const busy = await writer.begin(); // a flush in flight: its store read might count what its update adds again
+  const waiting = await reconciler().reconcile({ force: true });
+  assert.equal(waiting.openMinuteRebuilt, undefined, 'not while a flush is in flight');
+  await writer.commit(busy, []);
+  await reconciler().reconcile({ force: true });
+  assert.equal(await typeCount(t0 + 1_000, 't.erase-now'), 0);
+  assert.equal(await redis.zscore(k.active, 'u-erase-now'), null);
+  writer.close();
 });

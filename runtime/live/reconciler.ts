@@ -11,6 +11,15 @@
 //    Redis restart or flush, an outage, and erasures (the rollups lose the user's rows).
 //    A flush racing a round can leave a minute off by its own delta; the next round, which
 //    reads the store after that flush committed, repairs it — hence "within a few seconds".
+// 1b. Seconds: the closed minutes the summary may read in part (the last SECONDS_MINUTES)
+//    have per-second counters too; a minute whose seconds do not add up to the store's
+//    counts of that minute (Redis lost them, a flush raced a rebuild, an erasure) gets its
+//    seconds rebuilt from `events` (one range scan) in one MULTI. The open minute cannot be
+//    checked against a store that flushes are still adding to: when Redis may have lost its
+//    seconds (any reason to rebuild the active set below) or an erasure took a user out,
+//    `live:s:pending` names it, and it is rebuilt from `events` in a round that finds no
+//    flush in flight (WATCHing live:inflight, so a flush that begins meanwhile discards it);
+//    once the minute closes, the check above takes over.
 // 2. Active users: rebuilt from `events` (users with an event in the last 31 minutes and
 //    their newest occurredAt, merged with ZADD GT so a concurrent flush is never undone)
 //    only when Redis says it may be wrong: the `built` marker is missing or names another
@@ -26,9 +35,9 @@
 //    one that finds such an entry). The store keeps such events; reports count them as ever.
 // The request path never reads PostgreSQL: only this does.
 import type { Redis } from 'ioredis';
-import { liveMinuteCounts, usersActiveSince, usersAhead, type Sql } from '../../db/index.ts';
+import { liveMinuteCounts, liveSecondCounts, usersActiveSince, usersAhead, type LiveSecondCounts, type Sql } from '../../db/index.ts';
 import { errorFields, type Logger } from '../log/index.ts';
-import { INFLIGHT_STALE_MS, LIVE_MINUTES, LIVE_TTL_SECONDS, MINUTE_MS, aheadMember, aheadUser, liveKeys, minuteOf, writerOf } from './keys.ts';
+import { INFLIGHT_STALE_MS, LIVE_MINUTES, LIVE_TTL_SECONDS, MINUTE_MS, SECONDS_KEPT_MS, SECONDS_MINUTES, aheadMember, aheadUser, liveKeys, minuteOf, secondsOfMinute, writerOf } from './keys.ts';
 
 export type ReconcilerOptions = {
   readonly sql: Sql;
@@ -50,6 +59,10 @@ export type ReconcileResult = {
   readonly ran: boolean;
   /** Closed minutes whose Redis counts differed from the store and were replaced. */
   readonly minutesCorrected: number;
+  /** Closed minutes whose per-second counts did not add up to the store's and were rebuilt. */
+  readonly secondsCorrected?: number;
+  /** True when the open minute's seconds were rebuilt from the store. */
+  readonly openMinuteRebuilt?: boolean;
   /** Why the active-users set was rebuilt, if it was. */
   readonly rebuilt?: 'missing' | 'flagged' | 'inflight' | 'ahead';
   /** True when a rebuild was discarded by a concurrent erasure or failure (the next round retries). */
@@ -109,15 +122,95 @@ export class LiveReconciler {
         .get(k.activeBuilt).get(k.rebuild).zrange(k.inflight, 0, -1, 'WITHSCORES').get(k.erasures).exec(),
     ]);
     const minutesCorrected = await this.#replaceMinutes(from, to, store);
+    const secondsCorrected = await this.#checkSeconds(to, store);
     await this.#promoteDue(now);
 
     const [beyond, , built, flagged, inflight, erasures] = (state ?? []).map(([, v]) => v) as [number, number, string | null, string | null, string[], string | null];
     const stale = await this.#staleTokens(inflight, now);
     // Users dropped for an entry beyond the limit may have real recent events: rebuild them.
     const why = built !== runId ? 'missing' : flagged !== null ? 'flagged' : beyond > 0 ? 'ahead' : stale.length > 0 ? 'inflight' : undefined;
-    if (why === undefined) return { ran: true, minutesCorrected };
-    const retried = !(await this.#rebuildActive(now, runId, erasures, flagged, stale));
-    return { ran: true, minutesCorrected, rebuilt: why, ...(retried ? { rebuildRetried: true } : {}) };
+    const counts = { ran: true, minutesCorrected, ...(secondsCorrected > 0 ? { secondsCorrected } : {}) };
+    let retried = false;
+    if (why !== undefined) {
+      // Whatever lost the active set may have lost the open minute's seconds too.
+      await redis.set(k.secondsPending, String(to), 'PX', 2 * MINUTE_MS);
+      retried = !(await this.#rebuildActive(now, runId, erasures, flagged, stale));
+    }
+    const openMinuteRebuilt = await this.#rebuildOpenMinute(to, now);
+    return { ...counts, ...(why !== undefined ? { rebuilt: why } : {}), ...(retried ? { rebuildRetried: true } : {}), ...(openMinuteRebuilt ? { openMinuteRebuilt } : {}) };
+  }
+
+  /** Rebuild the seconds of each recent closed minute whose seconds do not add up to the store's counts. */
+  async #checkSeconds(to: number, store: Awaited<ReturnType<typeof liveMinuteCounts>>): Promise<number> {
+    const { redis, sql } = this.#o;
+    const k = this.#keys;
+    const want = new Map(store.map((m) => [m.minute, m]));
+    const minutes: number[] = [];
+    for (let m = to - SECONDS_MINUTES * MINUTE_MS; m < to; m += MINUTE_MS) minutes.push(m);
+    const read = redis.pipeline();
+    for (const m of minutes) for (const s of secondsOfMinute(m)) read.get(k.second(s).total).hgetall(k.second(s).types);
+    const got = (await read.exec()) ?? [];
+    const failed = got.find(([err]) => err !== null);
+    if (failed?.[0]) throw failed[0];
+    const perSecond = 2 * (MINUTE_MS / 1_000);
+    const wrong = minutes.filter((m, i) => {
+      let total = 0;
+      const types: Record<string, string> = {};
+      for (let j = 0; j < perSecond; j += 2) {
+        total += Number((got[i * perSecond + j]?.[1] as string | null) ?? 0);
+        for (const [t, n] of Object.entries((got[i * perSecond + j + 1]?.[1] as Record<string, string> | null) ?? {})) types[t] = String(Number(types[t] ?? 0) + Number(n));
+      }
+      const w = want.get(m);
+      return !((w?.total ?? 0) === total && sameCounts(w?.types ?? new Map(), types));
+    });
+    if (wrong.length === 0) return 0;
+    const seconds = await liveSecondCounts(sql, Math.min(...wrong), Math.max(...wrong) + MINUTE_MS);
+    const tx = redis.multi();
+    for (const m of wrong) this.#writeSeconds(tx, m, seconds);
+    await tx.exec();
+    return wrong.length;
+  }
+
+  /** Queue the replacement of one minute's seconds by the store's. */
+  #writeSeconds(tx: ReturnType<Redis['multi']>, minute: number, seconds: readonly LiveSecondCounts[]): void {
+    const k = this.#keys;
+    const bySecond = new Map(seconds.map((s) => [s.second, s]));
+    for (const s of secondsOfMinute(minute)) {
+      const sk = k.second(s);
+      tx.del(sk.total, sk.types);
+      const w = bySecond.get(s);
+      if (w === undefined) continue;
+      const until = Math.ceil((s + SECONDS_KEPT_MS) / 1_000);
+      tx.set(sk.total, String(w.total)).expireat(sk.total, until);
+      tx.hset(sk.types, Object.fromEntries([...w.types].map(([t, n]) => [t, String(n)]))).expireat(sk.types, until);
+    }
+  }
+
+  /** Rebuild the open minute's seconds if they are pending and no flush is in flight; true if done. */
+  async #rebuildOpenMinute(to: number, now: number): Promise<boolean> {
+    const { redis, sql } = this.#o;
+    const k = this.#keys;
+    await redis.watch(k.inflight, k.secondsPending);
+    try {
+      const pending = await redis.get(k.secondsPending);
+      if (pending === null) return false;
+      // A minute that has closed is the check's (#checkSeconds) from now on.
+      if (Number(pending) < to) {
+        await redis.multi().del(k.secondsPending).exec();
+        return false;
+      }
+      // A flush in flight may have stored events whose Redis update has not landed: the store
+      // read would count them, and then their update again.
+      const inflight = await redis.zrange(k.inflight, 0, -1, 'WITHSCORES');
+      if ((await this.#staleTokens(inflight, now)).length * 2 !== inflight.length) return false;
+      const seconds = await liveSecondCounts(sql, to, to + MINUTE_MS);
+      const tx = redis.multi();
+      this.#writeSeconds(tx, to, seconds);
+      tx.del(k.secondsPending);
+      return (await tx.exec()) !== null;
+    } finally {
+      await redis.unwatch().catch(() => undefined);
+    }
   }
 
   /** Move the events of live:ahead whose time has come into the active set; an erasure meanwhile discards the move. */
@@ -227,8 +320,9 @@ async function redisRunId(redis: Redis): Promise<string> {
 /**
  * Drop one user from the live view at once (the erasure's part of it): the active-users set
  * forgets them, and a rebuild that read the store before this is discarded. The per-minute
- * counters lose the user's events at the next reconcile round, which reads the rollups the
- * erasure already corrected.
+ * and per-second counters lose the user's events at the next reconcile round, which reads the
+ * rollups and events the erasure already corrected (the open minute's seconds are marked
+ * pending for it).
  *
  * @example
  * await forgetLiveUser(redis, config.redisPrefix, 'u-42');
@@ -238,5 +332,5 @@ export async function forgetLiveUser(redis: Redis, prefix: string, userId: strin
   // Their events ahead of the clock first: a move of them that began before is then discarded by the INCR.
   const ahead = (await redis.zrange(k.ahead, 0, -1)).filter((m) => aheadUser(m) === userId);
   if (ahead.length > 0) await redis.zrem(k.ahead, ...ahead);
-  await redis.multi().incr(k.erasures).zrem(k.active, userId).exec();
+  await redis.multi().incr(k.erasures).zrem(k.active, userId).set(k.secondsPending, String(minuteOf(Date.now())), 'PX', 2 * MINUTE_MS).exec();
 }

@@ -6,7 +6,8 @@
 // than a moment. What this writer cannot guarantee it leaves evidence of, so that the
 // reconciler (runtime/live/reconciler.ts) makes the view exact again:
 // - closed minutes' counters are overwritten from rollups_minute by every reconcile round,
-//   whatever happened here;
+//   whatever happened here, and the seconds of the minutes the summary reads are rebuilt from
+//   the store when their sum differs from it;
 // - the active-users set cannot be re-derived cheaply, so a flush first records a token in
 //   `live:inflight` and removes it in the same pipeline as its update. A token left behind
 //   (the process died between the flush and its update, or the flush failed in an unknown
@@ -16,11 +17,12 @@
 //   died), its tokens are lost at once instead of after INFLIGHT_STALE_MS.
 // Nothing ahead of the clock counts as live (DESIGN.md, Live): an event that occurs after the
 // flush goes to `live:ahead`, not to the active-users set, until the reconciler sees its time
-// come; its minute's counters are written as usual (a summary reads only closed minutes).
+// come; its minute's and its second's counters are written as usual (a summary reads no second
+// after its `at`, and a second's keys expire SECONDS_KEPT_MS after that second, not after the flush).
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { encodeEvent, type KeyflowEvent } from '../../actors/index.ts';
-import { LIVE_MINUTES, LIVE_TTL_SECONDS, MINUTE_MS, WRITER_ALIVE_MS, aheadMember, liveKeys, minuteOf, type FeedItem } from '../live/keys.ts';
+import { LIVE_MINUTES, LIVE_TTL_SECONDS, MINUTE_MS, SECONDS_KEPT_MS, WRITER_ALIVE_MS, aheadMember, liveKeys, minuteOf, secondOf, type FeedItem } from '../live/keys.ts';
 
 /** An event the flush inserted, with where it came from. */
 export type InsertedEvent = { readonly event: KeyflowEvent; readonly partition: number; readonly offset: string };
@@ -92,14 +94,19 @@ export class LiveWriter {
     const now = Date.now();
     const p = this.#redis.pipeline();
     const minutes = new Map<number, { total: number; types: Map<string, number> }>();
+    const seconds = new Map<number, { total: number; types: Map<string, number> }>();
+    const count = (buckets: typeof minutes, start: number, type: string) => {
+      let b = buckets.get(start);
+      if (b === undefined) buckets.set(start, (b = { total: 0, types: new Map() }));
+      b.total++;
+      b.types.set(type, (b.types.get(type) ?? 0) + 1);
+    };
     const newest = new Map<string, number>();
     const ahead: (string | number)[] = [];
     for (const { event } of inserted) {
-      const minute = minuteOf(event.occurredAt);
-      let m = minutes.get(minute);
-      if (m === undefined) minutes.set(minute, (m = { total: 0, types: new Map() }));
-      m.total++;
-      m.types.set(event.type, (m.types.get(event.type) ?? 0) + 1);
+      count(minutes, minuteOf(event.occurredAt), event.type);
+      // A second older than the summary ever reads would expire at once.
+      if (event.occurredAt > now - SECONDS_KEPT_MS + 1_000) count(seconds, secondOf(event.occurredAt), event.type);
       if (event.userId === undefined) continue;
       if (event.occurredAt > now) ahead.push(event.occurredAt, aheadMember(event.occurredAt, event.userId));
       else if (event.occurredAt > (newest.get(event.userId) ?? -Infinity)) newest.set(event.userId, event.occurredAt);
@@ -109,6 +116,13 @@ export class LiveWriter {
       p.incrby(mk.total, m.total).expire(mk.total, LIVE_TTL_SECONDS);
       for (const [type, n] of m.types) p.hincrby(mk.types, type, n);
       p.expire(mk.types, LIVE_TTL_SECONDS);
+    }
+    for (const [second, m] of seconds) {
+      const sk = k.second(second);
+      const until = Math.ceil((second + SECONDS_KEPT_MS) / 1_000);
+      p.incrby(sk.total, m.total).expireat(sk.total, until);
+      for (const [type, n] of m.types) p.hincrby(sk.types, type, n);
+      p.expireat(sk.types, until);
     }
     if (newest.size > 0) p.zadd(k.active, 'GT', ...[...newest].flatMap(([user, ms]) => [ms, user]));
     if (ahead.length > 0) p.zadd(k.ahead, ...ahead);

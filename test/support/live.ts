@@ -39,22 +39,27 @@ export async function liveMismatches(sql: Sql, redis: Redis, prefix: string, now
   return bad;
 }
 
-/** What the summary taken at `at` must say, from `events`. */
-export async function expectedSummary(sql: Sql, at: string): Promise<Omit<Summary, 'at' | 'eventsPerSecond'>> {
+/** What the summary taken at `at` must say, from `events`: every window is (at − w, at]. */
+export async function expectedSummary(sql: Sql, at: string): Promise<Omit<Summary, 'at'>> {
   const atMs = Date.parse(at);
-  const last = Math.floor(atMs / MINUTE) * MINUTE - MINUTE;
-  const [{ n }] = await sql<[{ n: number }]>`select count(*)::int as n from events where occurred_at >= ${new Date(last)} and occurred_at < ${new Date(last + MINUTE)}`;
+  const count = async (w: number) =>
+    (await sql<[{ n: number }]>`select count(*)::int as n from events where occurred_at > ${new Date(atMs - w)} and occurred_at <= ${new Date(atMs)}`)[0].n;
   const users = async (w: number) =>
-    (await sql<[{ n: number }]>`select count(distinct user_id)::int as n from events where occurred_at >= ${new Date(atMs - w)}`)[0].n;
+    (await sql<[{ n: number }]>`select count(distinct user_id)::int as n from events where occurred_at > ${new Date(atMs - w)} and occurred_at <= ${new Date(atMs)}`)[0].n;
   const types = await sql<{ type: string; events: number }[]>`
     select type, count(*)::int as events from events
-    where occurred_at >= ${new Date(last - 4 * MINUTE)} and occurred_at < ${new Date(last + MINUTE)}
+    where occurred_at > ${new Date(atMs - 5 * MINUTE)} and occurred_at <= ${new Date(atMs)}
     group by type order by events desc, type collate "C" limit 10`;
-  return { eventsLastMinute: n, activeUsers: { '1m': await users(MINUTE), '5m': await users(5 * MINUTE), '30m': await users(30 * MINUTE) }, topTypes: [...types] };
+  return {
+    eventsLastMinute: await count(MINUTE),
+    eventsPerSecond: (await count(10_000)) / 10,
+    activeUsers: { '1m': await users(MINUTE), '5m': await users(5 * MINUTE), '30m': await users(30 * MINUTE) },
+    topTypes: [...types],
+  };
 }
 
-/** Everything but `at` and the derived rate, to compare with expectedSummary. */
-export const comparable = (s: Summary) => ({ eventsLastMinute: s.eventsLastMinute, activeUsers: s.activeUsers, topTypes: s.topTypes });
+/** Everything but `at`, to compare with expectedSummary. */
+export const comparable = (s: Summary) => ({ eventsLastMinute: s.eventsLastMinute, eventsPerSecond: s.eventsPerSecond, activeUsers: s.activeUsers, topTypes: s.topTypes });
 
 /** One server-sent event. */
 export type Sse = { event: string; id?: string; data: string };
