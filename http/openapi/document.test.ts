@@ -7,6 +7,7 @@ import { appWith, queriesMustNotBeCalled } from '../test-helpers.ts';
 import { responseChecker } from './conformance.ts';
 import { buildOpenApiDocument, type OpenApiDocument } from './document.ts';
 import { allRouteDocs } from './routes.ts';
+import { isSegmentPath } from '../segment/paths.ts';
 
 async function served(): Promise<OpenApiDocument> {
   return (await (await appWith().request('/openapi.json')).json()) as OpenApiDocument;
@@ -89,12 +90,12 @@ test('openapi - query and path parameters are the input form of the route schema
   assert.deepEqual(byId.parameters.map((p) => [p.name, p.in, p.required]), [['id', 'path', true]]);
 });
 
-test('openapi - open routes carry no security requirement; the others need bearer or X-API-Key, /internal the deployment token', async () => {
+test("openapi - open routes carry no security requirement; Segment's routes a Basic write key; the others need bearer or X-API-Key, /internal the deployment token", async () => {
   const doc = await served();
   for (const [path, ops] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(ops)) {
       const open = ['/healthz', '/readyz', '/metrics', '/openapi.json', '/', '/console/{file}'].includes(path);
-      const expected = open ? [] : path.startsWith('/internal/') ? [{ internalToken: [] }] : [{ bearer: [] }, { apiKey: [] }];
+      const expected = open ? [] : path.startsWith('/internal/') ? [{ internalToken: [] }] : isSegmentPath(path) ? [{ writeKey: [] }] : [{ bearer: [] }, { apiKey: [] }];
       assert.deepEqual(op['security'], expected, `${method} ${path}`);
     }
   }
@@ -114,6 +115,16 @@ test('openapi - every published scope is the one the guard enforces (one table: 
       const scope = op['x-keyflow-scope'] as string | undefined;
       const concrete = path.replace(/\{[^}]+\}/g, 'x');
       if (scope === undefined || scope === 'internal') continue;
+      if (isSegmentPath(path)) {
+        // A write key is the Basic user: only a key with the ingest scope (and no other) is taken.
+        for (const k of keys) {
+          const res = await app.request(concrete, { method: method.toUpperCase(), headers: { Authorization: `Basic ${Buffer.from(`${k.secret}:`).toString('base64')}`, 'Content-Type': 'application/json' }, body: '{"batch":[]}' });
+          if (k.name === scope) assert.ok(res.status !== 401 && res.status !== 403, `${method} ${path} refuses a ${scope} write key: ${res.status}`);
+          else assert.equal(res.status, 401, `${method} ${path} is published as ${scope} but a ${k.name} write key got ${res.status}`);
+        }
+        checked++;
+        continue;
+      }
       // Each key of another scope is refused with 403: the guard needs exactly the published scope.
       for (const k of keys) {
         const res = await app.request(concrete, { method: method.toUpperCase(), headers: { Authorization: `Bearer ${k.secret}` } });

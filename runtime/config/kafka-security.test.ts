@@ -45,7 +45,7 @@ test('kafka security config - a mechanism without credentials, or credentials wi
   assert.ok(!unknown.includes(secret));
   const long = `${secret}${'x'.repeat(1100)}`;
   const tooLong = problem({ KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'keyflow', KAFKA_SASL_PASSWORD: long });
-  assert.match(tooLong, /KAFKA_SASL_PASSWORD=\(hidden\): at most 1024 characters/);
+  assert.match(tooLong, /KAFKA_SASL_PASSWORD: at most 1024 characters/);
   assert.ok(!tooLong.includes(secret));
 });
 

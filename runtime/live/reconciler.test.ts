@@ -130,6 +130,17 @@ test('reconciler - what an earlier version put in the live view beyond now + KEY
   assert.ok(s.activeUsers['1m'] >= 1, 'u-old counts by its event 45 s ago');
 });
 
+/**
+ * A time at least 3 s clear of a minute's edge (waiting for the next minute when it is not), so
+ * "now − 1 s" lies in the open minute and "now + 1 s" reads it: the open-minute tests would
+ * otherwise test the closed-minute check on the few runs that start at a minute's first second.
+ */
+async function clearOfMinuteEdge(): Promise<number> {
+  const into = Date.now() % 60_000;
+  if (into < 3_000) await new Promise((r) => setTimeout(r, 3_000 - into));
+  else if (into > 57_000) await new Promise((r) => setTimeout(r, 63_000 - into));
+  return Date.now();
+}
 const typeCount = async (at: number, type: string) => (await readSummary(redis, prefix, at)).topTypes.find((t) => t.type === type)?.events ?? 0;
 
 test('summary - an event counts as soon as its flush updated Redis: the current minute, events/s over the last 10 s, nothing after at', async () => {
@@ -151,7 +162,7 @@ test('summary - an event counts as soon as its flush updated Redis: the current 
 
 test('reconciler - lost per-second counters are rebuilt from the store: a closed minute by its check, the open one when Redis may have lost it', async () => {
   const writer = new LiveWriter(redis, prefix);
-  const t0 = Date.now();
+  const t0 = await clearOfMinuteEdge();
   const closed = minuteOf(t0) - 30_000;
   await flushThrough(writer, [{ id: 'p1', type: 't.closed', source: 's', occurredAt: closed, userId: 'u-p' }, { id: 'p2', type: 't.open', source: 's', occurredAt: t0 - 1_000, userId: 'u-p' }]);
   const closedSecond = k.second(secondOf(closed));
@@ -173,7 +184,7 @@ test('reconciler - lost per-second counters are rebuilt from the store: a closed
 
 test('reconciler - the open minute waits for no flush in flight before its rebuild, and an erased user leaves its counts', async () => {
   const writer = new LiveWriter(redis, prefix);
-  const t0 = Date.now();
+  const t0 = await clearOfMinuteEdge();
   await flushThrough(writer, [{ id: 'q1', type: 't.erase-now', source: 's', occurredAt: t0 - 500, userId: 'u-erase-now' }]);
   assert.equal(await typeCount(t0 + 1_000, 't.erase-now'), 1);
   await db.sql`delete from events where user_id = 'u-erase-now'`;
