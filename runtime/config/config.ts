@@ -35,11 +35,13 @@ const durationMs = (max: number) =>
   });
 
 /** Variables whose values are secrets: a config error names them, never prints their value. */
-const secretVariables: ReadonlySet<string> = new Set(['KEYFLOW_EDGE_TOKEN', 'KEYFLOW_EDGE_TOKEN_PREVIOUS', ...secretKafkaVariables]);
+const secretVariables: ReadonlySet<string> = new Set(['DATABASE_READ_URL', 'KEYFLOW_EDGE_TOKEN', 'KEYFLOW_EDGE_TOKEN_PREVIOUS', ...secretKafkaVariables]);
 
 /** Each entry: environment variable → [field name, schema, default (as the env string)]. */
 const variables = {
   DATABASE_URL: ['databaseUrl', z.string().url(), 'postgres://keyflow:keyflow@127.0.0.1:55432/keyflow'],
+  // The edge's report reads (a streaming replica, say); unset = DATABASE_URL.
+  DATABASE_READ_URL: ['databaseReadUrl', z.union([z.literal('').transform(() => undefined), z.string().url()]), ''],
   REDIS_URL: ['redisUrl', z.string().url(), 'redis://127.0.0.1:56379'],
   KAFKA_BROKERS: ['kafkaBrokers', list.pipe(z.array(z.string().regex(/^[^:]+:\d+$/, 'host:port')).min(1)), '127.0.0.1:59092'],
   // For every Kafka client keyflow opens (./kafka-security.ts); unset = no SASL, no TLS.
