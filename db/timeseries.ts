@@ -2,7 +2,9 @@
 // clipped to the window) is answered from the coarsest UTC level that tiles it exactly —
 // counts and revenue from rollups_day/hour/minute plus raw `events` at sub-minute edges,
 // distinct users from user_activity_day/hour plus raw `events` at sub-hour edges (a day not
-// compacted yet from its hours: see db/activity-days.ts) — so cost
+// compacted yet from its hours: see db/activity-days.ts; each run of adjacent activity parts
+// is read once and its rows matched to parts by bucket start, so a zone's 24 or 720 parts
+// cost one read, whatever their alignment to UTC) — so cost
 // grows with the buckets touched, never with the span or the number of events; and all parts
 // go to PostgreSQL in one statement as arrays (part index, from, to) per level, never one
 // query per bucket (each level's parts travel as one JSON array of {i, f, t}, instants as
@@ -76,9 +78,20 @@ export async function timeseries(sql: Sql, q: TimeseriesQuery): Promise<Timeseri
   const level = (table: string, p: Parts) => sql`
     select p.i, x.currency, x.events, x.revenue from ${arr(p)}
     join ${sql(table)} x on x.bucket >= p.f and x.bucket < p.t where true ${filters}`;
-  const activity = (table: string, p: Parts) => sql`
-    select p.i, x.user_id from ${arr(p)}
-    join ${sql(table)} x on x.bucket >= p.f and x.bucket < p.t where true ${filters}`;
+  // Activity rows are found by their bucket start, never by a range per part: the tables have
+  // only a BRIN index on bucket, and a lookup per part re-read the whole table once per bucket
+  // (24 times for a 1h series, 720 for a 1d series in America/New_York). The rows of each run
+  // of adjacent parts are read once, then matched to the part holding their bucket.
+  const activity = (table: string, p: Parts, unit: '1 hour' | '1 day') =>
+    p.length === 0
+      ? sql`select 0 as i, ''::text as user_id where false`
+      : sql`
+    select k.i, x.user_id from (
+      select p.i, g.b from ${arr(p)} cross join lateral generate_series(p.f, p.t - ${unit}::interval, ${unit}::interval) g(b)
+    ) k join (
+      select x.bucket, x.user_id from ${arr(runs(p))}
+      join ${sql(table)} x on x.bucket >= p.f and x.bucket < p.t where true ${filters} offset 0
+    ) x on x.bucket = k.b`;
   const rows = await sql<{ i: number; kind: string; currency: string; n: string; revenue: string | null }[]>`
     with counts as (
       ${level('rollups_day', lv.day)}
@@ -88,8 +101,8 @@ export async function timeseries(sql: Sql, q: TimeseriesQuery): Promise<Timeseri
       select p.i, coalesce(x.revenue_currency, ''), 1, coalesce(x.revenue_amount, 0) from ${arr(lv.raw)}
       join events x on x.occurred_at >= p.f and x.occurred_at < p.t where true ${filters}
     ), actives as (
-      ${activity('user_activity_day', ua.day)}
-      union all ${activity('user_activity_hour', ua.hour)}
+      ${activity('user_activity_day', ua.day, '1 day')}
+      union all ${activity('user_activity_hour', ua.hour, '1 hour')}
       union all
       select p.i, x.user_id from ${arr(ua.raw)}
       join events x on x.occurred_at >= p.f and x.occurred_at < p.t where x.user_id is not null ${filters}
@@ -108,6 +121,19 @@ export async function timeseries(sql: Sql, q: TimeseriesQuery): Promise<Timeseri
     }
   }
   return buckets.map((b, i) => ({ t: b.t, events: events[i] ?? 0, users: users[i] ?? 0, revenue: sortKeys(revenue[i] ?? {}) }));
+}
+
+/** The parts merged where they touch or overlap, as ranges (index 0): what one scan may read. */
+function runs(p: Parts): Parts {
+  const sorted = [...p].sort((a, b) => Date.parse(a.f) - Date.parse(b.f));
+  const out: Parts = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && Date.parse(r.f) <= Date.parse(last.t)) {
+      if (Date.parse(r.t) > Date.parse(last.t)) last.t = r.t;
+    } else out.push({ i: 0, f: r.f, t: r.t });
+  }
+  return out;
 }
 
 function sortKeys(o: Record<string, string>): Record<string, string> {
