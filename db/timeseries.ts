@@ -3,7 +3,7 @@
 // counts and revenue from rollups_day/hour/minute plus raw `events` at sub-minute edges,
 // distinct users from user_activity_day/hour plus raw `events` at sub-hour edges (a day not
 // compacted yet from its hours: see db/activity-days.ts; each run of adjacent activity parts
-// is read once and its rows matched to parts by bucket start, so a zone's 24 or 720 parts
+// (gaps under a day included) is read once and its rows matched to parts by bucket start, so a zone's 24 or 720 parts
 // cost one read, whatever their alignment to UTC) — so cost
 // grows with the buckets touched, never with the span or the number of events; and all parts
 // go to PostgreSQL in one statement as arrays (part index, from, to) per level, never one
@@ -123,13 +123,20 @@ export async function timeseries(sql: Sql, q: TimeseriesQuery): Promise<Timeseri
   return buckets.map((b, i) => ({ t: b.t, events: events[i] ?? 0, users: users[i] ?? 0, revenue: sortKeys(revenue[i] ?? {}) }));
 }
 
-/** The parts merged where they touch or overlap, as ranges (index 0): what one scan may read. */
+/** Parts closer than this are read in one scan: the gap's rows cost less than another scan. */
+const RUN_GAP_MS = 86_400_000;
+
+/**
+ * The parts merged where they are less than RUN_GAP_MS apart, as ranges (index 0): what one
+ * scan reads. A day in Asia/Kathmandu is 23 whole UTC hours with 45 and 15 minutes of raw
+ * events at its ends, so its parts never touch; a 30-day series is still one scan.
+ */
 function runs(p: Parts): Parts {
   const sorted = [...p].sort((a, b) => Date.parse(a.f) - Date.parse(b.f));
   const out: Parts = [];
   for (const r of sorted) {
     const last = out[out.length - 1];
-    if (last !== undefined && Date.parse(r.f) <= Date.parse(last.t)) {
+    if (last !== undefined && Date.parse(r.f) - Date.parse(last.t) <= RUN_GAP_MS) {
       if (Date.parse(r.t) > Date.parse(last.t)) last.t = r.t;
     } else out.push({ i: 0, f: r.f, t: r.t });
   }
