@@ -35,7 +35,7 @@ const durationMs = (max: number) =>
   });
 
 /** Variables whose values are secrets: a config error names them, never prints their value. */
-const secretVariables: ReadonlySet<string> = new Set(['DATABASE_READ_URL', 'KEYFLOW_EDGE_TOKEN', 'KEYFLOW_EDGE_TOKEN_PREVIOUS', ...secretKafkaVariables]);
+const secretVariables: ReadonlySet<string> = new Set(['KEYFLOW_EDGE_TOKEN', 'KEYFLOW_EDGE_TOKEN_PREVIOUS', ...secretKafkaVariables]);
 
 /** Each entry: environment variable → [field name, schema, default (as the env string)]. */
 const variables = {
