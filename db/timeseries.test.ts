@@ -1,6 +1,7 @@
 // The time series against the oracle: random events stored through the real flush (with
 // resends), answers compared exactly for unaligned windows, zones at +05:30 and +05:45, both
-// 2026 New York DST days, filters, a long window of ~10,000 days, and the point limit.
+// 2026 New York DST days, Lord Howe's 30-minute DST step, filters, a long window of ~10,000
+// days, and the point limit.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { partitionKeyOf, type KeyflowEvent } from '../actors/index.ts';
@@ -21,6 +22,8 @@ before(async () => {
   events = [
     ...generateEvents({ seed: 7, n: 1500, spans: [[Z('2026-03-07T00:00:00Z'), Z('2026-03-10T00:00:00Z')], [Z('2026-10-31T00:00:00Z'), Z('2026-11-03T00:00:00Z')]], types, users: 25 }),
     ...generateEvents({ seed: 8, n: 200, spans: [[0, Z('1997-05-01T00:00:00Z')]], types, users: 10 }),
+    // Lord Howe Island moves from +10:30 to +11:00 at 2026-10-03T15:30Z (02:00 local).
+    ...generateEvents({ seed: 9, n: 500, spans: [[Z('2026-10-02T00:00:00Z'), Z('2026-10-06T00:00:00Z')]], types, users: 20 }),
   ];
   const flush = (es: readonly KeyflowEvent[]) => flushBatch(db.sql, { events: es, partitionKeys: es.map((e) => partitionKeyOf(e)), deadLetters: [] });
   for (let i = 0; i < events.length; i += 400) await flush(events.slice(i, i + 400));
@@ -59,6 +62,23 @@ test('timeseries - New York on 2026-03-08 (23 h) and 2026-11-01 (25 h)', async (
   assert.equal((await check(ny, '1h', '2026-03-08T05:00:00Z', '2026-03-09T04:00:00Z')).length, 23);
   assert.equal((await check(ny, '1h', '2026-11-01T04:00:00Z', '2026-11-02T05:00:00Z')).length, 25);
   await check(ny, '1m', '2026-11-01T05:30:10Z', '2026-11-01T06:30:00Z');
+});
+
+test('timeseries - 1h and 1d in zones off the UTC hour, across days, with unaligned edges', async () => {
+  for (const tz of ['Asia/Kathmandu', 'Asia/Kolkata', 'America/New_York']) {
+    await check(tz, '1h', '2026-03-07T00:07:31.5Z', '2026-03-09T22:59:59.999Z');
+    await check(tz, '1d', '2026-03-06T13:14:15.001Z', '2026-03-10T00:00:00Z');
+    await check(tz, '1d', '2026-10-30T22:10:00Z', '2026-11-03T00:00:00.002Z');
+  }
+});
+
+test('timeseries - Lord Howe (+10:30, a 30-minute DST step): a 23.5 h day and its hours', async () => {
+  const lh = 'Australia/Lord_Howe';
+  const days = await check(lh, '1d', '2026-10-01T13:30:00Z', '2026-10-05T13:00:00Z');
+  assert.deepEqual(days.map((p, i) => (days[i + 1]?.t ?? Z('2026-10-05T13:00:00Z')) - p.t), [24 * H, 24 * H, 23.5 * H, 24 * H]);
+  await check(lh, '1d', '2026-10-02T05:05:05Z', '2026-10-05T22:00:00Z');
+  await check(lh, '1h', '2026-10-03T01:00:00Z', '2026-10-04T03:17:00Z');
+  await check(lh, '1m', '2026-10-03T15:00:00Z', '2026-10-03T16:00:00Z');
 });
 
 test('timeseries - filters (source, type list, funnelStage) apply to every level', async () => {

@@ -2,8 +2,9 @@
 // clipped to the window) is answered from the coarsest UTC level that tiles it exactly —
 // counts and revenue from rollups_day/hour/minute plus raw `events` at sub-minute edges,
 // distinct users from user_activity_day/hour plus raw `events` at sub-hour edges (a day not
-// compacted yet from its hours: see db/activity-days.ts) — so cost
-// grows with the buckets touched, never with the span or the number of events; and all parts
+// compacted yet from its hours: see db/activity-days.ts; each run of nearby activity parts is
+// read once and its rows matched to parts by binary search, so a zone's 24 or 720 parts cost
+// one read whatever their alignment to UTC) — so cost grows with the buckets touched, never with the span or the number of events; and all parts
 // go to PostgreSQL in one statement as arrays (part index, from, to) per level, never one
 // query per bucket (each level's parts travel as one JSON array of {i, f, t}, instants as
 // RFC 3339 text, exact to the millisecond). Revenue is the exact decimal sum in canonical form (no trailing zeros).
@@ -76,9 +77,22 @@ export async function timeseries(sql: Sql, q: TimeseriesQuery): Promise<Timeseri
   const level = (table: string, p: Parts) => sql`
     select p.i, x.currency, x.events, x.revenue from ${arr(p)}
     join ${sql(table)} x on x.bucket >= p.f and x.bucket < p.t where true ${filters}`;
-  const activity = (table: string, p: Parts) => sql`
-    select p.i, x.user_id from ${arr(p)}
-    join ${sql(table)} x on x.bucket >= p.f and x.bucket < p.t where true ${filters}`;
+  // Activity rows are never looked up per part: the tables have only a BRIN index on bucket,
+  // and a lookup per part re-read every block the index cannot rule out once per part (24
+  // times for a 1h series, 720 for a 1d series in America/New_York). Each run of nearby
+  // parts is read once, and a row finds its part by binary search over the parts' bounds
+  // (width_bucket), with no join.
+  const activity = (table: string, p: Parts) => {
+    if (p.length === 0) return sql`select 0 as i, ''::text as user_id where false`;
+    const { bounds, owners } = partLookup(p);
+    const from = (a: unknown[], type: 'timestamptz' | 'int') => sql`array(
+      select v::${sql.unsafe(type)} from jsonb_array_elements_text(${JSON.stringify(a)}::text::jsonb) with ordinality a(v, n) order by n)`;
+    return sql`
+    select i, user_id from (
+      select (${from(owners, 'int')})[width_bucket(x.bucket, ${from(bounds, 'timestamptz')})] as i, x.user_id
+      from ${arr(runs(p))} join ${sql(table)} x on x.bucket >= p.f and x.bucket < p.t where true ${filters}
+    ) y where i is not null`;
+  };
   const rows = await sql<{ i: number; kind: string; currency: string; n: string; revenue: string | null }[]>`
     with counts as (
       ${level('rollups_day', lv.day)}
@@ -108,6 +122,47 @@ export async function timeseries(sql: Sql, q: TimeseriesQuery): Promise<Timeseri
     }
   }
   return buckets.map((b, i) => ({ t: b.t, events: events[i] ?? 0, users: users[i] ?? 0, revenue: sortKeys(revenue[i] ?? {}) }));
+}
+
+/** Parts closer than this are read in one scan: the gap's rows cost less than another scan. */
+const RUN_GAP_MS = 86_400_000;
+
+/**
+ * The parts merged where they are less than RUN_GAP_MS apart, as ranges (index 0): what one
+ * scan reads. A day in Asia/Kathmandu is 23 whole UTC hours with 45 and 15 minutes of raw
+ * events at its ends, so its parts never touch; a 30-day series is still one scan.
+ */
+function runs(p: Parts): Parts {
+  const sorted = [...p].sort((a, b) => Date.parse(a.f) - Date.parse(b.f));
+  const out: Parts = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && Date.parse(r.f) - Date.parse(last.t) <= RUN_GAP_MS) {
+      if (Date.parse(r.t) > Date.parse(last.t)) last.t = r.t;
+    } else out.push({ i: 0, f: r.f, t: r.t });
+  }
+  return out;
+}
+
+/**
+ * The bounds of disjoint parts, sorted, and for the k-th range [bounds[k], bounds[k+1]) the
+ * part it belongs to, or null for a gap between parts: PostgreSQL's width_bucket(x, bounds)
+ * is k (1-based) for an instant in that range.
+ */
+function partLookup(p: Parts): { bounds: string[]; owners: (number | null)[] } {
+  const bounds: string[] = [];
+  const owners: (number | null)[] = [];
+  for (const r of [...p].sort((a, b) => Date.parse(a.f) - Date.parse(b.f))) {
+    const last = bounds[bounds.length - 1];
+    if (last === undefined) bounds.push(r.f);
+    else if (Date.parse(last) !== Date.parse(r.f)) {
+      owners.push(null);
+      bounds.push(r.f);
+    }
+    owners.push(r.i);
+    bounds.push(r.t);
+  }
+  return { bounds, owners };
 }
 
 function sortKeys(o: Record<string, string>): Record<string, string> {

@@ -40,6 +40,8 @@ const durationMs = (max: number) =>
 /** Each entry: environment variable → [field name, schema, default (as the env string)]. */
 const variables = {
   DATABASE_URL: ['databaseUrl', z.string().url(), 'postgres://keyflow:keyflow@127.0.0.1:55432/keyflow'],
+  // The edge's report reads (a streaming replica, say); unset = DATABASE_URL.
+  DATABASE_READ_URL: ['databaseReadUrl', z.union([z.literal('').transform(() => undefined), z.string().url()]), ''],
   REDIS_URL: ['redisUrl', z.string().url(), 'redis://127.0.0.1:56379'],
   KAFKA_BROKERS: ['kafkaBrokers', list.pipe(z.array(z.string().regex(/^[^:]+:\d+$/, 'host:port')).min(1)), '127.0.0.1:59092'],
   // For every Kafka client keyflow opens (./kafka-security.ts); unset = no SASL, no TLS.
