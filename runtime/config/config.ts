@@ -172,7 +172,7 @@ function parseFailBatch(v: string): FailBatchSwitch {
 }
 
 /** Variables whose values are secrets (or may hold one, as a URL's password): never printed. */
-const SECRET_VARIABLES = new Set(['DATABASE_URL', 'REDIS_URL', 'KEYFLOW_API_KEYS', 'KEYFLOW_CURSOR_SECRET', 'KEYFLOW_INTERNAL_TOKEN', 'KEYFLOW_EDGE_TOKEN', 'KEYFLOW_EDGE_TOKEN_PREVIOUS', ...secretKafkaVariables]);
+const SECRET_VARIABLES = new Set(['DATABASE_URL', 'DATABASE_READ_URL', 'REDIS_URL', 'KEYFLOW_API_KEYS', 'KEYFLOW_CURSOR_SECRET', 'KEYFLOW_INTERNAL_TOKEN', 'KEYFLOW_EDGE_TOKEN', 'KEYFLOW_EDGE_TOKEN_PREVIOUS', ...secretKafkaVariables]);
 
 /**
  * Closed unless opened on purpose (DESIGN.md, Security): without API keys keyflow listens on
