@@ -177,6 +177,7 @@ test(`fuzz - ${INVALID} malformed messages among ${VALID} valid events: each val
   const reasons = new Map<string, number>();
   const kinds = new Set<string>();
   const deadHashes: string[] = [];
+  let deadOver64KiB = 0;
   /** Queue a message; its expected fate is the domain's verdict on its exact bytes. */
   // Retention (KEYFLOW_RETENTION_DAYS, 30 by default): an older event is a dead letter too.
   const cutoff = retentionCutoffMs(Date.now(), 30);
@@ -190,6 +191,7 @@ test(`fuzz - ${INVALID} malformed messages among ${VALID} valid events: each val
     else {
       reasons.set(verdict.reason, (reasons.get(verdict.reason) ?? 0) + 1);
       deadHashes.push(sha(value));
+      if ((value?.length ?? 0) > 65_536) deadOver64KiB++;
     }
     messages.push({ key, value });
     // The schema's verdict: an expired or future event is a well-formed event all the same.
@@ -247,9 +249,17 @@ test(`fuzz - ${INVALID} malformed messages among ${VALID} valid events: each val
   };
   const got = await eventually(counts, (c) => c.events >= identities.size && c.dead >= dead, 120_000, 250);
   await new Promise((r) => setTimeout(r, 1_000));
-  // Each dead letter is one malformed message, byte for byte, with the domain's reason.
+  // Each dead letter is one malformed message, byte for byte, with the domain's reason: its
+  // length and SHA-256 describe the whole value, and raw keeps its first 64 KiB
+  // (KEYFLOW_DEAD_LETTER_MAX_BYTES' default) exactly.
   const stored = await iso.db.sql<{ h: string | null; reason: string }[]>`
-    select case when raw is null or length(raw) = 0 then '(none)' else encode(sha256(raw), 'hex') end as h, reason from dead_letters`;
+    select case when raw_length is null or raw_length = 0 then '(none)' else encode(raw_sha256, 'hex') end as h, reason from dead_letters`;
+  const [prefixes] = await iso.db.sql<[{ bad: number; cut: number }]>`
+    select count(*) filter (where raw is not null and (octet_length(raw) <> least(raw_length, 65536) or sha256(raw) <> raw_sha256 and raw_length <= 65536))::int as bad,
+      count(*) filter (where raw_length > 65536)::int as cut
+    from dead_letters`;
+  assert.equal(prefixes.bad, 0, 'raw is the value, or its first 64 KiB when longer');
+  assert.equal(prefixes.cut, deadOver64KiB, 'exactly the values over 64 KiB are cut');
   const storedReasons = new Map<string, number>();
   for (const r of stored) storedReasons.set(r.reason, (storedReasons.get(r.reason) ?? 0) + 1);
   assert.deepEqual(storedReasons, reasons, 'no valid event was refused by the store (no store-rejected)');
