@@ -156,7 +156,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     },
   });
   stalls.start();
-    // Readiness answers from its own connection even while every read connection is busy.
+  // Readiness answers from its own connection even while every read connection is busy.
   const readinessSql = connectDb(config.databaseUrl, { max: 1, statementTimeoutMs: 2_000, applicationName: 'keyflow-readiness' });
   // The edge's reads: bounded in time (KEYFLOW_QUERY_TIMEOUT_MS) and in connections, and sent
   // to DATABASE_READ_URL (a replica) when set; every write stays on DATABASE_URL.
@@ -224,6 +224,10 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
     });
     const publisher = held.publisher;
     await untilUp('kafka producer', log, () => publisher.connect(), undefined, (e) => throwIfAccessDenied(e, 'connecting the producer', log));
+    // postgres.js learns the array types on a pool's first connection; a read sent on another
+    // connection before that went out with an array parameter as text (22P02, "malformed array
+    // literal": the first reports after a start answered 400). One query first, then serve.
+    await untilUp('postgres reads', log, () => readSql`select 1`);
     log.info('kafka message size limit read', { maxMessageBytes: publisher.messageLimit?.maxMessageBytes, from: publisher.messageLimit?.source, maxEventBytes: publisher.maxEventBytes });
   }
   const pub = held.publisher;
