@@ -150,7 +150,7 @@ export async function runMaintenance(sql: Sql, opts: MaintenanceOptions): Promis
 }
 
 /** The tables that keep aggregates for the rollup retention (db/migrations/0003). */
-const ROLLUP_TABLES = ['rollups_minute', 'rollups_hour', 'rollups_day', 'user_activity_hour', 'user_activity_day'] as const;
+const ROLLUP_TABLES = ['rollups_minute', 'rollups_hour', 'rollups_day', 'activity_sets_hour', 'activity_sets_day'] as const;
 
 /** Daily partitions whose whole day ends at or before `cutoffMs`, oldest first. */
 async function partitionsEndingBy(sql: Sql, cutoffMs: number): Promise<string[]> {

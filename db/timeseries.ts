@@ -1,8 +1,9 @@
 // GET /v1/analytics/timeseries over the store. Rule: each bucket part (a bucket of the series
 // clipped to the window) is answered from the coarsest UTC level that tiles it exactly —
 // counts and revenue from rollups_day/hour/minute plus raw `events` at sub-minute edges,
-// distinct users from user_activity_day/hour plus raw `events` at sub-hour edges (a day not
-// compacted yet from its hours: see db/activity-days.ts) — so cost
+// distinct users as distinct ordinals of the activity sets of days and hours
+// (db/activity-sets.ts) plus raw `events` at sub-hour edges (a day not compacted yet from its
+// hours: see db/activity-days.ts) — so cost
 // grows with the buckets touched, never with the span or the number of events; and all parts
 // go to PostgreSQL in one statement as arrays (part index, from, to) per level, never one
 // query per bucket (each level's parts travel as one JSON array of {i, f, t}, instants as
@@ -77,8 +78,9 @@ export async function timeseries(sql: Sql, q: TimeseriesQuery): Promise<Timeseri
     select p.i, x.currency, x.events, x.revenue from ${arr(p)}
     join ${sql(table)} x on x.bucket >= p.f and x.bucket < p.t where true ${filters}`;
   const activity = (table: string, p: Parts) => sql`
-    select p.i, x.user_id from ${arr(p)}
-    join ${sql(table)} x on x.bucket >= p.f and x.bucket < p.t where true ${filters}`;
+    select p.i, m.ordinal from ${arr(p)}
+    join ${sql(table)} x on x.bucket >= p.f and x.bucket < p.t
+    cross join lateral unnest(x.users) as m(ordinal) where true ${filters}`;
   const rows = await sql<{ i: number; kind: string; currency: string; n: string; revenue: string | null }[]>`
     with counts as (
       ${level('rollups_day', lv.day)}
@@ -88,15 +90,16 @@ export async function timeseries(sql: Sql, q: TimeseriesQuery): Promise<Timeseri
       select p.i, coalesce(x.revenue_currency, ''), 1, coalesce(x.revenue_amount, 0) from ${arr(lv.raw)}
       join events x on x.occurred_at >= p.f and x.occurred_at < p.t where true ${filters}
     ), actives as (
-      ${activity('user_activity_day', ua.day)}
-      union all ${activity('user_activity_hour', ua.hour)}
+      ${activity('activity_sets_day', ua.day)}
+      union all ${activity('activity_sets_hour', ua.hour)}
       union all
-      select p.i, x.user_id from ${arr(ua.raw)}
-      join events x on x.occurred_at >= p.f and x.occurred_at < p.t where x.user_id is not null ${filters}
+      select p.i, u.ordinal from ${arr(ua.raw)}
+      join events x on x.occurred_at >= p.f and x.occurred_at < p.t
+      join users u on u.user_id = x.user_id where true ${filters}
     )
     select i, 'c' as kind, currency, sum(events)::text as n, trim_scale(sum(revenue))::text as revenue from counts group by i, currency
     union all
-    select i, 'u', '', count(distinct user_id)::text, null from actives group by i`;
+    select i, 'u', '', count(distinct ordinal)::text, null from actives group by i`;
   const events = new Array<number>(buckets.length).fill(0);
   const users = new Array<number>(buckets.length).fill(0);
   const revenue = buckets.map((): Record<string, string> => ({}));
