@@ -7,6 +7,7 @@ import { partitionKeyOf, type KeyflowEvent } from '../actors/index.ts';
 import { compactActivityDays, openDays } from './activity-days.ts';
 import { eraseUser } from './erasure.ts';
 import { flushBatch } from './flush.ts';
+import { funnel } from './funnel.ts';
 import { LOCK_ACTIVITY, LOCK_NAMESPACE } from './locks.ts';
 import { ensurePartitions } from './partitions.ts';
 import { reportDemographics } from './report-demographics.ts';
@@ -117,6 +118,7 @@ test('reports - distinct users are the same whether a day is answered by its hou
     demographics: await reportDemographics(db.sql, { ...window, by: 'country' }),
     series: await timeseries(db.sql, { ...window, interval: '1d', tz: 'UTC' }),
     seriesLocal: await timeseries(db.sql, { ...window, interval: '1d', tz: 'Asia/Kolkata' }),
+    funnel: await funnel(db.sql, { ...window, steps: ['ad.view', 'ad.click', 'checkout.complete'], windowMs: DAY }),
   };
   await compactActivityDays(db.sql, { aheadDays: 0, now: AFTER });
   assert.equal((await openDays(db.sql, window.from, window.to)).size, 0);
@@ -124,11 +126,13 @@ test('reports - distinct users are the same whether a day is answered by its hou
     demographics: await reportDemographics(db.sql, { ...window, by: 'country' }),
     series: await timeseries(db.sql, { ...window, interval: '1d', tz: 'UTC' }),
     seriesLocal: await timeseries(db.sql, { ...window, interval: '1d', tz: 'Asia/Kolkata' }),
+    funnel: await funnel(db.sql, { ...window, steps: ['ad.view', 'ad.click', 'checkout.complete'], windowMs: DAY }),
   };
   assert.deepEqual(compacted, open);
   const users = new Set(events.flatMap((e) => (e.userId === undefined ? [] : [e.userId])));
   assert.equal(open.demographics.users, users.size);
   assert.ok(open.series.some((p) => p.users > 0));
+  assert.ok((open.funnel[1]?.users ?? 0) > 0, 'the funnel walks some users past step 1');
 });
 
 test('eraseUser - waits for a compaction in progress (one advisory lock), then erases what it built', async () => {
