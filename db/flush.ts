@@ -23,7 +23,6 @@
 import { identityOf, type KeyflowEvent } from '../actors/index.ts';
 import type { Sql } from './connect.ts';
 import { backoffMs } from '../runtime/backoff.ts';
-import { MERGE_SETS } from './activity-sets.ts';
 
 /** A Kafka message that could not become an event, with its raw bytes. */
 export type DeadLetterRow = {
@@ -107,9 +106,11 @@ const level = (table: string, unit: 'minute' | 'hour' | 'day'): string => `${tab
   )`;
 
 /**
- * The CTE that merges the inserted rows' users into the activity sets of each hour or day
- * (db/activity-sets.ts); `only` narrows the rows (the day level takes only the days already
- * compacted, see 0006). Ordinals come from the users upsert's RETURNING.
+ * The CTE that appends one fragment per (bucket, key) of the inserted rows' users to the
+ * activity sets of each hour or day (db/activity-sets.ts): no existing row is read or
+ * locked, so the cost is the batch's, never the bucket's. `only` narrows the rows (the day
+ * level takes only the days already compacted, see 0006). Ordinals come from the users
+ * upsert's RETURNING.
  */
 const activity = (table: string, unit: 'hour' | 'day', only = ''): string => `${table}_up as (
     insert into ${table} as a (bucket, source, type, funnel_stage, users, events)
@@ -122,9 +123,6 @@ const activity = (table: string, unit: 'hour' | 'day', only = ''): string => `${
       group by 1, 2, 3, 4, 5
     ) g
     group by 1, 2, 3, 4
-    order by 1, 2, 3, 4
-    on conflict (bucket, source, type, funnel_stage)
-    do update set (users, events) = (${MERGE_SETS})
   )`;
 
 /**

@@ -12,6 +12,7 @@
 import type { Sql, Tx } from './connect.ts';
 import { LOCK_MAINTENANCE, LOCK_NAMESPACE, LOCK_PARTITIONS } from './locks.ts';
 import { compactActivityDays } from './activity-days.ts';
+import { compactActivitySets } from './activity-sets.ts';
 import { createDayPartition, ensurePartitions } from './partitions.ts';
 
 const DAY_MS = 86_400_000;
@@ -105,6 +106,12 @@ export async function runMaintenance(sql: Sql, opts: MaintenanceOptions): Promis
       // Yesterday's (and any older open day's) user activity, from its hours.
       const compaction = await compactActivityDays(sql, { aheadDays, now, lockTimeoutMs });
       deferred.push(...compaction.deferred);
+      // Every closed hour's activity-set fragments, merged into one row per key.
+      try {
+        await compactActivitySets(sql, { now });
+      } catch (e) {
+        deferred.push(`merge the activity sets: ${(e as Error).message}`);
+      }
 
       const dropped: string[] = [];
       for (const name of await partitionsEndingBy(sql, eventsCutoff)) {

@@ -127,9 +127,11 @@ export async function aggregateDrift(sql: Sql): Promise<string[]> {
           user_id, count(*)::bigint as events
         from events where user_id is not null ${compactedOnly} group by 1, 2, 3, 4, 5
       ), kept as (
-        select x.bucket, x.source, x.type, x.funnel_stage, u.user_id, m.n::bigint as events
+        -- A bucket's key may have several fragments (db/activity-sets.ts): summed per user.
+        select x.bucket, x.source, x.type, x.funnel_stage, u.user_id, sum(m.n)::bigint as events
         from ${sql(`activity_sets_${unit}`)} x cross join lateral unnest(x.users, x.events) as m(ordinal, n)
         left join users u on u.ordinal = m.ordinal
+        group by 1, 2, 3, 4, 5
       )
       select 'missing from activity' as side, row(t.*)::text as row from (select * from truth except select * from kept) t
       union all

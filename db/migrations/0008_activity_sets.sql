@@ -2,11 +2,14 @@
 -- instead of one row per user, bucket and key (docs/distinct-users.md).
 -- Never edit this file once applied anywhere: add a later NNNN_*.sql instead.
 --
--- Rule (kept by the flush, db/flush.ts, and erasure, keyflow_erase_user below): a row of
--- activity_sets_hour/_day holds exactly the ordinals of the users with at least one stored
--- event of its (source, type, funnel_stage) in its UTC bucket, sorted and distinct, and in
--- `events` at the same position the exact number of those events. The day level follows
--- 0006: a day not compacted yet has its sets only in its hours.
+-- Rule (kept by the flush, db/flush.ts, the compaction, db/activity-sets.ts, and erasure,
+-- keyflow_erase_user below): the rows of activity_sets_hour/_day with one (bucket, source,
+-- type, funnel_stage) hold together exactly the ordinals of the users with at least one
+-- stored event of that key in that UTC bucket, each row's ordinals sorted and distinct, and
+-- in `events` at the same position how many of those events the row counts; summed over the
+-- rows of a key, a user's counts are exact. A flush only appends a row (a fragment) of the
+-- users it inserted events for; the compaction merges a closed bucket's fragments into one
+-- row. The day level follows 0006: a day not compacted yet has its sets only in its hours.
 
 -- A dense number per user, given once by the flush that first stores the user.
 CREATE SEQUENCE users_ordinal AS int4;
@@ -24,11 +27,11 @@ CREATE TABLE activity_sets_hour (
   funnel_stage text        NOT NULL DEFAULT '',
   users        int4[]      NOT NULL,
   events       int4[]      NOT NULL,
-  PRIMARY KEY (bucket, source, type, funnel_stage),
   CHECK (cardinality(users) = cardinality(events))
 );
+CREATE INDEX activity_sets_hour_key ON activity_sets_hour (bucket, source, type, funnel_stage);
 CREATE TABLE activity_sets_day (LIKE activity_sets_hour INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
-ALTER TABLE activity_sets_day ADD PRIMARY KEY (bucket, source, type, funnel_stage);
+CREATE INDEX activity_sets_day_key ON activity_sets_day (bucket, source, type, funnel_stage);
 
 INSERT INTO activity_sets_hour (bucket, source, type, funnel_stage, users, events)
 SELECT a.bucket, a.source, a.type, a.funnel_stage, array_agg(u.ordinal ORDER BY u.ordinal), array_agg(a.events::int4 ORDER BY u.ordinal)
@@ -44,13 +47,13 @@ DROP TABLE user_activity_day;
 -- Remove one ordinal from every set row of `p_table` with a bucket in the user's lifetime
 -- [first_seen, last_seen] (the users row's): that covers the sets of events retention has
 -- already dropped too, as 0004's DELETE by user_id did. Rows are locked in key order first,
--- the order the flush upserts them in, so a concurrent flush waits rather than deadlocks.
+-- and a compaction waits for the erasure (both also take LOCK_ACTIVITY, db/locks.ts).
 CREATE FUNCTION keyflow_erase_sets(p_table text, p_unit text, p_ordinal int4, p_first timestamptz, p_last timestamptz) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
   EXECUTE format($q$
     SELECT 1 FROM %I r WHERE r.bucket >= date_trunc(%L, $1, 'UTC') AND r.bucket <= $2 AND r.users @> ARRAY[$3]
-    ORDER BY r.bucket, r.source, r.type, r.funnel_stage FOR UPDATE$q$, p_table, p_unit) USING p_first, p_last, p_ordinal;
+    ORDER BY r.bucket, r.source, r.type, r.funnel_stage, r.ctid FOR UPDATE$q$, p_table, p_unit) USING p_first, p_last, p_ordinal;
   EXECUTE format($q$
     UPDATE %I r SET (users, events) = (
       SELECT coalesce(array_agg(x.u ORDER BY x.u), '{}'), coalesce(array_agg(x.n ORDER BY x.u), '{}')
