@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { partitionKeyOf, type KeyflowEvent } from '../actors/index.ts';
 import { compactActivitySets } from './activity-sets.ts';
+import { eraseUser } from './erasure.ts';
 import { flushBatch } from './flush.ts';
 import { funnel } from './funnel.ts';
 import { ensurePartitions } from './partitions.ts';
@@ -53,4 +54,34 @@ test('compactActivitySets - merges the closed hours into one row per key; report
   assert.ok(fragmented.series.some((p) => p.users > 0));
   // Once merged, a second run has nothing to do.
   assert.equal(await compactActivitySets(db.sql, { now: new Date(D0 + 2 * HOUR + 60_000) }), 0);
+});
+
+test('flush - ordinals stay dense: a user seen again keeps its number and uses up no new one', async () => {
+  await db.sql`truncate events, rollups_minute, rollups_hour, rollups_day, activity_sets_hour, activity_sets_day, activity_days, users`;
+  const events = sampleEvents(2000, { seed: 43, fromMs: D0, spreadMs: HOUR });
+  // The same 500 users again and again, in eight flushes (and a replay).
+  for (let i = 0; i < events.length; i += 250) await flush(events.slice(i, i + 250));
+  await flush(events.slice(0, 250));
+  const [r] = await db.sql<[{ n: number; span: number }]>`select count(*)::int as n, (max(ordinal) - min(ordinal) + 1)::int as span from users`;
+  assert.ok(r.n > 100);
+  assert.equal(r.span, r.n);
+});
+
+test('erasure - removes the user from the sets of events that retention already dropped', async () => {
+  await db.sql`truncate events, rollups_minute, rollups_hour, rollups_day, activity_sets_hour, activity_sets_day, activity_days, users`;
+  const events = sampleEvents(600, { seed: 44, fromMs: D0, spreadMs: 3 * HOUR });
+  await flush(events);
+  // A user whose every event is in the first hour: once retention drops it, no event is left.
+  const late = new Set(events.filter((e) => e.occurredAt >= D0 + HOUR).map((e) => e.userId));
+  const user = events.find((e) => e.occurredAt < D0 + HOUR && !late.has(e.userId))?.userId as string;
+  assert.ok(user !== undefined);
+  const [{ ordinal }] = await db.sql<[{ ordinal: number }]>`select ordinal from users where user_id = ${user}`;
+  const inSets = async () => (await db.sql`select 1 from activity_sets_hour where users @> array[${ordinal}::int4]`).length;
+  // What the events retention does to the first hour: its events go, its activity stays.
+  await db.sql`delete from events where occurred_at < ${new Date(D0 + HOUR)}`;
+  assert.ok((await inSets()) > 0);
+  await eraseUser(db.sql, { erasureId: 'r1', userId: user, requestedAt: new Date(D0 + 4 * HOUR), topic: 't', partition: 0, offset: '1' });
+  assert.equal(await inSets(), 0);
+  assert.equal((await db.sql`select 1 from users where user_id = ${user}`).length, 0);
+  assert.equal((await db.sql`select 1 from events where user_id = ${user}`).length, 0);
 });
