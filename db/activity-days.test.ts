@@ -7,6 +7,7 @@ import { partitionKeyOf, type KeyflowEvent } from '../actors/index.ts';
 import { compactActivityDays, openDays } from './activity-days.ts';
 import { eraseUser } from './erasure.ts';
 import { flushBatch } from './flush.ts';
+import { funnel } from './funnel.ts';
 import { LOCK_ACTIVITY, LOCK_NAMESPACE } from './locks.ts';
 import { ensurePartitions } from './partitions.ts';
 import { reportDemographics } from './report-demographics.ts';
@@ -25,12 +26,12 @@ before(async () => {
 });
 after(() => db?.drop());
 beforeEach(async () => {
-  await db.sql`truncate events, rollups_minute, rollups_hour, rollups_day, user_activity_hour, user_activity_day, activity_days, users`;
+  await db.sql`truncate events, rollups_minute, rollups_hour, rollups_day, activity_sets_hour, activity_sets_day, activity_days, users`;
 });
 
 const flush = (sql: TestDatabase['sql'], events: readonly KeyflowEvent[]) =>
   flushBatch(sql, { events, partitionKeys: events.map((e) => partitionKeyOf(e)), deadLetters: [] });
-const dayRows = async (): Promise<number> => (await db.sql<[{ n: number }]>`select count(*)::int as n from user_activity_day`)[0].n;
+const dayRows = async (): Promise<number> => (await db.sql<[{ n: number }]>`select coalesce(sum(cardinality(users)), 0)::int as n from activity_sets_day`)[0].n;
 const twoDays = (seed: number, n = 2000): KeyflowEvent[] => sampleEvents(n, { seed, fromMs: D0, spreadMs: 2 * DAY - 1 });
 
 test('compactActivityDays - an open day has only hours; compacting builds exactly its day rows, once', async () => {
@@ -68,7 +69,7 @@ test('compactActivityDays - waits for a flush holding the day and sees what it s
     await flusher`commit`;
     await flusher`begin`;
     await flusher`select * from activity_days where day = ${new Date(D0)} for share`;
-    await flusher`insert into user_activity_hour (bucket, source, type, user_id, events) values (${new Date(D0 + 3_600_000)}, 's', 't', 'u-held', 2)`;
+    await flusher`insert into activity_sets_hour (bucket, source, type, users, events) values (${new Date(D0 + 3_600_000)}, 's', 't', '{7}', '{2}')`;
     let done = false;
     const compaction = compactActivityDays(db.sql, { aheadDays: 0, now: AFTER }).then((r) => {
       done = true;
@@ -78,8 +79,8 @@ test('compactActivityDays - waits for a flush holding the day and sees what it s
     assert.equal(done, false, 'the compaction must wait for the flush that holds the day');
     await flusher`commit`;
     assert.deepEqual((await compaction).compacted, ['2026-11-20']);
-    const rows = await db.sql`select user_id, events::int as events from user_activity_day where bucket = ${new Date(D0)}`;
-    assert.deepEqual(rows.map((r) => [r['user_id'], r['events']]), [['u-held', 2]]);
+    const rows = await db.sql`select users, events from activity_sets_day where bucket = ${new Date(D0)}`;
+    assert.deepEqual(rows.map((r) => [r['users'], r['events']]), [[[7], [2]]]);
   } finally {
     await flusher`rollback`.catch(() => undefined);
     flusher.release();
@@ -117,6 +118,7 @@ test('reports - distinct users are the same whether a day is answered by its hou
     demographics: await reportDemographics(db.sql, { ...window, by: 'country' }),
     series: await timeseries(db.sql, { ...window, interval: '1d', tz: 'UTC' }),
     seriesLocal: await timeseries(db.sql, { ...window, interval: '1d', tz: 'Asia/Kolkata' }),
+    funnel: await funnel(db.sql, { ...window, steps: ['ad.view', 'ad.click', 'checkout.complete'], windowMs: DAY }),
   };
   await compactActivityDays(db.sql, { aheadDays: 0, now: AFTER });
   assert.equal((await openDays(db.sql, window.from, window.to)).size, 0);
@@ -124,17 +126,20 @@ test('reports - distinct users are the same whether a day is answered by its hou
     demographics: await reportDemographics(db.sql, { ...window, by: 'country' }),
     series: await timeseries(db.sql, { ...window, interval: '1d', tz: 'UTC' }),
     seriesLocal: await timeseries(db.sql, { ...window, interval: '1d', tz: 'Asia/Kolkata' }),
+    funnel: await funnel(db.sql, { ...window, steps: ['ad.view', 'ad.click', 'checkout.complete'], windowMs: DAY }),
   };
   assert.deepEqual(compacted, open);
   const users = new Set(events.flatMap((e) => (e.userId === undefined ? [] : [e.userId])));
   assert.equal(open.demographics.users, users.size);
   assert.ok(open.series.some((p) => p.users > 0));
+  assert.ok((open.funnel[1]?.users ?? 0) > 0, 'the funnel walks some users past step 1');
 });
 
 test('eraseUser - waits for a compaction in progress (one advisory lock), then erases what it built', async () => {
   const events = twoDays(5, 500);
   await flush(db.sql, events);
   const user = events.find((e) => e.userId !== undefined)?.userId as string;
+  const [{ ordinal }] = await db.sql<[{ ordinal: number }]>`select ordinal from users where user_id = ${user}`;
   const holder = await db.sql.reserve();
   try {
     await holder`begin`;
@@ -153,6 +158,6 @@ test('eraseUser - waits for a compaction in progress (one advisory lock), then e
     holder.release();
   }
   await compactActivityDays(db.sql, { aheadDays: 0, now: AFTER });
-  assert.equal((await db.sql`select 1 from user_activity_day where user_id = ${user}`).length, 0);
+  assert.equal((await db.sql`select 1 from activity_sets_day where users @> array[${ordinal}::int4]`).length, 0);
   assert.deepEqual(await aggregateDrift(db.sql), []);
 });

@@ -1,7 +1,7 @@
 // The user activity of whole days, built once per day from its hours (migration 0006).
 // Rule: while a day is open (activity_days.compacted false) the flushes write only its
-// user_activity_hour rows and reports answer it from those 24 hours; compacting the day
-// builds its user_activity_day rows from them in one transaction that first takes the day's
+// activity_sets_hour rows and reports answer it from those 24 hours; compacting the day
+// builds its activity_sets_day rows from them in one transaction that first takes the day's
 // row lock — it waits for every flush holding FOR SHARE on that row, so every event stored
 // for the day before the compaction is in the hours it reads, and every flush after it sees
 // the day compacted and adds to both levels. The rows of the coming days are created ahead,
@@ -58,14 +58,18 @@ export async function compactActivityDays(sql: Sql, opts: CompactOptions): Promi
         const marked = await tx`update activity_days set compacted = true where day = ${day} and not compacted`;
         if (marked.count === 0) return false;
         // A new statement, so a new snapshot: it sees every flush the UPDATE waited for.
-        await tx`delete from user_activity_day where bucket = ${day}`;
+        await tx`delete from activity_sets_day where bucket = ${day}`;
         await tx`
-          insert into user_activity_day (bucket, source, type, funnel_stage, user_id, events)
-          select ${day}::timestamptz, source, type, funnel_stage, user_id, sum(events)
-          from user_activity_hour
-          where bucket >= ${day}::timestamptz and bucket < ${day}::timestamptz + interval '24 hours'
-          group by source, type, funnel_stage, user_id
-          order by user_id, source, type, funnel_stage`;
+          insert into activity_sets_day (bucket, source, type, funnel_stage, users, events)
+          select ${day}::timestamptz, source, type, funnel_stage, array_agg(ordinal order by ordinal), array_agg(n order by ordinal)
+          from (
+            select x.source, x.type, x.funnel_stage, m.ordinal, sum(m.n)::int4 as n
+            from activity_sets_hour x cross join lateral unnest(x.users, x.events) as m(ordinal, n)
+            where x.bucket >= ${day}::timestamptz and x.bucket < ${day}::timestamptz + interval '24 hours'
+            group by 1, 2, 3, 4
+          ) g
+          group by source, type, funnel_stage
+          order by source, type, funnel_stage`;
         return true;
       });
       if (done) compacted.push(name);
@@ -78,7 +82,7 @@ export async function compactActivityDays(sql: Sql, opts: CompactOptions): Promi
 
 /**
  * The open (not yet compacted) days in [from, to), as UTC midnights in ms: reports answer
- * them from user_activity_hour (db/cover.ts hoursForOpenDays).
+ * them from activity_sets_hour (db/cover.ts hoursForOpenDays).
  */
 export async function openDays(sql: Sql, from: Date, to: Date): Promise<Set<number>> {
   if (!(from < to)) return new Set();

@@ -31,6 +31,7 @@ test('erasure - erases exactly the user, every rollup level and activity stays e
   const theirs = events.filter((e) => e.userId === target);
   assert.ok(theirs.length > 0);
   const usersBefore = await users();
+  const [{ ordinal }] = await db.sql<[{ ordinal: number }]>`select ordinal from users where user_id = ${target}`;
 
   await recordErasure(db.sql, { erasureId: 'x1', userId: target, requestedAt: new Date('2026-11-23T00:00:00Z') });
   assert.equal((await getErasure(db.sql, 'x1'))?.status, 'pending');
@@ -46,7 +47,7 @@ test('erasure - erases exactly the user, every rollup level and activity stays e
   assert.equal(total.n, events.length - theirs.length);
   assert.equal(await users(), usersBefore - 1);
   const [activity] = await db.sql<[{ n: number }]>`
-    select (select count(*) from user_activity_hour where user_id = ${target}) + (select count(*) from user_activity_day where user_id = ${target}) as n`;
+    select (select count(*) from activity_sets_hour where users @> array[${ordinal}::int4]) + (select count(*) from activity_sets_day where users @> array[${ordinal}::int4]) as n`;
   assert.equal(Number(activity.n), 0);
   const [zero] = await db.sql<[{ n: number }]>`
     select (select count(*) from rollups_minute where events <= 0) + (select count(*) from rollups_hour where events <= 0) + (select count(*) from rollups_day where events <= 0) as n`;

@@ -71,7 +71,7 @@ const MAX_ATTEMPTS = 5;
 
 /**
  * Store a batch of events and dead letters, and add the new events to `rollups_minute`,
- * `rollups_hour`, `rollups_day`, `user_activity_hour`, `user_activity_day` and `users`. Retries on deadlock or serialization failure; other errors reject — an event
+ * `rollups_hour`, `rollups_day`, `activity_sets_hour`, `activity_sets_day` and `users`. Retries on deadlock or serialization failure; other errors reject — an event
  * PostgreSQL cannot store (e.g. a NUL character) with a SQLSTATE of class 22.
  *
  * @example
@@ -117,18 +117,23 @@ const level = (table: string, unit: 'minute' | 'hour' | 'day'): string => `${tab
   )`;
 
 /**
- * The CTE that records which users the inserted rows show active in each hour or day; `only`
- * narrows the rows (the day level takes only the days already compacted, see 0006).
+ * The CTE that appends one fragment per (bucket, key) of the inserted rows' users to the
+ * activity sets of each hour or day (db/activity-sets.ts): no existing row is read or
+ * locked, so the cost is the batch's, never the bucket's. `only` narrows the rows (the day
+ * level takes only the days already compacted, see 0006). Ordinals come from the users
+ * upsert's RETURNING.
  */
 const activity = (table: string, unit: 'hour' | 'day', only = ''): string => `${table}_up as (
-    insert into ${table} as a (bucket, source, type, funnel_stage, user_id, events)
-    select date_trunc('${unit}', occurred_at, 'UTC'), source, type, coalesce(funnel_stage, ''), user_id, count(*)
-    from inserted
-    where user_id is not null ${only}
-    group by 1, 2, 3, 4, 5
-    order by 5, 1, 2, 3, 4
-    on conflict (user_id, bucket, source, type, funnel_stage)
-    do update set events = a.events + excluded.events
+    insert into ${table} as a (bucket, source, type, funnel_stage, users, events)
+    select bucket, source, type, funnel_stage, array_agg(ordinal order by ordinal), array_agg(n order by ordinal)
+    from (
+      select date_trunc('${unit}', i.occurred_at, 'UTC') as bucket, i.source, i.type, coalesce(i.funnel_stage, '') as funnel_stage,
+        o.ordinal, count(*)::int4 as n
+      from inserted i join users_upserted o on o.user_id = i.user_id
+      where true ${only}
+      group by 1, 2, 3, 4, 5
+    ) g
+    group by 1, 2, 3, 4
   )`;
 
 /**
@@ -168,8 +173,6 @@ const FLUSH = `
     -- Held until commit: the day's compaction waits for this flush (db/activity-days.ts).
     select day, compacted from activity_days where day in (select day from days) order by day for share
   ),
-  ${activity('user_activity_hour', 'hour')},
-  ${activity('user_activity_day', 'day', "and date_trunc('day', occurred_at, 'UTC') in (select day from locked_days where compacted)")},
   seen as (
     -- Per user: the newest value of each demographic field and when it was said (ties: the
     -- greater value, as in the upsert below, so the outcome never depends on flush order).
@@ -186,8 +189,10 @@ const FLUSH = `
     where user_id is not null
     group by user_id
   ), users_upserted as (
-    insert into users as u (user_id, age, gender, country, city, age_at, gender_at, country_at, city_at, first_seen, last_seen, events)
-    select user_id, age, gender, country, city, age_at, gender_at, country_at, city_at, first_seen, last_seen, events
+    insert into users as u (user_id, age, gender, country, city, age_at, gender_at, country_at, city_at, first_seen, last_seen, events, ordinal)
+    select user_id, age, gender, country, city, age_at, gender_at, country_at, city_at, first_seen, last_seen, events,
+      -- A new user takes the next ordinal; coalesce calls nextval only when the user is not found.
+      coalesce((select x.ordinal from users x where x.user_id = seen.user_id), nextval('users_ordinal')::int4)
     from seen
     order by user_id
     on conflict (user_id) do update set
@@ -202,7 +207,11 @@ const FLUSH = `
       country_at = greatest(u.country_at, excluded.country_at),
       city = case when ${newer('city')} then excluded.city else u.city end,
       city_at = greatest(u.city_at, excluded.city_at)
-  ), dead as (
+    returning user_id, ordinal
+  ),
+  ${activity('activity_sets_hour', 'hour')},
+  ${activity('activity_sets_day', 'day', "and date_trunc('day', i.occurred_at, 'UTC') in (select day from locked_days where compacted)")},
+  dead as (
     insert into dead_letters (topic, partition, "offset", last_offset, message_key, raw, raw_length, raw_sha256, reason, error)
     select topic, partition, "offset", last_offset, decode(message_key, 'base64'), decode(raw, 'base64'),
       raw_length, decode(raw_sha256, 'hex'), reason, error

@@ -6,7 +6,13 @@
 // step type needs such a later event. The user's chain is the one reaching furthest (ties:
 // the earliest e1). Events without a userId take no part. The rows stream out of PostgreSQL
 // already in user order (index events_user_time), so memory holds one user at a time.
+// Only users who can pass step 1 are walked: the activity sets (db/activity-sets.ts) of the
+// window's whole days and hours, plus its sub-hour edges from `events`, give exactly the users
+// with a matching steps[0] event (step 1's users, each a chain of one at least) and, of those,
+// the ones with a matching steps[1] event too; no other user's chain can pass step 1.
 import type { Sql } from './connect.ts';
+import { openDays } from './activity-days.ts';
+import { coverWindow, hoursForOpenDays, type Range } from './cover.ts';
 
 /** A validated funnel query; `windowMs` bounds each chain, measured from step 1. */
 export type FunnelQuery = {
@@ -104,13 +110,16 @@ export function funnelFromChains(steps: readonly string[], chains: Iterable<read
 }
 
 /**
- * The funnel for `q`, streamed from `events` user by user.
+ * The funnel for `q`. Step 1's users are counted from the activity sets; only the users whose
+ * sets show both steps[0] and steps[1] in the window are walked, streamed from `events` user
+ * by user (one statement, one snapshot).
  *
  * @example
  * await funnel(sql, { from, to, steps: ['view', 'cart', 'buy'], windowMs: 86_400_000 });
  */
 export async function funnel(sql: Sql, q: FunnelQuery): Promise<FunnelStep[]> {
   const chains: number[][] = [];
+  let first = 0;
   let user: string | undefined;
   let t: number[] = [];
   let type: string[] = [];
@@ -122,24 +131,60 @@ export async function funnel(sql: Sql, q: FunnelQuery): Promise<FunnelStep[]> {
     t = [];
     type = [];
   };
-  const rows = sql<{ u: string; ms: string; type: string }[]>`
-    select user_id as u, (extract(epoch from occurred_at) * 1000)::bigint::text as ms, type
-    from events
-    where user_id is not null and occurred_at >= ${q.from} and occurred_at < ${q.to}
-      and type in (select jsonb_array_elements_text(${JSON.stringify([...new Set(q.steps)])}::text::jsonb))
-      ${q.source !== undefined ? sql`and source in (select jsonb_array_elements_text(${JSON.stringify([...q.source])}::text::jsonb))` : sql``}
-      ${q.funnelStage !== undefined ? sql`and funnel_stage = ${q.funnelStage}` : sql``}
-    order by user_id, occurred_at, id collate "C"`.cursor(5000);
+  const [s0, s1] = q.steps as [string, string];
+  const filters = sql`
+    ${q.source !== undefined ? sql`and x.source in (select jsonb_array_elements_text(${JSON.stringify([...q.source])}::text::jsonb))` : sql``}
+    ${q.funnelStage !== undefined ? sql`and x.funnel_stage = ${q.funnelStage}` : sql``}`;
+  // A day not compacted yet has its sets in its hours only (db/activity-days.ts).
+  const cover = hoursForOpenDays(coverWindow(q.from.getTime(), q.to.getTime(), { finest: 'hour' }), await openDays(sql, q.from, q.to));
+  const within = (column: string, ranges: readonly Range[]) =>
+    ranges.reduce((acc, r) => sql`${acc} or (x.${sql(column)} >= ${r.from} and x.${sql(column)} < ${r.to})`, sql`false`);
+  const sets = (level: 'hour' | 'day') => sql`
+    select x.type, m.ordinal from ${sql(`activity_sets_${level}`)} x cross join lateral unnest(x.users) as m(ordinal)
+    where (${within('bucket', cover[level])}) and x.type in (${s0}, ${s1}) ${filters}`;
+  const rows = sql<{ u: string | null; ms: string; type: string | null }[]>`
+    with active as (
+      ${sets('day')}
+      union all ${sets('hour')}
+      union all
+      select x.type, u.ordinal from events x join users u on u.user_id = x.user_id
+      where (${within('occurred_at', cover.raw)}) and x.type in (${s0}, ${s1}) ${filters}
+    ), first as materialized (
+      select distinct ordinal from active where type = ${s0}
+    ), second as materialized (
+      select distinct ordinal from active where type = ${s1}
+    ), walked as materialized (
+      -- A user without steps[1] in the window reaches step 1 only: no walk needed.
+      select u.user_id from first f join second s on s.ordinal = f.ordinal join users u on u.ordinal = f.ordinal
+    )
+    select null::text as u, (select count(*) from first)::text as ms, null::text as type, null::timestamptz as at, null::text as id
+    union all
+    select * from (
+      select x.user_id, (extract(epoch from x.occurred_at) * 1000)::bigint::text, x.type, x.occurred_at, x.id
+      from events x
+      -- collate "C" (same equality) keeps the user index out: one hash semi-join over the
+      -- window, not one index probe per walked user in every daily partition (4x at 1M events).
+      where x.user_id collate "C" in (select user_id from walked) and x.occurred_at >= ${q.from} and x.occurred_at < ${q.to}
+        and x.type in (select jsonb_array_elements_text(${JSON.stringify([...new Set(q.steps)])}::text::jsonb))
+        ${filters}
+      order by x.user_id, x.occurred_at, x.id collate "C"
+    ) e`.cursor(5000);
   for await (const batch of rows) {
     for (const r of batch) {
+      if (r.u === null) {
+        first = Number(r.ms);
+        continue;
+      }
       if (r.u !== user) {
         close();
         user = r.u;
       }
       t.push(Number(r.ms));
-      type.push(r.type);
+      type.push(r.type as string);
     }
   }
   close();
+  // The users not walked reached step 1 only; step 1 has no time from a previous step.
+  for (let n = chains.length; n < first; n++) chains.push([0]);
   return funnelFromChains(q.steps, chains);
 }

@@ -20,7 +20,7 @@ before(async () => {
 });
 after(() => db?.drop());
 beforeEach(async () => {
-  await db.sql`truncate events, rollups_minute, rollups_hour, rollups_day, user_activity_hour, user_activity_day, activity_days, users`;
+  await db.sql`truncate events, rollups_minute, rollups_hour, rollups_day, activity_sets_hour, activity_sets_day, activity_days, users`;
   // Each test starts from the partitions around NOW only.
   for (const { name } of await db.sql<{ name: string }[]>`
     select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
@@ -125,13 +125,13 @@ test('maintenance - rollups of every level and the user activity outlive the eve
     (${new Date(TODAY - 40 * DAY)}, 's', 'kept', 1), (${new Date(TODAY - 20 * DAY)}, 's', 'kept', 1)`;
   await db.sql`insert into rollups_day (bucket, source, type, events) values
     (${new Date(TODAY - 41 * DAY)}, 's', 'gone', 1), (${new Date(TODAY - 40 * DAY)}, 's', 'kept', 1)`;
-  await db.sql`insert into user_activity_hour (bucket, source, type, user_id, events) values
-    (${new Date(TODAY - 40 * DAY - 3_600_000)}, 's', 'gone', 'u', 1), (${new Date(TODAY - 40 * DAY)}, 's', 'kept', 'u', 1)`;
+  await db.sql`insert into activity_sets_hour (bucket, source, type, users, events) values
+    (${new Date(TODAY - 40 * DAY - 3_600_000)}, 's', 'gone', '{1}', '{1}'), (${new Date(TODAY - 40 * DAY)}, 's', 'kept', '{1}', '{1}')`;
   const r = await runMaintenance(db.sql, opts);
   assert.equal(r.expiredRollupRows, 4, 'two minutes, one day and one hour of activity');
   assert.deepEqual((await db.sql`select type from rollups_minute order by bucket`).map((x) => x['type']), ['kept', 'kept']);
   assert.deepEqual((await db.sql`select type from rollups_day order by bucket`).map((x) => x['type']), ['kept']);
-  assert.deepEqual((await db.sql`select type from user_activity_hour order by bucket`).map((x) => x['type']), ['kept']);
+  assert.deepEqual((await db.sql`select type from activity_sets_hour order by bucket`).map((x) => x['type']), ['kept']);
   // A rollup retention shorter than the events' is raised to it: reports need both.
   await db.sql`insert into rollups_minute (bucket, source, type, events) values (${new Date(TODAY - 9 * DAY)}, 's', 'kept', 1)`;
   const short = await runMaintenance(db.sql, { ...opts, rollupRetentionDays: 1 });

@@ -12,6 +12,7 @@
 import type { Sql, Tx } from './connect.ts';
 import { LOCK_MAINTENANCE, LOCK_NAMESPACE, LOCK_PARTITIONS } from './locks.ts';
 import { compactActivityDays } from './activity-days.ts';
+import { compactActivitySets } from './activity-sets.ts';
 import { createDayPartition, ensurePartitions } from './partitions.ts';
 
 const DAY_MS = 86_400_000;
@@ -105,6 +106,12 @@ export async function runMaintenance(sql: Sql, opts: MaintenanceOptions): Promis
       // Yesterday's (and any older open day's) user activity, from its hours.
       const compaction = await compactActivityDays(sql, { aheadDays, now, lockTimeoutMs });
       deferred.push(...compaction.deferred);
+      // Every closed hour's activity-set fragments, merged into one row per key.
+      try {
+        await compactActivitySets(sql, { now });
+      } catch (e) {
+        deferred.push(`merge the activity sets: ${(e as Error).message}`);
+      }
 
       const dropped: string[] = [];
       for (const name of await partitionsEndingBy(sql, eventsCutoff)) {
@@ -150,7 +157,7 @@ export async function runMaintenance(sql: Sql, opts: MaintenanceOptions): Promis
 }
 
 /** The tables that keep aggregates for the rollup retention (db/migrations/0003). */
-const ROLLUP_TABLES = ['rollups_minute', 'rollups_hour', 'rollups_day', 'user_activity_hour', 'user_activity_day'] as const;
+const ROLLUP_TABLES = ['rollups_minute', 'rollups_hour', 'rollups_day', 'activity_sets_hour', 'activity_sets_day'] as const;
 
 /** Daily partitions whose whole day ends at or before `cutoffMs`, oldest first. */
 async function partitionsEndingBy(sql: Sql, cutoffMs: number): Promise<string[]> {

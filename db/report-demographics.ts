@@ -1,9 +1,10 @@
 // GET /v1/reports/demographics in the store: distinct users and their events, grouped by the
 // users' current profile values.
 // Rule: the users counted are exactly the distinct user_ids with a matching event in
-// [from, to): whole UTC days from user_activity_day, whole hours from user_activity_hour
-// (one row per user, bucket, source, type and stage, with the user's event count), and only
-// the sub-hour edges from `events` — so no long window scans its events. Each such user is
+// [from, to): whole UTC days from activity_sets_day, whole hours from activity_sets_hour
+// (one row per bucket, source, type and stage holding its users' ordinals and event counts,
+// db/activity-sets.ts), and only the sub-hour edges from `events` — so no long window scans
+// its events. Each such user is
 // counted once, in the group of the value the `users` row holds now (the newest occurredAt
 // that carried the field), and brings the number of its matching events in the window.
 import type { Sql } from './connect.ts';
@@ -61,12 +62,13 @@ export async function reportDemographics(sql: Sql, q: ReportDemographicsQuery): 
     ...(['day', 'hour'] as const)
       .filter((level) => cover[level].length > 0)
       .map((level) => sql`
-        select user_id, events as n from ${sql(`user_activity_${level}`)}
+        select m.ordinal, m.n::bigint as n from ${sql(`activity_sets_${level}`)}
+        cross join lateral unnest(users, events) as m(ordinal, n)
         where (${inRanges(sql, 'bucket', cover[level])}) ${filterSql(sql, q)}`),
     ...(cover.raw.length > 0
       ? [sql`
-        select user_id, 1::bigint as n from events
-        where user_id is not null and (${inRanges(sql, 'occurred_at', cover.raw)}) ${filterSql(sql, q)}`]
+        select u.ordinal, 1::bigint as n from events e join users u on u.user_id = e.user_id
+        where (${inRanges(sql, 'occurred_at', cover.raw)}) ${filterSql(sql, q)}`]
       : []),
   ];
   if (parts.length === 0) return { users: 0, events: 0, groups: [] };
@@ -80,11 +82,11 @@ export async function reportDemographics(sql: Sql, q: ReportDemographicsQuery): 
   const limit = q.limit ?? MAX_GROUPS_DEFAULT;
   const rows = await sql<{ value: string | null; users: string; events: string; all_users: string; all_events: string }[]>`
     with active as (
-      select user_id, sum(n) as n from (${union}) parts group by user_id
+      select ordinal, sum(n) as n from (${union}) parts group by ordinal
     )
     select ${sql.unsafe(VALUE[q.by])} as value, count(*)::text as users, sum(a.n)::text as events,
       (sum(count(*)) over ())::text as all_users, (sum(sum(a.n)) over ())::text as all_events
-    from active a left join users u on u.user_id = a.user_id
+    from active a left join users u on u.ordinal = a.ordinal
     group by 1
     order by count(*) desc, ${sql.unsafe(ORDER[q.by])}
     limit ${limit + 1}`;

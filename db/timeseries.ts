@@ -1,10 +1,10 @@
 // GET /v1/analytics/timeseries over the store. Rule: each bucket part (a bucket of the series
 // clipped to the window) is answered from the coarsest UTC level that tiles it exactly —
 // counts and revenue from rollups_day/hour/minute plus raw `events` at sub-minute edges,
-// distinct users from user_activity_day/hour plus raw `events` at sub-hour edges (a day not
-// compacted yet from its hours: see db/activity-days.ts; each run of nearby activity parts is
-// read once and its rows matched to parts by binary search, so a zone's 24 or 720 parts cost
-// one read whatever their alignment to UTC) — so cost grows with the buckets touched, never with the span or the number of events; and all parts
+// distinct users as distinct ordinals of the activity sets of days and hours
+// (db/activity-sets.ts) plus raw `events` at sub-hour edges (a day not compacted yet from its
+// hours: see db/activity-days.ts) — so cost
+// grows with the buckets touched, never with the span or the number of events; and all parts
 // go to PostgreSQL in one statement as arrays (part index, from, to) per level, never one
 // query per bucket (each level's parts travel as one JSON array of {i, f, t}, instants as
 // RFC 3339 text, exact to the millisecond). Revenue is the exact decimal sum in canonical form (no trailing zeros).
@@ -77,22 +77,10 @@ export async function timeseries(sql: Sql, q: TimeseriesQuery): Promise<Timeseri
   const level = (table: string, p: Parts) => sql`
     select p.i, x.currency, x.events, x.revenue from ${arr(p)}
     join ${sql(table)} x on x.bucket >= p.f and x.bucket < p.t where true ${filters}`;
-  // Activity rows are never looked up per part: the tables have only a BRIN index on bucket,
-  // and a lookup per part re-read every block the index cannot rule out once per part (24
-  // times for a 1h series, 720 for a 1d series in America/New_York). Each run of nearby
-  // parts is read once, and a row finds its part by binary search over the parts' bounds
-  // (width_bucket), with no join.
-  const activity = (table: string, p: Parts) => {
-    if (p.length === 0) return sql`select 0 as i, ''::text as user_id where false`;
-    const { bounds, owners } = partLookup(p);
-    const from = (a: unknown[], type: 'timestamptz' | 'int') => sql`array(
-      select v::${sql.unsafe(type)} from jsonb_array_elements_text(${JSON.stringify(a)}::text::jsonb) with ordinality a(v, n) order by n)`;
-    return sql`
-    select i, user_id from (
-      select (${from(owners, 'int')})[width_bucket(x.bucket, ${from(bounds, 'timestamptz')})] as i, x.user_id
-      from ${arr(runs(p))} join ${sql(table)} x on x.bucket >= p.f and x.bucket < p.t where true ${filters}
-    ) y where i is not null`;
-  };
+  const activity = (table: string, p: Parts) => sql`
+    select p.i, m.ordinal from ${arr(p)}
+    join ${sql(table)} x on x.bucket >= p.f and x.bucket < p.t
+    cross join lateral unnest(x.users) as m(ordinal) where true ${filters}`;
   const rows = await sql<{ i: number; kind: string; currency: string; n: string; revenue: string | null }[]>`
     with counts as (
       ${level('rollups_day', lv.day)}
@@ -102,15 +90,16 @@ export async function timeseries(sql: Sql, q: TimeseriesQuery): Promise<Timeseri
       select p.i, coalesce(x.revenue_currency, ''), 1, coalesce(x.revenue_amount, 0) from ${arr(lv.raw)}
       join events x on x.occurred_at >= p.f and x.occurred_at < p.t where true ${filters}
     ), actives as (
-      ${activity('user_activity_day', ua.day)}
-      union all ${activity('user_activity_hour', ua.hour)}
+      ${activity('activity_sets_day', ua.day)}
+      union all ${activity('activity_sets_hour', ua.hour)}
       union all
-      select p.i, x.user_id from ${arr(ua.raw)}
-      join events x on x.occurred_at >= p.f and x.occurred_at < p.t where x.user_id is not null ${filters}
+      select p.i, u.ordinal from ${arr(ua.raw)}
+      join events x on x.occurred_at >= p.f and x.occurred_at < p.t
+      join users u on u.user_id = x.user_id where true ${filters}
     )
     select i, 'c' as kind, currency, sum(events)::text as n, trim_scale(sum(revenue))::text as revenue from counts group by i, currency
     union all
-    select i, 'u', '', count(distinct user_id)::text, null from actives group by i`;
+    select i, 'u', '', count(distinct ordinal)::text, null from actives group by i`;
   const events = new Array<number>(buckets.length).fill(0);
   const users = new Array<number>(buckets.length).fill(0);
   const revenue = buckets.map((): Record<string, string> => ({}));
@@ -122,47 +111,6 @@ export async function timeseries(sql: Sql, q: TimeseriesQuery): Promise<Timeseri
     }
   }
   return buckets.map((b, i) => ({ t: b.t, events: events[i] ?? 0, users: users[i] ?? 0, revenue: sortKeys(revenue[i] ?? {}) }));
-}
-
-/** Parts closer than this are read in one scan: the gap's rows cost less than another scan. */
-const RUN_GAP_MS = 86_400_000;
-
-/**
- * The parts merged where they are less than RUN_GAP_MS apart, as ranges (index 0): what one
- * scan reads. A day in Asia/Kathmandu is 23 whole UTC hours with 45 and 15 minutes of raw
- * events at its ends, so its parts never touch; a 30-day series is still one scan.
- */
-function runs(p: Parts): Parts {
-  const sorted = [...p].sort((a, b) => Date.parse(a.f) - Date.parse(b.f));
-  const out: Parts = [];
-  for (const r of sorted) {
-    const last = out[out.length - 1];
-    if (last !== undefined && Date.parse(r.f) - Date.parse(last.t) <= RUN_GAP_MS) {
-      if (Date.parse(r.t) > Date.parse(last.t)) last.t = r.t;
-    } else out.push({ i: 0, f: r.f, t: r.t });
-  }
-  return out;
-}
-
-/**
- * The bounds of disjoint parts, sorted, and for the k-th range [bounds[k], bounds[k+1]) the
- * part it belongs to, or null for a gap between parts: PostgreSQL's width_bucket(x, bounds)
- * is k (1-based) for an instant in that range.
- */
-function partLookup(p: Parts): { bounds: string[]; owners: (number | null)[] } {
-  const bounds: string[] = [];
-  const owners: (number | null)[] = [];
-  for (const r of [...p].sort((a, b) => Date.parse(a.f) - Date.parse(b.f))) {
-    const last = bounds[bounds.length - 1];
-    if (last === undefined) bounds.push(r.f);
-    else if (Date.parse(last) !== Date.parse(r.f)) {
-      owners.push(null);
-      bounds.push(r.f);
-    }
-    owners.push(r.i);
-    bounds.push(r.t);
-  }
-  return { bounds, owners };
 }
 
 function sortKeys(o: Record<string, string>): Record<string, string> {

@@ -73,17 +73,6 @@ export async function loadQueryData(sql: Sql, o: LoadOptions): Promise<LoadResul
       from events group by 1, 2, 3, 4, 5`;
     o.say(`built rollups_${unit}`);
   }
-  for (const unit of ['hour', 'day'] as const) {
-    await sql`
-      insert into ${sql(`user_activity_${unit}`)} (bucket, source, type, funnel_stage, user_id, events)
-      select date_trunc(${unit}, occurred_at, 'UTC'), source, type, coalesce(funnel_stage, ''), user_id, count(*)
-      from events where user_id is not null ${unit === 'day' ? sql`and occurred_at < date_trunc('day', ${o.now}::timestamptz, 'UTC')` : sql``}
-      group by 1, 2, 3, 4, 5
-      -- In bucket order, as the flushes (hours) and the compaction (days) append them: the
-      -- tables' BRIN index on bucket then works as it does in production.
-      order by 1`;
-    o.say(`built user_activity_${unit}`);
-  }
   // As the flushes and the maintenance leave them: the past days compacted, today open (0006).
   await sql`
     insert into activity_days (day, compacted)
@@ -91,7 +80,7 @@ export async function loadQueryData(sql: Sql, o: LoadOptions): Promise<LoadResul
     from events`;
   // The users dimension as the flush's `seen` CTE builds it: the newest value of each field.
   await sql`
-    insert into users (user_id, age, gender, country, city, age_at, gender_at, country_at, city_at, first_seen, last_seen, events)
+    insert into users (user_id, age, gender, country, city, age_at, gender_at, country_at, city_at, first_seen, last_seen, events, ordinal)
     select user_id,
       (array_agg(user_age order by occurred_at desc, user_age desc) filter (where user_age is not null))[1],
       (array_agg(user_gender order by occurred_at desc, user_gender desc) filter (where user_gender is not null))[1],
@@ -99,13 +88,29 @@ export async function loadQueryData(sql: Sql, o: LoadOptions): Promise<LoadResul
       (array_agg(user_city order by occurred_at desc, user_city desc) filter (where user_city is not null))[1],
       max(occurred_at) filter (where user_age is not null), max(occurred_at) filter (where user_gender is not null),
       max(occurred_at) filter (where user_country is not null), max(occurred_at) filter (where user_city is not null),
-      min(occurred_at), max(occurred_at), count(*)
-    from events where user_id is not null group by user_id`;
+      min(occurred_at), max(occurred_at), count(*), nextval('users_ordinal')::int4
+    from (select * from events where user_id is not null order by user_id) e group by user_id`;
   o.say('built users');
+  // The activity sets as the flushes build them: per bucket and key, the users' ordinals
+  // (sorted) with their event counts (db/activity-sets.ts).
+  for (const unit of ['hour', 'day'] as const) {
+    await sql`
+      insert into ${sql(`activity_sets_${unit}`)} (bucket, source, type, funnel_stage, users, events)
+      select bucket, source, type, funnel_stage, array_agg(ordinal order by ordinal), array_agg(n order by ordinal)
+      from (
+        select date_trunc(${unit}, e.occurred_at, 'UTC') as bucket, e.source, e.type, coalesce(e.funnel_stage, '') as funnel_stage,
+          u.ordinal, count(*)::int4 as n
+        from events e join users u on u.user_id = e.user_id
+        ${unit === 'day' ? sql`where e.occurred_at < date_trunc('day', ${o.now}::timestamptz, 'UTC')` : sql``}
+        group by 1, 2, 3, 4, 5
+      ) g
+      group by 1, 2, 3, 4`;
+    o.say(`built activity_sets_${unit}`);
+  }
   await sql`analyze`;
   const aggregatesMs = Date.now() - t1;
   const rows: Record<string, number> = {};
-  for (const t of ['events', 'rollups_minute', 'rollups_hour', 'rollups_day', 'user_activity_hour', 'user_activity_day', 'users']) {
+  for (const t of ['events', 'rollups_minute', 'rollups_hour', 'rollups_day', 'activity_sets_hour', 'activity_sets_day', 'users']) {
     const [r] = await sql<[{ n: number }]>`select count(*)::int as n from ${sql(t)}`;
     rows[t] = r.n;
   }

@@ -4,7 +4,7 @@
 // statement timeout ends them. Nothing is imitated: the waits are PostgreSQL's own.
 import type { Sql } from '../../db/index.ts';
 
-const REPORT_TABLES = 'events, rollups_minute, rollups_hour, rollups_day, user_activity_hour, user_activity_day';
+const REPORT_TABLES = 'events, rollups_minute, rollups_hour, rollups_day, activity_sets_hour, activity_sets_day';
 
 /** Lock every table a report reads (the database must be migrated); the answer unlocks. */
 export async function holdReportTables(sql: Sql): Promise<() => Promise<void>> {
