@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { abortable, reportEvents, type Sql } from '../db/index.ts';
 import { createTestDatabase, type TestDatabase } from '../db/testing.ts';
+import { untilCount, waitingOnLocks } from '../test/support/slow-reads.ts';
 import { appWith, queriesMustNotBeCalled } from './test-helpers.ts';
 
 let db: TestDatabase;
@@ -25,25 +26,6 @@ async function lockTables(): Promise<() => Promise<void>> {
     await conn`rollback`;
     conn.release();
   };
-}
-
-/** Statements of the pool named `app` now waiting on a lock in this database. */
-async function waiting(app: string): Promise<number> {
-  const [r] = await db.sql<{ n: number }[]>`
-    select count(*)::int as n from pg_stat_activity
-    where datname = current_database() and application_name = ${app} and state = 'active' and wait_event_type = 'Lock'`;
-  return r!.n;
-}
-
-async function until(what: string, probe: () => Promise<number>, want: number, deadlineMs = 10_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  let last = -1;
-  while (Date.now() < end) {
-    last = await probe();
-    if (last === want) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${what}: wanted ${want}, last saw ${last}`);
 }
 
 const appOver = (reads: Sql) =>
@@ -75,9 +57,9 @@ test('a report whose client goes away is cancelled in PostgreSQL while the lock 
   try {
     const client = new AbortController();
     const answer = app.request(new Request('http://localhost/v1/reports/events?groupBy=type,source', { signal: client.signal }));
-    await until('reports waiting on the lock', () => waiting('kf-t-cancel'), 1);
+    await untilCount('reports waiting on the lock', () => waitingOnLocks(db.sql, 'kf-t-cancel'), 1, 10_000);
     client.abort();
-    await until('reports still waiting after the client left', () => waiting('kf-t-cancel'), 0);
+    await untilCount('reports still waiting after the client left', () => waitingOnLocks(db.sql, 'kf-t-cancel'), 0, 10_000);
     assert.equal((await answer).status, 503);
   } finally {
     await unlock();
