@@ -13,6 +13,7 @@
 import type { Sql } from './connect.ts';
 import { openDays } from './activity-days.ts';
 import { coverWindow, hoursForOpenDays, type Range } from './cover.ts';
+import { ordinalOf } from './report-sql.ts';
 
 /** A validated funnel query; `windowMs` bounds each chain, measured from step 1. */
 export type FunnelQuery = {
@@ -147,12 +148,12 @@ export async function funnel(sql: Sql, q: FunnelQuery): Promise<FunnelStep[]> {
       ${sets('day')}
       union all ${sets('hour')}
       union all
-      select x.type, u.ordinal from events x join users u on u.user_id = x.user_id
+      select x.type, ${ordinalOf(sql, 'x.user_id')} as ordinal from events x
       where (${within('occurred_at', cover.raw)}) and x.type in (${s0}, ${s1}) ${filters}
     ), first as materialized (
-      select distinct ordinal from active where type = ${s0}
+      select distinct ordinal from active where type = ${s0} and ordinal is not null
     ), second as materialized (
-      select distinct ordinal from active where type = ${s1}
+      select distinct ordinal from active where type = ${s1} and ordinal is not null
     ), walked as materialized (
       -- A user without steps[1] in the window reaches step 1 only: no walk needed.
       select u.user_id from first f join second s on s.ordinal = f.ordinal join users u on u.ordinal = f.ordinal

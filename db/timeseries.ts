@@ -11,6 +11,7 @@
 import type { Sql } from './connect.ts';
 import { openDays } from './activity-days.ts';
 import { coverWindow, hoursForOpenDays, type Range } from './cover.ts';
+import { ordinalOf } from './report-sql.ts';
 import { seriesBuckets, type BucketPart, type Interval } from './tz.ts';
 
 export type { Interval };
@@ -93,9 +94,8 @@ export async function timeseries(sql: Sql, q: TimeseriesQuery): Promise<Timeseri
       ${activity('activity_sets_day', ua.day)}
       union all ${activity('activity_sets_hour', ua.hour)}
       union all
-      select p.i, u.ordinal from ${arr(ua.raw)}
-      join events x on x.occurred_at >= p.f and x.occurred_at < p.t
-      join users u on u.user_id = x.user_id where true ${filters}
+      select p.i, ${ordinalOf(sql, 'x.user_id')} as ordinal from ${arr(ua.raw)}
+      join events x on x.occurred_at >= p.f and x.occurred_at < p.t where true ${filters}
     )
     select i, 'c' as kind, currency, sum(events)::text as n, trim_scale(sum(revenue))::text as revenue from counts group by i, currency
     union all
