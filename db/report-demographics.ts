@@ -10,7 +10,7 @@
 import type { Sql } from './connect.ts';
 import { openDays } from './activity-days.ts';
 import { hoursForOpenDays } from './cover.ts';
-import { compareNullable, coverOf, filterSql, inRanges, MAX_GROUPS_DEFAULT, type ReportWindow } from './report-sql.ts';
+import { compareNullable, coverOf, ordinalOf, filterSql, inRanges, MAX_GROUPS_DEFAULT, type ReportWindow } from './report-sql.ts';
 
 export type DemographicDimension = 'gender' | 'country' | 'city' | 'age';
 
@@ -67,26 +67,28 @@ export async function reportDemographics(sql: Sql, q: ReportDemographicsQuery): 
         where (${inRanges(sql, 'bucket', cover[level])}) ${filterSql(sql, q)}`),
     ...(cover.raw.length > 0
       ? [sql`
-        select u.ordinal, 1::bigint as n from events e join users u on u.user_id = e.user_id
+        select ${ordinalOf(sql, 'e.user_id')} as ordinal, 1::bigint as n from events e
         where (${inRanges(sql, 'occurred_at', cover.raw)}) ${filterSql(sql, q)}`]
       : []),
   ];
   if (parts.length === 0) return { users: 0, events: 0, groups: [] };
   const union = parts.reduce((acc, p) => sql`${acc} union all ${p}`);
-  // One statement, no transaction: a `set local work_mem = '64MB'` would stop the per-user
-  // aggregate spilling to disk (all time over 1M events: 3.0 s → 1.0 s, bench/RESULTS.md),
-  // but needs sql.begin, whose reserved connection postgres.js 3.4.9 mishandles when the
-  // server goes away mid-transaction (see db/flush.ts).
+  // The per-user aggregate hashes in the read pool's work_mem (KEYFLOW_READ_WORK_MEM_MB, set
+  // per connection: no transaction needed); below it, it spills to disk (bench/RESULTS.md).
+  // PostgreSQL estimates the aggregate at 200 users (it cannot see into the arrays), so it
+  // would look each one up in users by index: right for an hour's few thousand, 4.6 s for all
+  // time's million at 10M events. A window with a whole day in it (~100,000 users in the bench)
+  // joins by hash instead (`+ 0` hides the index): one scan of users, ~0.5 s.
   // PostgreSQL sends the first limit + 1 groups in the answer's order (a million cities send
   // 1,001 rows); the totals still count every group.
   const limit = q.limit ?? MAX_GROUPS_DEFAULT;
   const rows = await sql<{ value: string | null; users: string; events: string; all_users: string; all_events: string }[]>`
     with active as (
-      select ordinal, sum(n) as n from (${union}) parts group by ordinal
+      select ordinal, sum(n) as n from (${union}) parts where ordinal is not null group by ordinal
     )
     select ${sql.unsafe(VALUE[q.by])} as value, count(*)::text as users, sum(a.n)::text as events,
       (sum(count(*)) over ())::text as all_users, (sum(sum(a.n)) over ())::text as all_events
-    from active a left join users u on u.ordinal = a.ordinal
+    from active a left join users u on ${cover.day.length > 0 ? sql`u.ordinal + 0` : sql`u.ordinal`} = a.ordinal
     group by 1
     order by count(*) desc, ${sql.unsafe(ORDER[q.by])}
     limit ${limit + 1}`;

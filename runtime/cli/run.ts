@@ -160,7 +160,7 @@ export async function run(command: Command, tracing: Tracing): Promise<void> {
   const readinessSql = connectDb(config.databaseUrl, { max: 1, statementTimeoutMs: 2_000, applicationName: 'keyflow-readiness' });
   // The edge's reads: bounded in time (KEYFLOW_QUERY_TIMEOUT_MS) and in connections, and sent
   // to DATABASE_READ_URL (a replica) when set; every write stays on DATABASE_URL.
-  const readSql = connectDb(config.databaseReadUrl ?? config.databaseUrl, { max: config.readPoolSize, statementTimeoutMs: config.queryTimeoutMs, applicationName: 'keyflow-reads' });
+  const readSql = connectDb(config.databaseReadUrl ?? config.databaseUrl, { max: config.readPoolSize, statementTimeoutMs: config.queryTimeoutMs, workMemMb: config.readWorkMemMb, noMemoize: true, applicationName: 'keyflow-reads' });
   const readiness = createReadiness({ sql: readinessSql, redis, kafka, partitions: () => stalls.check(), ...(sup ? { workers: () => sup.healthy() } : {}) });
   // Filled in as start-up proceeds; shutdown closes whatever got that far.
   const held: { server?: ServedApp; publisher?: EventPublisher; decoder?: DecodePool } = {};

@@ -136,6 +136,9 @@ const variables = {
   KEYFLOW_QUERY_TIMEOUT_MS: ['queryTimeoutMs', int(100, 3_600_000), '10000'],
   // Connections of the edge's read pool (reports, lookups); readiness, erasures and maintenance have their own.
   KEYFLOW_READ_POOL_SIZE: ['readPoolSize', int(1, 1000), '8'],
+  // PostgreSQL work_mem (MiB) of each read connection: the per-user aggregates of distinct-user
+  // reports hash in memory below it and spill to disk above it (PostgreSQL's default is 4).
+  KEYFLOW_READ_WORK_MEM_MB: ['readWorkMemMb', int(1, 2048), '128'],
   // Failed authentications (401) one client address may make per minute before 429s; 0 = unlimited.
   KEYFLOW_AUTH_FAILURES_PER_MIN: ['authFailuresPerMin', int(0, 1_000_000), '30'],
   // Concurrent GET /v1/stream per API key (per client address without keys); the next is a 429.
