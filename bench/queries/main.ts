@@ -1,4 +1,7 @@
 // `npm run bench -- --scenario queries [--events N] [--users N] [--days D] [--requests N] [--json FILE] [--keep]`
+// `npm run bench -- --scenario queries --database URL [--only REGEX] [--requests N]`: no load; the
+// routes (those whose route or window matches REGEX) over a database an earlier run kept, its
+// newest event taken as now — to compare a query change before/after on the same data.
 //
 // Loads N events (default 10,000,000) over D days (90) from U users (1,000,000) into a fresh
 // database (bench/queries/load.ts says how), starts a real `keyflow edge` on it, and measures
@@ -10,9 +13,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../../compose/local/index.ts';
-import { migrate } from '../../db/index.ts';
+import { connectDb, migrate } from '../../db/index.ts';
 import { isolate, startKeyflow } from '../../test/support/keyflow.ts';
-import { loadQueryData } from './load.ts';
+import { loadQueryData, type LoadResult } from './load.ts';
 
 type Probe = { readonly route: string; readonly window: string; readonly path: string };
 type Measured = Probe & { readonly p50Ms: number; readonly p95Ms: number; readonly p99Ms: number; readonly status: number; readonly bytes: number };
@@ -28,6 +31,7 @@ function options(argv: readonly string[]) {
     options: {
       scenario: { type: 'string' }, events: { type: 'string' }, users: { type: 'string' }, days: { type: 'string' },
       requests: { type: 'string' }, json: { type: 'string' }, out: { type: 'string' }, keep: { type: 'boolean' }, seed: { type: 'string' },
+      database: { type: 'string' }, only: { type: 'string' },
     },
   });
   const int = (name: string, v: string | undefined, d: number): number => {
@@ -44,6 +48,8 @@ function options(argv: readonly string[]) {
     json: values.json,
     outDir: values.out ?? 'bench/out',
     keep: values.keep ?? false,
+    database: values.database,
+    only: values.only === undefined ? undefined : new RegExp(values.only),
   };
 }
 
@@ -103,20 +109,30 @@ async function measure(url: string, probe: Probe, requests: number): Promise<Mea
 export async function runQueryBench(argv: readonly string[]): Promise<number> {
   const o = options(argv);
   const say = (line: string) => process.stderr.write(`bench queries: ${line}\n`);
-  const now = new Date();
   // The data spans `days` days: the edge's start-up maintenance must not drop any of it.
   const retention = String(o.days + 2);
   const iso = await isolate({ KEYFLOW_RETENTION_DAYS: retention, KEYFLOW_ROLLUP_RETENTION_DAYS: retention, KEYFLOW_LOG_LEVEL: 'info' });
+  const reused = o.database === undefined ? undefined : connectDb(o.database, { max: 1, applicationName: 'keyflow-bench' });
   try {
-    await migrate(iso.db.sql);
-    say(`loading ${o.events.toLocaleString('en-US')} events over ${o.days} days from ${o.users.toLocaleString('en-US')} users into ${new URL(iso.db.url).pathname.slice(1)}`);
-    const load = await loadQueryData(iso.db.sql, { events: o.events, users: o.users, days: o.days, now, seed: o.seed, say });
-    say(`loaded in ${(load.eventsMs / 1000).toFixed(0)} s, aggregates in ${(load.aggregatesMs / 1000).toFixed(0)} s: ${JSON.stringify(load.rows)}`);
-    const [busiest] = await iso.db.sql<[{ user_id: string }]>`select user_id from users order by events desc limit 1`;
-    const kf = await startKeyflow(iso.env, 'edge');
+    let now = new Date();
+    let load: LoadResult;
+    if (reused !== undefined) {
+      const [r] = await reused<[{ newest: Date; events: number }]>`select max(occurred_at) as newest, count(*)::int as events from events`;
+      now = new Date(r.newest.getTime() + 1);
+      load = { eventsMs: 0, aggregatesMs: 0, rows: { events: r.events } };
+      say(`reusing ${new URL(o.database as string).pathname.slice(1)}: ${r.events.toLocaleString('en-US')} events, now = its newest + 1 ms (${now.toISOString()})`);
+    } else {
+      await migrate(iso.db.sql);
+      say(`loading ${o.events.toLocaleString('en-US')} events over ${o.days} days from ${o.users.toLocaleString('en-US')} users into ${new URL(iso.db.url).pathname.slice(1)}`);
+      load = await loadQueryData(iso.db.sql, { events: o.events, users: o.users, days: o.days, now, seed: o.seed, say });
+      say(`loaded in ${(load.eventsMs / 1000).toFixed(0)} s, aggregates in ${(load.aggregatesMs / 1000).toFixed(0)} s: ${JSON.stringify(load.rows)}`);
+    }
+    const db = reused ?? iso.db.sql;
+    const [busiest] = await db<[{ user_id: string }]>`select user_id from users order by events desc limit 1`;
+    const kf = await startKeyflow(reused === undefined ? iso.env : { ...iso.env, DATABASE_URL: o.database as string }, 'edge');
     const results: Measured[] = [];
     try {
-      for (const p of probes(now.getTime(), busiest.user_id)) {
+      for (const p of probes(now.getTime(), busiest.user_id).filter((p) => o.only === undefined || o.only.test(`${p.route} [${p.window}]`))) {
         const m = await measure(kf.url, p, o.requests);
         results.push(m);
         say(`${m.route} [${m.window}]: ${m.status === 200 ? `p50 ${m.p50Ms.toFixed(1)} ms, p99 ${m.p99Ms.toFixed(1)} ms` : `HTTP ${m.status}`}`);
@@ -148,6 +164,7 @@ export async function runQueryBench(argv: readonly string[]): Promise<number> {
     }
     return 0;
   } finally {
+    await reused?.end();
     if (o.keep) say(`kept database ${iso.db.url}`);
     else await iso.cleanup();
   }
