@@ -56,7 +56,11 @@ const push = (p: Parts, i: number, ranges: readonly Range[]): void => {
 export async function timeseries(sql: Sql, q: TimeseriesQuery): Promise<TimeseriesPoint[]> {
   const buckets: BucketPart[] = seriesBuckets(q.tz, q.interval, q.from.getTime(), q.to.getTime(), MAX_POINTS);
   const lv = { day: parts(), hour: parts(), minute: parts(), raw: parts() };
-  const ua = { day: parts(), hour: parts(), raw: parts() };
+  // ua.raw: the sub-hour edges of buckets that also have whole hours or days (their users are
+  // matched to the sets' ordinals); ua.rawOnly: buckets with no whole hour (1h buckets in a
+  // zone off the UTC hour, 1m buckets), whose distinct users are plain distinct user_ids —
+  // no ordinal to look up for each of their events.
+  const ua = { day: parts(), hour: parts(), raw: parts(), rawOnly: parts() };
   // Days not compacted yet have their distinct users in their hours only (migration 0006).
   const open = await openDays(sql, q.from, q.to);
   buckets.forEach((b, i) => {
@@ -68,7 +72,7 @@ export async function timeseries(sql: Sql, q: TimeseriesQuery): Promise<Timeseri
     const u = hoursForOpenDays(coverWindow(b.from, b.to, { finest: 'hour' }), open);
     push(ua.day, i, u.day);
     push(ua.hour, i, u.hour);
-    push(ua.raw, i, u.raw);
+    push(u.day.length + u.hour.length === 0 ? ua.rawOnly : ua.raw, i, u.raw);
   });
   const filters = sql`
     ${q.source !== undefined ? sql`and x.source in (select jsonb_array_elements_text(${JSON.stringify([...q.source])}::text::jsonb))` : sql``}
@@ -99,7 +103,10 @@ export async function timeseries(sql: Sql, q: TimeseriesQuery): Promise<Timeseri
     )
     select i, 'c' as kind, currency, sum(events)::text as n, trim_scale(sum(revenue))::text as revenue from counts group by i, currency
     union all
-    select i, 'u', '', count(distinct ordinal)::text, null from actives group by i`;
+    select i, 'u', '', count(distinct ordinal)::text, null from actives group by i
+    union all
+    select p.i, 'u', '', count(distinct x.user_id)::text, null from ${arr(ua.rawOnly)}
+    join events x on x.occurred_at >= p.f and x.occurred_at < p.t where true ${filters} group by p.i`;
   const events = new Array<number>(buckets.length).fill(0);
   const users = new Array<number>(buckets.length).fill(0);
   const revenue = buckets.map((): Record<string, string> => ({}));
