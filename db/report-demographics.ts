@@ -97,6 +97,9 @@ export async function reportDemographics(sql: Sql, q: ReportDemographicsQuery): 
   return answer(q, rows, limit);
 }
 
+/** The oldest bucket either set table still holds (retention drops both from the oldest up). */
+const OLDEST_SET_BUCKET = 'select least((select min(bucket) from activity_sets_day), (select min(bucket) from activity_sets_hour)) as f';
+
 type GroupRow = { value: string | null; users: string; events: string; all_users: string; all_events: string };
 
 /**
@@ -115,12 +118,13 @@ type GroupRow = { value: string | null; users: string; events: string; all_users
  */
 export async function wholeLifetimes(sql: Sql, q: ReportDemographicsQuery, limit: number): Promise<GroupRow[] | undefined> {
   if (q.source !== undefined || q.type !== undefined || q.funnelStage !== undefined) return undefined;
+  // Most windows start after the oldest set bucket: two index lookups say so, and the
+  // statement below (whose plan starts parallel workers) is not sent at all.
+  const [fl] = await sql.unsafe<[{ f: Date | null }]>(OLDEST_SET_BUCKET);
+  if (fl.f === null || fl.f.getTime() < q.from.getTime()) return undefined;
   const rows = await sql<(Partial<GroupRow> & { whole: boolean })[]>`
-    with floor as (
-      select least((select min(bucket) from activity_sets_day), (select min(bucket) from activity_sets_hour)) as f
-    ), ok as (
-      -- A window that starts after the oldest set bucket never qualifies: decided by two index
-      -- lookups, and only a window reaching back that far pays the scan of users.
+    with floor as (${sql.unsafe(OLDEST_SET_BUCKET)}), ok as (
+      -- Checked again in this statement, so that the check and the answer share one snapshot.
       select case when fl.f is null or fl.f < ${q.from} then false
         else (select coalesce(min(first_seen) >= fl.f and max(last_seen) < ${q.to}, true) from users) end as whole
       from floor fl
