@@ -4,7 +4,8 @@
 // Jaeger and Prometheus are started (Jaeger built the first time) only when a selected file
 // needs them, so `npm test -- db/` never waits for a Go build. When Jaeger must be built (a
 // cold machine: minutes), it builds in the background at the lowest CPU priority while the
-// other files run, and the files that need it run last, once it is there.
+// other files run, and the files that need it run last, once it is there. Schemathesis's venv
+// is installed the same way (pip, in the background) and its file runs after the others.
 //
 //   npm test                      every test file
 //   npm test -- db/ http/         only files whose path contains db/ or http/
@@ -14,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { coreServices, ensureChromium, ensureProducerTools, jaegerBinary, loadSettings, observabilityServices, repoRoot, servicesUp, type ServiceName } from '../compose/local/index.ts';
+import { ensureSchemathesis } from '../compose/local/schemathesis.ts';
 import { requireServices, ServiceUnreachableError } from './support/services.ts';
 
 const roots = ['actors', 'runtime', 'http', 'db', 'otel', 'bench', 'compose', 'test'];
@@ -25,6 +27,11 @@ const observabilityTests = ['test/tracing.test.ts', 'test/dashboard.test.ts'];
 const browserTests = new Set(['test/console.test.ts', 'test/segment-browser.test.ts']);
 /** Test files that produce with kcat and a compiled Java producer. */
 const producerTests = new Set(['test/producers.test.ts']);
+/**
+ * Test files that run Schemathesis: on a machine without its venv, pip installs it (25–40 s)
+ * in the background while the other files run, and these files run after them.
+ */
+const schemathesisTests = new Set(['test/schemathesis.test.ts']);
 
 async function main(args: readonly string[]): Promise<number> {
   const filters = args.filter((a) => !a.startsWith('-'));
@@ -36,7 +43,8 @@ async function main(args: readonly string[]): Promise<number> {
     return 1;
   }
   const observed = files.filter((f) => observabilityTests.includes(f));
-  const others = files.filter((f) => !observabilityTests.includes(f));
+  const fuzzed = files.filter((f) => schemathesisTests.has(f));
+  const others = files.filter((f) => !observabilityTests.includes(f) && !schemathesisTests.has(f));
   // Connection settings given by the real environment mean someone else runs the core services.
   const core: readonly ServiceName[] = connectionVariables.some((name) => !process.env[name]) ? coreServices : [];
   if (core.length > 0 || observed.length > 0) process.env['KEYFLOW_SERVICES_PROFILE'] = 'test';
@@ -86,7 +94,16 @@ async function main(args: readonly string[]): Promise<number> {
       return 1;
     }
   }
+  const installed = fuzzed.length > 0 ? ensureSchemathesis().then(() => undefined, (error: unknown) => error) : Promise.resolve(undefined);
   let code = others.length > 0 ? await runFiles(others, nodeFlags) : 0;
+  if (fuzzed.length > 0) {
+    const failed = await installed;
+    if (failed !== undefined) {
+      console.error(`keyflow test: schemathesis is needed by ${fuzzed.join(', ')}: ${failed instanceof Error ? failed.message : String(failed)}`);
+      return 1;
+    }
+    code = Math.max(code, await runFiles(fuzzed, nodeFlags));
+  }
   if (observed.length > 0 && others.length > 0) {
     const failed = await prebuilt;
     if (failed !== undefined) console.error(`keyflow test: building jaeger failed: ${failed instanceof Error ? failed.message : String(failed)}`);
