@@ -56,6 +56,10 @@ const ORDER: Readonly<Record<DemographicDimension, string>> = {
  * // { users: 3, events: 7, groups: [{ value: '25-34', users: 2, events: 5 }, { value: null, users: 1, events: 2 }] }
  */
 export async function reportDemographics(sql: Sql, q: ReportDemographicsQuery): Promise<DemographicsReport> {
+  const limit = q.limit ?? MAX_GROUPS_DEFAULT;
+  // All time from the users rows, when they can answer it: nothing below is read.
+  const whole = await wholeLifetimes(sql, q, limit);
+  if (whole !== undefined) return answer(q, whole, limit);
   // A day not compacted yet has its activity in its hours only (db/activity-days.ts).
   const cover = hoursForOpenDays(coverOf(q, 'hour'), await openDays(sql, q.from, q.to));
   const parts = [
@@ -81,9 +85,6 @@ export async function reportDemographics(sql: Sql, q: ReportDemographicsQuery): 
   // joins by hash instead (`+ 0` hides the index): one scan of users, ~0.5 s.
   // PostgreSQL sends the first limit + 1 groups in the answer's order (a million cities send
   // 1,001 rows); the totals still count every group.
-  const limit = q.limit ?? MAX_GROUPS_DEFAULT;
-  const whole = await wholeLifetimes(sql, q, limit);
-  if (whole !== undefined) return answer(q, whole, limit);
   const rows = await sql<GroupRow[]>`
     with active as (
       select ordinal, sum(n) as n from (${union}) parts where ordinal is not null group by ordinal

@@ -79,6 +79,8 @@ export async function timeseries(sql: Sql, q: TimeseriesQuery): Promise<Timeseri
     ${q.type !== undefined ? sql`and x.type in (select jsonb_array_elements_text(${JSON.stringify([...q.type])}::text::jsonb))` : sql``}
     ${q.funnelStage !== undefined ? sql`and x.funnel_stage = ${q.funnelStage}` : sql``}`;
   const arr = (p: Parts) => sql`jsonb_to_recordset(${JSON.stringify(p)}::text::jsonb) as p(i int, f timestamptz, t timestamptz)`;
+  // The events of the raw parts `p`, each with its part as p.i, filtered.
+  const rawEvents = (p: Parts) => sql`${arr(p)} join events x on x.occurred_at >= p.f and x.occurred_at < p.t where true ${filters}`;
   const level = (table: string, p: Parts) => sql`
     select p.i, x.currency, x.events, x.revenue from ${arr(p)}
     join ${sql(table)} x on x.bucket >= p.f and x.bucket < p.t where true ${filters}`;
@@ -92,21 +94,18 @@ export async function timeseries(sql: Sql, q: TimeseriesQuery): Promise<Timeseri
       union all ${level('rollups_hour', lv.hour)}
       union all ${level('rollups_minute', lv.minute)}
       union all
-      select p.i, coalesce(x.revenue_currency, ''), 1, coalesce(x.revenue_amount, 0) from ${arr(lv.raw)}
-      join events x on x.occurred_at >= p.f and x.occurred_at < p.t where true ${filters}
+      select p.i, coalesce(x.revenue_currency, ''), 1, coalesce(x.revenue_amount, 0) from ${rawEvents(lv.raw)}
     ), actives as (
       ${activity('activity_sets_day', ua.day)}
       union all ${activity('activity_sets_hour', ua.hour)}
       union all
-      select p.i, ${ordinalOf(sql, 'x.user_id')} as ordinal from ${arr(ua.raw)}
-      join events x on x.occurred_at >= p.f and x.occurred_at < p.t where true ${filters}
+      select p.i, ${ordinalOf(sql, 'x.user_id')} as ordinal from ${rawEvents(ua.raw)}
     )
     select i, 'c' as kind, currency, sum(events)::text as n, trim_scale(sum(revenue))::text as revenue from counts group by i, currency
     union all
     select i, 'u', '', count(distinct ordinal)::text, null from actives group by i
     union all
-    select p.i, 'u', '', count(distinct x.user_id)::text, null from ${arr(ua.rawOnly)}
-    join events x on x.occurred_at >= p.f and x.occurred_at < p.t where true ${filters} group by p.i`;
+    select p.i, 'u', '', count(distinct x.user_id)::text, null from ${rawEvents(ua.rawOnly)} group by p.i`;
   const events = new Array<number>(buckets.length).fill(0);
   const users = new Array<number>(buckets.length).fill(0);
   const revenue = buckets.map((): Record<string, string> => ({}));
